@@ -1,0 +1,42 @@
+import { Schema } from "effect"
+import { Money } from "./Money.js"
+
+export const ProductName = Schema.String.pipe(
+  Schema.minLength(1),
+  Schema.maxLength(200),
+  Schema.annotations({ identifier: "ProductName", description: "Display name, 1-200 characters.", examples: ["Walnut desk lamp"] })
+)
+
+export const Category = Schema.String.pipe(
+  Schema.pattern(/^[a-z0-9]+(?:[-/][a-z0-9]+)*$/, { message: () => "must be a lower-case slug such as home/lighting" }),
+  Schema.maxLength(100),
+  Schema.annotations({
+    identifier: "Category",
+    description: "Category slug: lower-case words joined by '-' and '/', at most 100 characters.",
+    examples: ["home/lighting"]
+  })
+)
+
+export const StockUnits = Schema.Int.pipe(
+  Schema.nonNegative(),
+  Schema.lessThanOrEqualTo(1_000_000_000),
+  Schema.annotations({ identifier: "StockUnits", description: "Units in stock: an integer from 0 to 10^9.", examples: [12] })
+)
+
+/** Everything a consumer needs to know about a product, carried by the events themselves. */
+export const ProductState = Schema.Struct({
+  name: ProductName,
+  category: Category,
+  price: Money,
+  stock: StockUnits,
+  lowStockThreshold: Schema.propertySignature(StockUnits).annotations({
+    description: "A LowStockWarning is emitted when stock falls to or below this number."
+  })
+}).annotations({
+  identifier: "ProductState",
+  description: "The product's fields as they stand after the event."
+})
+export type ProductState = typeof ProductState.Type
+
+export const productFields = ["name", "category", "price", "stock", "lowStockThreshold"] as const
+export type ProductField = (typeof productFields)[number]
