@@ -1,0 +1,83 @@
+import { Context, Data, type Effect, type Scope, type Stream } from "effect"
+
+/**
+ * A partitioned, replicated log with consumer groups: Kafka's model, reduced to what the
+ * services use. Implemented in memory (`layers/EventLogMemory.ts`) and on Kafka (`layers/EventLogKafka.ts`).
+ */
+
+export type Headers = Readonly<Record<string, string>>
+
+export interface OutgoingMessage {
+  /** Partitioning key: every message of one key lands on one partition, in order. */
+  readonly key: string
+  readonly value: Uint8Array
+  readonly headers?: Headers
+}
+
+export interface TopicPartition {
+  readonly topic: string
+  readonly partition: number
+}
+
+export interface LogRecord extends TopicPartition {
+  readonly offset: number
+  readonly key: string | null
+  readonly value: Uint8Array
+  readonly headers: Headers
+  /** Append time, epoch millis. */
+  readonly timestamp: number
+}
+
+export interface CommitOffset extends TopicPartition {
+  /** The next offset to read, as Kafka commits it (last finished offset + 1). */
+  readonly offset: number
+}
+
+/** Partitions taken from or given to this member of the group. */
+export type Rebalance =
+  | { readonly _tag: "Assigned"; readonly partitions: ReadonlyArray<TopicPartition> }
+  | { readonly _tag: "Revoked"; readonly partitions: ReadonlyArray<TopicPartition> }
+
+export interface Subscription {
+  /** Records of the assigned partitions; each partition's records in offset order. Back-pressured. */
+  readonly records: Stream.Stream<LogRecord, EventLogError>
+  /** Assignment changes. Before a revocation completes, the member commits what it has finished. */
+  readonly rebalances: Stream.Stream<Rebalance>
+  readonly commit: (offsets: ReadonlyArray<CommitOffset>) => Effect.Effect<void, EventLogError>
+}
+
+export interface SubscribeOptions {
+  readonly group: string
+  readonly topics: ReadonlyArray<string>
+  /** Where a group with no committed offset starts. Default: earliest. */
+  readonly fromBeginning?: boolean
+}
+
+export class EventLogError extends Data.TaggedError("EventLogError")<{
+  readonly operation: string
+  readonly cause: unknown
+}> {
+  /** Broker faults are infrastructure faults: worth another try. */
+  readonly retriable = true
+}
+
+export class EventLog extends Context.Tag("product-events/EventLog")<
+  EventLog,
+  {
+    /** Appends all messages or none (as far as the backend allows); returns their positions in order. */
+    readonly produce: (
+      topic: string,
+      messages: ReadonlyArray<OutgoingMessage>
+    ) => Effect.Effect<ReadonlyArray<{ readonly partition: number; readonly offset: number }>, EventLogError>
+    /** Joins a consumer group for the lifetime of the scope; leaving the scope leaves the group. */
+    readonly subscribe: (options: SubscribeOptions) => Effect.Effect<Subscription, EventLogError, Scope.Scope>
+    /** The group's committed offsets (next offset to read) for each partition of the topic. */
+    readonly committed: (group: string, topic: string) => Effect.Effect<ReadonlyArray<CommitOffset>, EventLogError>
+    /** The end offset (next offset to be written) of each partition of the topic. */
+    readonly endOffsets: (topic: string) => Effect.Effect<ReadonlyArray<CommitOffset>, EventLogError>
+    /** Creates the topic with this many partitions when it does not exist. Idempotent. */
+    readonly ensureTopic: (topic: string, partitions: number) => Effect.Effect<void, EventLogError>
+    /** Reachable and serving: for readiness probes. */
+    readonly ping: Effect.Effect<void, EventLogError>
+  }
+>() {}
