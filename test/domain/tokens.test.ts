@@ -1,0 +1,72 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ConfigProvider, Effect, Redacted } from "effect"
+import { SignJWT } from "jose"
+import { AuthSecret, devJwtSecret, signToken, verifyToken } from "../../src/services/Tokens.js"
+
+const secret = Redacted.make("test-secret-of-some-length")
+const rawSign = (payload: Record<string, unknown>, exp: number) =>
+  Effect.promise(() =>
+    new SignJWT(payload)
+      .setProtectedHeader({ alg: "HS256" })
+      .setExpirationTime(exp)
+      .sign(new TextEncoder().encode(Redacted.value(secret)))
+  )
+const nowSeconds = () => Math.floor(Date.now() / 1000)
+
+describe("Tokens", () => {
+  it.effect("round-trips a seller token", () =>
+    Effect.gen(function*() {
+      const token = yield* signToken(secret, { sellerId: "s1", role: "seller" })
+      const claims = yield* verifyToken(secret, token)
+      expect(claims).toEqual({ sellerId: "s1", role: "seller" })
+    }))
+
+  it.effect("round-trips a service token without a seller", () =>
+    Effect.gen(function*() {
+      const token = yield* signToken(secret, { role: "service" }, { expiresIn: "5m" })
+      expect(yield* verifyToken(secret, token)).toEqual({ role: "service" })
+    }))
+
+  it.effect("rejects a token signed with another secret", () =>
+    Effect.gen(function*() {
+      const token = yield* signToken(Redacted.make("another-secret"), { sellerId: "s1" })
+      const error = yield* Effect.flip(verifyToken(secret, token))
+      expect(error._tag).toBe("InvalidToken")
+      expect(error.reason).toBe("signature")
+    }))
+
+  it.effect("rejects an expired token", () =>
+    Effect.gen(function*() {
+      const token = yield* rawSign({ sellerId: "s1" }, nowSeconds() - 3600)
+      const error = yield* Effect.flip(verifyToken(secret, token))
+      expect(error.reason).toBe("expired")
+    }))
+
+  it.effect("rejects malformed tokens", () =>
+    Effect.gen(function*() {
+      for (const token of ["", "not-a-jwt", "a.b.c", "eyJhbGciOiJub25lIn0.eyJzZWxsZXJJZCI6InMxIn0."]) {
+        const error = yield* Effect.flip(verifyToken(secret, token))
+        expect(error.reason).toBe("malformed")
+      }
+    }))
+
+  it.effect("rejects claims that do not decode", () =>
+    Effect.gen(function*() {
+      for (const payload of [{ sellerId: "a-b" }, { sellerId: 42 }, { role: "admin" }]) {
+        const token = yield* rawSign(payload, nowSeconds() + 3600)
+        const error = yield* Effect.flip(verifyToken(secret, token))
+        expect(error.reason).toBe("claims")
+        expect(error.message).toContain("invalid token (claims)")
+      }
+    }))
+
+  it.effect("reads AUTH_JWT_SECRET, with a documented dev default", () =>
+    Effect.gen(function*() {
+      const fromEnv = yield* AuthSecret.pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["AUTH_JWT_SECRET", "from-env"]])))
+      )
+      const fallback = yield* AuthSecret.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map())))
+      expect(Redacted.value(fromEnv)).toBe("from-env")
+      expect(Redacted.value(fallback)).toBe(devJwtSecret)
+    }))
+})
