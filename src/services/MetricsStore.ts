@@ -1,0 +1,88 @@
+import { Context, Data, type Effect, type Option } from "effect"
+
+/**
+ * The analytics hot store, in DynamoDB terms: one item per (sellerId, item), e.g. "totals",
+ * "hour#2026-11-26T20", "day#2026-11-26", whose numeric attributes are metric values.
+ * In memory (`layers/MetricsStoreMemory.ts`) and on DynamoDB (table keyed by `sellerId` + `item`).
+ *
+ * Effectively-once without transactions: every write is one conditional `UpdateItem` on one item,
+ * idempotent on its own. An item remembers, per source partition, the last offset folded into it
+ * (attribute `wm_p<partition>`). An update carries the offset range `[fromOffset, offset]` of the
+ * records it folds, and applies (`ADD` the values, `SET wm_p<partition> = offset`) only under
+ * `attribute_not_exists(wm_p<partition>) OR wm_p<partition> < fromOffset`. A redelivered range is
+ * rejected by the condition: "duplicate" when it was wholly applied, "overlap" when it was partly
+ * applied (batches cut differently after a crash); then nothing changed and the caller folds again
+ * only the records after `watermark(...)`.
+ */
+
+export interface MetricsUpdate {
+  readonly sellerId: string
+  /** The item's sort key: "totals", "hour#<yyyy-mm-ddThh>", "day#<yyyy-mm-dd>", ... */
+  readonly item: string
+  /** Source partition of the records folded into `add`. */
+  readonly partition: number
+  /** First offset of the records folded into `add` (the batch's first, not necessarily this seller's). */
+  readonly fromOffset: number
+  /** Last offset of the records folded into `add`; becomes the item's watermark for the partition. */
+  readonly offset: number
+  /** Numeric attributes to add (negative to subtract), e.g. activeProducts, "value#EUR", "cat#home". */
+  readonly add: Readonly<Record<string, number>>
+}
+
+/**
+ * applied: the values were added. duplicate: the whole range was applied before; nothing changed.
+ * overlap: part of the range was applied before; nothing changed (re-fold the records after the watermark).
+ */
+export type ApplyResult = "applied" | "duplicate" | "overlap"
+
+export interface MetricsItem {
+  readonly item: string
+  readonly values: Readonly<Record<string, number>>
+}
+
+/** Sort-key range, both ends inclusive, appended to the prefix: `prefix + from <= item <= prefix + to`. */
+export interface ItemRange {
+  readonly from: string
+  readonly to: string
+}
+
+/** Attribute names the store uses itself: keys and watermarks. Metric names must avoid them. */
+export const keyAttributes = { partition: "sellerId", sort: "item" } as const
+export const watermarkAttribute = (partition: number): string => `wm_p${partition}`
+export const isReservedAttribute = (name: string): boolean =>
+  name === keyAttributes.partition || name === keyAttributes.sort || name.startsWith("wm_")
+
+export class MetricsStoreError extends Data.TaggedError("MetricsStoreError")<{
+  readonly operation: string
+  readonly cause: unknown
+}> {
+  /** Store faults are infrastructure faults: worth another try. */
+  readonly retriable = true
+}
+
+export class MetricsStore extends Context.Tag("product-events/MetricsStore")<
+  MetricsStore,
+  {
+    /** Atomic per item, conditional on the item's watermark for the partition (see above). */
+    readonly apply: (update: MetricsUpdate) => Effect.Effect<ApplyResult, MetricsStoreError>
+    /** The item's metric values (watermarks and keys left out). */
+    readonly get: (
+      sellerId: string,
+      item: string
+    ) => Effect.Effect<Option.Option<Readonly<Record<string, number>>>, MetricsStoreError>
+    /** The last offset of the partition applied to the item, if any. */
+    readonly watermark: (
+      sellerId: string,
+      item: string,
+      partition: number
+    ) => Effect.Effect<Option.Option<number>, MetricsStoreError>
+    /** The seller's items whose key starts with the prefix (and falls in the range), sorted by key (UTF-8 bytes). */
+    readonly query: (
+      sellerId: string,
+      itemPrefix: string,
+      range?: ItemRange
+    ) => Effect.Effect<ReadonlyArray<MetricsItem>, MetricsStoreError>
+    /** Reachable and serving: for readiness probes. */
+    readonly ping: Effect.Effect<void, MetricsStoreError>
+  }
+>() {}

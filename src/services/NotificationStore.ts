@@ -1,0 +1,57 @@
+import { Context, Data, type Effect, type Option } from "effect"
+import type { Notification, StoredNotification } from "../domain/Notification.js"
+
+/**
+ * Stored notifications, per seller, in consumption order. In memory (`layers/NotificationStoreMemory.ts`)
+ * and on DynamoDB: one item per notification (key sellerId + id) written with
+ * `attribute_not_exists(id)`, a local secondary index on `seq` for ordered queries, and a per-seller
+ * counter item incremented with `UpdateItem ADD` to draw the next `seq`.
+ */
+
+export interface ListOptions {
+  /** Only notifications with `seq > afterSeq`. */
+  readonly afterSeq?: number
+  /** Only notifications with `seq < beforeSeq`. */
+  readonly beforeSeq?: number
+  /** At most this many; 0 or less returns nothing. */
+  readonly limit: number
+  /** By seq: "asc" returns the oldest first (of the range), "desc" the newest first. */
+  readonly order: "asc" | "desc"
+}
+
+export interface PutResult {
+  readonly notification: StoredNotification
+  /** false when a notification with this id was stored already: then nothing changed. */
+  readonly created: boolean
+}
+
+export class NotificationStoreError extends Data.TaggedError("NotificationStoreError")<{
+  readonly operation: string
+  readonly cause: unknown
+}> {
+  /** Store faults are infrastructure faults: worth another try. */
+  readonly retriable = true
+}
+
+export class NotificationStore extends Context.Tag("product-events/NotificationStore")<
+  NotificationStore,
+  {
+    /**
+     * Stores the notification once per (sellerId, id). The first put assigns the seller's next `seq`
+     * (increasing in put order; the live store may leave gaps after a crash or a concurrent duplicate).
+     * A later put of the same id returns the stored notification unchanged, with `created: false`.
+     */
+    readonly put: (notification: Notification) => Effect.Effect<PutResult, NotificationStoreError>
+    readonly get: (
+      sellerId: string,
+      id: string
+    ) => Effect.Effect<Option.Option<StoredNotification>, NotificationStoreError>
+    /** A page of the seller's notifications ordered by `seq`. */
+    readonly list: (
+      sellerId: string,
+      options: ListOptions
+    ) => Effect.Effect<ReadonlyArray<StoredNotification>, NotificationStoreError>
+    /** Reachable and serving: for readiness probes. */
+    readonly ping: Effect.Effect<void, NotificationStoreError>
+  }
+>() {}
