@@ -1,0 +1,207 @@
+import { Chunk, Clock, Deferred, Effect, FiberId, Layer, Stream } from "effect"
+import {
+  type CommitOffset,
+  EventLog,
+  EventLogError,
+  type LogRecord,
+  type OutgoingMessage,
+  type Rebalance,
+  type SubscribeOptions,
+  type TopicPartition
+} from "../services/EventLog.js"
+
+/**
+ * Kafka's model in one process: topics of partitions, each an append-only array; producers
+ * partition by key exactly as Kafka's default partitioner does; consumer groups keep committed offsets.
+ *
+ * A group has at most one member at a time here: it is assigned every partition of its topics
+ * (one `Assigned` rebalance, never revoked). Subscribing a group that already has an active
+ * member fails with an `EventLogError` (operation "subscribe") instead of rebalancing.
+ */
+
+export interface MemoryOptions {
+  /** Partitions of a topic created implicitly (by produce or subscribe). Default 12. */
+  readonly partitions?: number
+}
+
+export const defaultPartitions = 12
+
+/** Kafka's murmur2 (Java `Utils.murmur2`, kafkajs `DefaultPartitioner`): a signed 32-bit hash of the bytes. */
+export const murmur2 = (key: string | Uint8Array): number => {
+  const data = typeof key === "string" ? new TextEncoder().encode(key) : key
+  const length = data.length
+  const m = 0x5bd1e995
+  let h = (0x9747b28c ^ length) | 0
+  const length4 = length >>> 2
+  for (let i = 0; i < length4; i++) {
+    const i4 = i * 4
+    let k = data[i4]! | (data[i4 + 1]! << 8) | (data[i4 + 2]! << 16) | (data[i4 + 3]! << 24)
+    k = Math.imul(k, m)
+    k ^= k >>> 24
+    k = Math.imul(k, m)
+    h = Math.imul(h, m) ^ k
+  }
+  const tail = length & ~3
+  const rest = length & 3
+  if (rest === 3) h ^= data[tail + 2]! << 16
+  if (rest >= 2) h ^= data[tail + 1]! << 8
+  if (rest >= 1) h = Math.imul(h ^ data[tail]!, m)
+  h ^= h >>> 13
+  h = Math.imul(h, m)
+  h ^= h >>> 15
+  return h | 0
+}
+
+/** The partition Kafka's default partitioner picks for a key. */
+export const partitionFor = (key: string, partitions: number): number => (murmur2(key) & 0x7fffffff) % partitions
+
+interface PartitionLog {
+  readonly records: Array<LogRecord>
+  /** Completed (and replaced) on every append: readers at the end wait on it. */
+  appended: Deferred.Deferred<void>
+}
+
+interface GroupState {
+  /** "topic/partition" → next offset to read. */
+  readonly committed: Map<string, number>
+  active: boolean
+}
+
+const tpKey = (topic: string, partition: number) => `${topic}/${partition}`
+const readChunk = 1024
+
+export const make = (options: MemoryOptions = {}) =>
+  Effect.sync(() => {
+    const implicitPartitions = options.partitions ?? defaultPartitions
+    const topics = new Map<string, ReadonlyArray<PartitionLog>>()
+    const groups = new Map<string, GroupState>()
+
+    const createTopic = (topic: string, partitions: number): ReadonlyArray<PartitionLog> => {
+      const existing = topics.get(topic)
+      if (existing !== undefined) return existing
+      const logs = Array.from({ length: partitions }, (): PartitionLog => ({
+        records: [],
+        appended: Deferred.unsafeMake(FiberId.none)
+      }))
+      topics.set(topic, logs)
+      return logs
+    }
+
+    const groupState = (group: string): GroupState => {
+      let state = groups.get(group)
+      if (state === undefined) {
+        state = { committed: new Map(), active: false }
+        groups.set(group, state)
+      }
+      return state
+    }
+
+    const produce = (topic: string, messages: ReadonlyArray<OutgoingMessage>) =>
+      Clock.currentTimeMillis.pipe(
+        Effect.map((timestamp) => {
+          const logs = createTopic(topic, implicitPartitions)
+          const touched = new Set<PartitionLog>()
+          const positions = messages.map((message) => {
+            const partition = partitionFor(message.key, logs.length)
+            const log = logs[partition]!
+            const offset = log.records.length
+            log.records.push({
+              topic,
+              partition,
+              offset,
+              key: message.key,
+              value: message.value.slice(),
+              headers: { ...message.headers },
+              timestamp
+            })
+            touched.add(log)
+            return { partition, offset }
+          })
+          for (const log of touched) {
+            const waiting = log.appended
+            log.appended = Deferred.unsafeMake(FiberId.none)
+            Deferred.unsafeDone(waiting, Effect.void)
+          }
+          return positions
+        }),
+        Effect.withSpan("EventLog.produce", { attributes: { topic, messages: messages.length } })
+      )
+
+    /** One partition's records from `from` on, then live ones; pulled on demand. */
+    const readPartition = (log: PartitionLog, from: number): Stream.Stream<LogRecord> =>
+      Stream.suspend(() => {
+        let position = from
+        const next: Effect.Effect<Chunk.Chunk<LogRecord>> = Effect.suspend(() => {
+          if (position < log.records.length) {
+            const chunk = log.records.slice(position, position + readChunk)
+            position += chunk.length
+            return Effect.succeed(Chunk.unsafeFromArray(chunk))
+          }
+          return Deferred.await(log.appended).pipe(Effect.zipRight(next))
+        })
+        return Stream.repeatEffectChunk(next)
+      })
+
+    const subscribe = (options: SubscribeOptions) =>
+      Effect.gen(function*() {
+        const state = groupState(options.group)
+        yield* Effect.acquireRelease(
+          Effect.suspend(() => {
+            if (state.active) {
+              return Effect.fail(
+                new EventLogError({
+                  operation: "subscribe",
+                  cause: `group ${options.group} already has an active member (the in-memory log has one member per group)`
+                })
+              )
+            }
+            state.active = true
+            return Effect.void
+          }),
+          () => Effect.sync(() => (state.active = false))
+        )
+        const assigned: Array<TopicPartition> = []
+        const streams: Array<Stream.Stream<LogRecord>> = []
+        for (const topic of options.topics) {
+          createTopic(topic, implicitPartitions).forEach((log, partition) => {
+            assigned.push({ topic, partition })
+            const committed = state.committed.get(tpKey(topic, partition))
+            const from = committed ?? (options.fromBeginning === false ? log.records.length : 0)
+            streams.push(readPartition(log, from))
+          })
+        }
+        const rebalance: Rebalance = { _tag: "Assigned", partitions: assigned }
+        const commit = (offsets: ReadonlyArray<CommitOffset>) =>
+          Effect.sync(() => {
+            for (const { offset, partition, topic } of offsets) state.committed.set(tpKey(topic, partition), offset)
+          }).pipe(Effect.withSpan("EventLog.commit", { attributes: { group: options.group } }))
+        return {
+          records: Stream.mergeAll(streams, { concurrency: "unbounded" }),
+          rebalances: Stream.make(rebalance),
+          commit
+        }
+      }).pipe(Effect.withSpan("EventLog.subscribe", { attributes: { group: options.group } }))
+
+    /** Offsets per partition; -1 where the group has committed nothing, as Kafka reports it. */
+    const committed = (group: string, topic: string) =>
+      Effect.sync(() =>
+        (topics.get(topic) ?? []).map((_, partition): CommitOffset => ({
+          topic,
+          partition,
+          offset: groups.get(group)?.committed.get(tpKey(topic, partition)) ?? -1
+        }))
+      ).pipe(Effect.withSpan("EventLog.committed"))
+
+    const endOffsets = (topic: string) =>
+      Effect.sync(() =>
+        (topics.get(topic) ?? []).map((log, partition): CommitOffset => ({ topic, partition, offset: log.records.length }))
+      ).pipe(Effect.withSpan("EventLog.endOffsets"))
+
+    const ensureTopic = (topic: string, partitions: number) =>
+      Effect.sync(() => void createTopic(topic, partitions)).pipe(Effect.withSpan("EventLog.ensureTopic"))
+
+    return EventLog.of({ produce, subscribe, committed, endOffsets, ensureTopic, ping: Effect.void })
+  })
+
+/** The in-memory event log: `EventLogMemory.layerMemory({ partitions: 12 })`. */
+export const layerMemory = (options: MemoryOptions = {}): Layer.Layer<EventLog> => Layer.effect(EventLog, make(options))
