@@ -1,0 +1,52 @@
+import { makeEventId, type ProductEvent, ProductEvent as ProductEventSchema } from "../../src/domain/ProductEvent.js"
+import { Schema } from "effect"
+import type { ProductState } from "../../src/domain/Product.js"
+import { timestampFromMillis } from "../../src/domain/Timestamp.js"
+
+/** Builders of valid events for tests: every eventId agrees with its fields. */
+
+export const baseMillis = Date.parse("2026-11-26T20:00:00.000Z")
+
+export const product = (overrides: Partial<ProductState> = {}) => ({
+  name: "Walnut desk lamp",
+  category: "home/lighting",
+  price: { amountMinor: 4999, currency: "EUR" },
+  stock: 40,
+  lowStockThreshold: 5,
+  ...overrides
+})
+
+const envelope = (eventType: ProductEvent["eventType"], sellerId: string, productId: string, millis: number, data: object) => {
+  const timestamp = timestampFromMillis(millis)
+  return Schema.decodeUnknownSync(ProductEventSchema)({
+    eventId: makeEventId(sellerId, productId, eventType, timestamp),
+    eventType,
+    timestamp,
+    data: { sellerId, productId, ...data }
+  })
+}
+
+export const created = (sellerId: string, productId: string, millis = baseMillis, state = product()) =>
+  envelope("ProductCreated", sellerId, productId, millis, { product: state })
+
+export const updated = (
+  sellerId: string,
+  productId: string,
+  millis: number,
+  before: ReturnType<typeof product>,
+  after: ReturnType<typeof product>
+) => {
+  const changes: Record<string, { before: unknown; after: unknown }> = {}
+  for (const key of Object.keys(after) as Array<keyof typeof after>) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) changes[key] = { before: before[key], after: after[key] }
+  }
+  return envelope("ProductUpdated", sellerId, productId, millis, { changes, product: after })
+}
+
+export const deleted = (sellerId: string, productId: string, millis: number, state = product()) =>
+  envelope("ProductDeleted", sellerId, productId, millis, { product: state })
+
+export const lowStock = (sellerId: string, productId: string, millis: number, stock = 3, lowStockThreshold = 5) =>
+  envelope("LowStockWarning", sellerId, productId, millis, { name: "Walnut desk lamp", stock, lowStockThreshold })
+
+export const encode = Schema.encodeSync(ProductEventSchema)
