@@ -1,0 +1,140 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Array as Arr, Effect, type Layer, Option } from "effect"
+import { ProductId, SellerId } from "../../src/domain/Ids.js"
+import { Notification } from "../../src/domain/Notification.js"
+import { timestampFromMillis } from "../../src/domain/Timestamp.js"
+import { NotificationStore } from "../../src/services/NotificationStore.js"
+import { unique } from "./unique.js"
+
+const notification = (sellerId: string, n: number, overrides: Partial<{ title: string }> = {}) =>
+  Notification.make({
+    id: `${sellerId}-p${n}-ProductCreated-${1_700_000_000_000 + n}`,
+    sellerId: SellerId.make(sellerId),
+    productId: ProductId.make(`p${n}`),
+    eventType: "ProductCreated",
+    severity: "info",
+    title: overrides.title ?? `Product p${n} listed`,
+    body: `p${n} is now on sale`,
+    occurredAt: timestampFromMillis(1_700_000_000_000 + n)
+  })
+
+/** A seller with notifications 1..count put in order. */
+const sellerWith = (count: number) =>
+  Effect.gen(function*() {
+    const store = yield* NotificationStore
+    const sellerId = unique("seller")
+    for (let n = 1; n <= count; n++) yield* store.put(notification(sellerId, n))
+    return sellerId
+  })
+
+const seqs = (page: ReadonlyArray<{ readonly seq: number }>) => page.map((n) => n.seq)
+
+export const notificationStoreContract = <E>(name: string, layer: Layer.Layer<NotificationStore, E>) =>
+  describe(name, () => {
+    it.layer(layer)((it) => {
+      it.effect("the first put stores the notification with the seller's next seq, 1, 2, 3 in put order", () =>
+        Effect.gen(function*() {
+          const store = yield* NotificationStore
+          const sellerId = unique("seller")
+          const results = yield* Effect.forEach([1, 2, 3], (n) => store.put(notification(sellerId, n)))
+          expect(results.map((r) => r.created)).toEqual([true, true, true])
+          expect(seqs(results.map((r) => r.notification))).toEqual([1, 2, 3])
+          expect(results[0]!.notification).toMatchObject({ ...notification(sellerId, 1), seq: 1 })
+        }))
+
+      it.effect("seqs are per seller", () =>
+        Effect.gen(function*() {
+          const store = yield* NotificationStore
+          const a = unique("seller")
+          const b = unique("seller")
+          yield* store.put(notification(a, 1))
+          yield* store.put(notification(a, 2))
+          const first = yield* store.put(notification(b, 1))
+          expect(first.notification.seq).toBe(1)
+        }))
+
+      it.effect("a second put of the same id returns the stored notification and changes nothing", () =>
+        Effect.gen(function*() {
+          const store = yield* NotificationStore
+          const sellerId = yield* sellerWith(2)
+          const again = yield* store.put(notification(sellerId, 1, { title: "a different title" }))
+          expect(again.created).toBe(false)
+          expect(again.notification).toMatchObject({ ...notification(sellerId, 1), seq: 1 })
+          const all = yield* store.list(sellerId, { limit: 10, order: "asc" })
+          expect(seqs(all)).toEqual([1, 2])
+          expect(all[0]!.title).toBe("Product p1 listed")
+          const next = yield* store.put(notification(sellerId, 3))
+          expect(next.notification.seq).toBeGreaterThan(2)
+        }))
+
+      it.effect("concurrent puts of one id create it once", () =>
+        Effect.gen(function*() {
+          const store = yield* NotificationStore
+          const sellerId = unique("seller")
+          const results = yield* Effect.all(Arr.replicate(store.put(notification(sellerId, 1)), 8), {
+            concurrency: "unbounded"
+          })
+          expect(results.filter((r) => r.created)).toHaveLength(1)
+          expect(new Set(results.map((r) => r.notification.seq)).size).toBe(1)
+          expect(yield* store.list(sellerId, { limit: 10, order: "asc" })).toHaveLength(1)
+        }))
+
+      it.effect("get finds a notification by seller and id, and nothing elsewhere", () =>
+        Effect.gen(function*() {
+          const store = yield* NotificationStore
+          const sellerId = yield* sellerWith(2)
+          const found = yield* store.get(sellerId, notification(sellerId, 2).id)
+          expect(Option.map(found, (n) => n.seq)).toEqual(Option.some(2))
+          expect(yield* store.get(sellerId, "no-such-id")).toEqual(Option.none())
+          expect(yield* store.get(unique("seller"), notification(sellerId, 2).id)).toEqual(Option.none())
+        }))
+
+      it.effect("list orders by seq both ways, within afterSeq/beforeSeq (exclusive), up to limit", () =>
+        Effect.gen(function*() {
+          const store = yield* NotificationStore
+          const sellerId = yield* sellerWith(5)
+          expect(seqs(yield* store.list(sellerId, { limit: 10, order: "asc" }))).toEqual([1, 2, 3, 4, 5])
+          expect(seqs(yield* store.list(sellerId, { limit: 10, order: "desc" }))).toEqual([5, 4, 3, 2, 1])
+          expect(seqs(yield* store.list(sellerId, { limit: 2, order: "asc" }))).toEqual([1, 2])
+          expect(seqs(yield* store.list(sellerId, { limit: 2, order: "desc" }))).toEqual([5, 4])
+          expect(seqs(yield* store.list(sellerId, { afterSeq: 2, limit: 10, order: "asc" }))).toEqual([3, 4, 5])
+          expect(seqs(yield* store.list(sellerId, { beforeSeq: 3, limit: 10, order: "desc" }))).toEqual([2, 1])
+          expect(seqs(yield* store.list(sellerId, { afterSeq: 1, beforeSeq: 5, limit: 2, order: "asc" }))).toEqual([2, 3])
+          expect(seqs(yield* store.list(sellerId, { afterSeq: 1, beforeSeq: 5, limit: 2, order: "desc" }))).toEqual([4, 3])
+          expect(yield* store.list(sellerId, { afterSeq: 5, limit: 10, order: "asc" })).toEqual([])
+          expect(yield* store.list(sellerId, { afterSeq: 2, beforeSeq: 3, limit: 10, order: "asc" })).toEqual([])
+          expect(yield* store.list(sellerId, { limit: 0, order: "asc" })).toEqual([])
+          expect(yield* store.list(unique("seller"), { limit: 10, order: "asc" })).toEqual([])
+        }))
+
+      it.effect("paging forwards by afterSeq and backwards by beforeSeq visits each notification once", () =>
+        Effect.gen(function*() {
+          const store = yield* NotificationStore
+          const sellerId = yield* sellerWith(7)
+          const forwards: Array<number> = []
+          let after = 0
+          for (;;) {
+            const page = yield* store.list(sellerId, { afterSeq: after, limit: 3, order: "asc" })
+            if (page.length === 0) break
+            forwards.push(...seqs(page))
+            after = page[page.length - 1]!.seq
+          }
+          expect(forwards).toEqual([1, 2, 3, 4, 5, 6, 7])
+          const backwards: Array<number> = []
+          let before: number | undefined = undefined
+          for (;;) {
+            const page: ReadonlyArray<{ readonly seq: number }> = yield* store.list(sellerId, {
+              limit: 3,
+              order: "desc",
+              ...(before === undefined ? {} : { beforeSeq: before })
+            })
+            if (page.length === 0) break
+            backwards.push(...seqs(page))
+            before = page[page.length - 1]!.seq
+          }
+          expect(backwards).toEqual([7, 6, 5, 4, 3, 2, 1])
+        }))
+
+      it.effect("ping succeeds", () => Effect.flatMap(NotificationStore, (store) => store.ping))
+    })
+  })
