@@ -41,7 +41,7 @@ const eventIdOf = (eventType: EventType, event: EnvelopeFields): string =>
 const envelope = <T extends EventType, D extends { readonly sellerId: string; readonly productId: string }, DI>(
   eventType: T,
   data: Schema.Schema<D, DI>,
-  annotations: { readonly description: string; readonly example: unknown }
+  annotations: { readonly description: string; readonly example: unknown; readonly moreExamples?: ReadonlyArray<unknown> }
 ) =>
   Schema.Struct({
     eventId: EventId(eventType),
@@ -61,7 +61,7 @@ const envelope = <T extends EventType, D extends { readonly sellerId: string; re
           from(fc).map((event) => ({ ...event, eventId: eventIdOf(eventType, event as unknown as EnvelopeFields) }))
       }
     ),
-    Schema.annotations({ identifier: eventType, description: annotations.description, examples: [annotations.example as any] })
+    Schema.annotations({ identifier: eventType, description: annotations.description, examples: [annotations.example as any, ...(annotations.moreExamples ?? []) as Array<any>] })
   )
 
 const Change = <S extends Schema.Schema.Any>(value: S, description: string) =>
@@ -171,7 +171,24 @@ export const ProductUpdated = envelope("ProductUpdated", UpdatedData, {
         lowStockThreshold: 5
       }
     }
-  }
+  },
+  moreExamples: [{
+    eventId: "seller_42-sku_1001-ProductUpdated-1795725065250",
+    eventType: "ProductUpdated",
+    timestamp: "2026-11-26T20:31:05.250Z",
+    data: {
+      sellerId: "seller_42",
+      productId: "sku_1001",
+      changes: { name: { before: "Walnut desk lamp", after: "Walnut desk lamp, brass" } },
+      product: {
+        name: "Walnut desk lamp, brass",
+        category: "home/lighting",
+        price: { amountMinor: 4499, currency: "EUR" },
+        stock: 38,
+        lowStockThreshold: 5
+      }
+    }
+  }]
 })
 export type ProductUpdated = typeof ProductUpdated.Type
 
