@@ -12,7 +12,9 @@ import { Context, Data, type Effect, type Option } from "effect"
  * `attribute_not_exists(wm_p<partition>) OR wm_p<partition> < fromOffset`. A redelivered range is
  * rejected by the condition: "duplicate" when it was wholly applied, "overlap" when it was partly
  * applied (batches cut differently after a crash); then nothing changed and the caller folds again
- * only the records after `watermark(...)`.
+ * only the records after `watermark(...)` and applies them with `fromOffset = watermark + 1`.
+ * The caller applies one partition's updates to one item in offset order (a seller's records are on
+ * one partition and its lane is serial): an earlier range applied after a later one would be refused.
  */
 
 export interface MetricsUpdate {
