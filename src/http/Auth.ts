@@ -1,0 +1,57 @@
+import { Headers, HttpServerRequest } from "@effect/platform"
+import { Effect, Option } from "effect"
+import { AuthSecret, verifyToken, type Claims } from "../services/Tokens.js"
+import { Forbidden, Unauthorized } from "./Problem.js"
+
+const bearer = /^Bearer\s+(\S+)$/i
+
+/**
+ * Verifies the request's JWT: `Authorization: Bearer <JWT>`, or `?access_token=` where
+ * `allowQueryToken` (browsers' EventSource cannot set headers).
+ */
+export class Auth extends Effect.Service<Auth>()("product-events/Auth", {
+  effect: Effect.gen(function*() {
+    const secret = yield* AuthSecret
+
+    const claims = (allowQueryToken: boolean) =>
+      Effect.gen(function*() {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const header = Headers.get(request.headers, "authorization")
+        const token = Option.isSome(header)
+          ? Option.fromNullable(bearer.exec(header.value)?.[1])
+          : allowQueryToken
+          ? Option.fromNullable(new URL(request.url, "http://localhost").searchParams.get("access_token"))
+          : Option.none()
+        if (Option.isNone(token)) {
+          return yield* new Unauthorized({
+            reason: Option.isSome(header) ? "Authorization header is not 'Bearer <token>'" : "missing bearer token"
+          })
+        }
+        return yield* verifyToken(secret, token.value).pipe(
+          Effect.mapError((e) => new Unauthorized({ reason: `invalid token: ${e.reason}` }))
+        )
+      })
+
+    /** Who the caller is: 401 unless the request carries a valid token. */
+    const authenticate = (options?: { readonly allowQueryToken?: boolean }) =>
+      claims(options?.allowQueryToken ?? false).pipe(Effect.withSpan("Auth.authenticate"))
+
+    /** The caller may read this seller's data: its token names that seller. */
+    const requireSeller = (sellerId: string, options?: { readonly allowQueryToken?: boolean }) =>
+      Effect.flatMap(authenticate(options), (c) =>
+        c.sellerId === sellerId
+          ? Effect.succeed(c)
+          : Effect.fail(new Forbidden({ reason: `token does not grant access to seller ${sellerId}` })))
+
+    return { authenticate, requireSeller } as const
+  })
+}) {}
+
+/** A service token may publish any seller's events; a seller token only its own. */
+export const authorizePublisher = (claims: Claims, sellerIds: ReadonlyArray<string>): Effect.Effect<void, Forbidden> => {
+  if (claims.role === "service") return Effect.void
+  const foreign = sellerIds.find((id) => id !== claims.sellerId)
+  return foreign === undefined
+    ? Effect.void
+    : Effect.fail(new Forbidden({ reason: `token may not publish events of seller ${foreign}` }))
+}

@@ -1,0 +1,111 @@
+import { Headers, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Config, Effect, Either, Option, ParseResult } from "effect"
+import { productEventsTopic } from "../domain/Consumers.js"
+import { decodeProductEvent, encodeProductEvent, type ProductEvent } from "../domain/ProductEvent.js"
+import { EventLog } from "../services/EventLog.js"
+import { Metrics } from "../services/Metrics.js"
+import { Auth, authorizePublisher } from "./Auth.js"
+import { BadRequest, PayloadTooLarge, problemResponse, unavailable } from "./Problem.js"
+
+export interface EventError {
+  readonly index: number
+  readonly path: string
+  readonly message: string
+}
+
+const pathString = (path: ReadonlyArray<PropertyKey>): string => path.map(String).join(".")
+
+/** Decodes every event of a batch; all of them valid, or one error per issue of each invalid one. */
+export const validateBatch = (items: ReadonlyArray<unknown>): Effect.Effect<Either.Either<ReadonlyArray<ProductEvent>, ReadonlyArray<EventError>>> =>
+  Effect.gen(function*() {
+    const events: Array<ProductEvent> = []
+    const errors: Array<EventError> = []
+    const seen = new Map<string, string>()
+    for (const [index, item] of items.entries()) {
+      const result = yield* Effect.either(decodeProductEvent(item))
+      if (Either.isLeft(result)) {
+        for (const issue of ParseResult.ArrayFormatter.formatErrorSync(result.left)) {
+          errors.push({ index, path: pathString(issue.path), message: issue.message })
+        }
+        continue
+      }
+      const event = result.right
+      const json = JSON.stringify(encodeProductEvent(event))
+      const previous = seen.get(event.eventId)
+      if (previous !== undefined && previous !== json) {
+        errors.push({ index, path: "eventId", message: "another event of this batch has the same eventId and different content" })
+        continue
+      }
+      seen.set(event.eventId, json)
+      events.push(event)
+    }
+    return errors.length > 0 ? Either.left(errors) : Either.right(events)
+  })
+
+const encoder = new TextEncoder()
+
+/** `POST /events`: validate all, publish all keyed by sellerId, or publish nothing. */
+export const gatewayRouter = Effect.gen(function*() {
+  const log = yield* EventLog
+  const auth = yield* Auth
+  const metrics = yield* Metrics
+  const maxBodyBytes = yield* Config.integer("GATEWAY_MAX_BODY_BYTES").pipe(Config.withDefault(1024 * 1024))
+
+  const readBody = Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const declared = Number(Option.getOrElse(Headers.get(request.headers, "content-length"), () => "0"))
+    const tooLarge = new PayloadTooLarge({ reason: `request body exceeds ${maxBodyBytes} bytes` })
+    if (declared > maxBodyBytes) return yield* tooLarge
+    const text = yield* request.text.pipe(
+      HttpServerRequest.withMaxBodySize(Option.some(maxBodyBytes)),
+      Effect.mapError((e) =>
+        String((e.cause as Error | undefined)?.message).includes("maxBytes")
+          ? tooLarge
+          : new BadRequest({ reason: "could not read the request body" })
+      )
+    )
+    return yield* Effect.try({
+      try: () => JSON.parse(text) as unknown,
+      catch: (e) => new BadRequest({ reason: `body is not JSON: ${(e as Error).message}` })
+    })
+  })
+
+  const publish = Effect.fn("Gateway.publish")(function*() {
+    const claims = yield* auth.authenticate()
+    const body = yield* readBody
+    const items = Array.isArray(body) ? body : [body]
+    if (items.length === 0) return yield* new BadRequest({ reason: "the batch is empty" })
+    const validated = yield* validateBatch(items)
+    if (Either.isLeft(validated)) {
+      metrics.rejected.inc(new Set(validated.left.map((e) => e.index)).size)
+      return yield* new BadRequest({ reason: "invalid events: nothing was published", errors: validated.left })
+    }
+    const events = validated.right
+    yield* authorizePublisher(claims, events.map((e) => e.data.sellerId))
+    yield* log.produce(
+      productEventsTopic,
+      events.map((event) => ({
+        key: event.data.sellerId,
+        value: encoder.encode(JSON.stringify(encodeProductEvent(event))),
+        headers: { eventType: event.eventType, eventId: event.eventId }
+      }))
+    )
+    for (const event of events) metrics.published.inc({ event_type: event.eventType })
+    return HttpServerResponse.unsafeJson({ accepted: events.map((e) => e.eventId) }, { status: 202 })
+  })
+
+  return HttpRouter.empty.pipe(
+    HttpRouter.post(
+      "/events",
+      publish().pipe(
+        Effect.catchTags({
+          BadRequest: problemResponse,
+          PayloadTooLarge: problemResponse,
+          Unauthorized: problemResponse,
+          Forbidden: problemResponse,
+          EventLogError: unavailable
+        })
+      )
+    )
+  )
+})

@@ -1,0 +1,28 @@
+import { HttpMiddleware, HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Cause, Config, Effect, Layer } from "effect"
+import { createServer } from "node:http"
+
+/** Listens on `HOST`:`PORT` (default 127.0.0.1:3000). */
+export const listen = NodeHttpServer.layerConfig(() => createServer(), {
+  port: Config.integer("PORT").pipe(Config.withDefault(3000)),
+  host: Config.string("HOST").pipe(Config.withDefault("127.0.0.1"))
+})
+
+/**
+ * Serves the routers. Client errors are answered by the routes themselves; a route that does not
+ * exist is a 404; anything unforeseen is logged and answered 500 without tearing the server down.
+ */
+export const serve = <E, R, E2, R2>(routers: Effect.Effect<HttpRouter.HttpRouter<E, R>, E2, R2>) =>
+  Layer.unwrapEffect(Effect.map(routers, (router) =>
+    router.pipe(
+      Effect.catchAllCause((cause) =>
+        Cause.isFailType(cause) && (cause.error as { _tag?: string })?._tag === "RouteNotFound"
+          ? Effect.succeed(HttpServerResponse.unsafeJson({ error: "NotFound", reason: "no such route" }, { status: 404 }))
+          : Effect.logError("unhandled request failure", cause).pipe(
+            Effect.as(HttpServerResponse.unsafeJson({ error: "Internal", reason: "unexpected server error" }, { status: 500 }))
+          )
+      ),
+      HttpServer.serve(HttpMiddleware.logger)
+    )
+  ))
