@@ -15,7 +15,8 @@ export type { JsonSchema } from "./schemaTree.js"
 /**
  * BACKWARD compatibility, as a schema registry checks it: can a consumer built against `released`
  * read every event a producer of `current` may write? Each problem names the path, starting at the
- * event type (`ProductCreated.data.product.price`).
+ * event type (`ProductCreated.data.product.price`). A shared definition (`$defs/StockUnits`) is
+ * compared once, and its problems reported at the first path that reaches it.
  */
 export const compatibilityProblems = (released: JsonSchema, current: JsonSchema): ReadonlyArray<string> => {
   const problems: Array<string> = []
@@ -33,10 +34,16 @@ export const compatibilityProblems = (released: JsonSchema, current: JsonSchema)
   }
 
   const compare = (path: string, rawR: JsonSchema, rawC: JsonSchema): void => {
+    const wrappedR = wrappedRef(rawR)
+    const wrappedC = wrappedRef(rawC)
+    if (wrappedR !== undefined && wrappedC !== undefined) {
+      compare(path, wrappedR.ref, wrappedC.ref)
+      compare(path, wrappedR.own, wrappedC.own)
+      return
+    }
     const rName = refName(rawR)
     const cName = refName(rawC)
     if (rName !== undefined && cName !== undefined) {
-      // A shared definition is compared once, at the first path that reaches it.
       const key = `${rName}->${cName}`
       if (compared.has(key)) return
       compared.add(key)
@@ -132,3 +139,11 @@ export const compatibilityProblems = (released: JsonSchema, current: JsonSchema)
 
 const raised = (released: number, current: number) => current > released
 const lowered = (released: number, current: number) => current < released
+
+/** `{ allOf: [{ $ref }], ...own }`, the shape Effect gives an annotated reference. */
+const wrappedRef = (s: JsonSchema): { readonly ref: JsonSchema; readonly own: JsonSchema } | undefined => {
+  const { allOf, ...own } = s
+  if (!Array.isArray(allOf) || allOf.length !== 1) return undefined
+  const ref = allOf[0]
+  return isSchema(ref) && refName(ref) !== undefined ? { ref, own } : undefined
+}
