@@ -1,0 +1,67 @@
+import { Data, ParseResult } from "effect"
+import { deadLetterHeaders } from "../../domain/DeadLetter.js"
+import type { Headers, LogRecord, OutgoingMessage } from "../EventLog.js"
+
+/** A record whose value is not a valid event: not retried, dead-lettered at once. */
+export class DecodeError extends Data.TaggedError("DecodeError")<{ readonly message: string }> {}
+
+/** `path: message; ...` for every issue of a parse error. */
+export const formatParseError = (error: ParseResult.ParseError): string =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .map((issue) => `${issue.path.length === 0 ? "(root)" : issue.path.join(".")}: ${issue.message}`)
+    .join("; ")
+
+/** The error's class, as the `dlq-error-tag` header carries it (e.g. DecodeError). */
+export const errorTagHeader = "dlq-error-tag"
+
+/**
+ * Why a record was given up on. `non-retriable`: a handler failure marked not retriable, or a defect,
+ * dead-lettered after its first attempt.
+ */
+export type DeadLetterCause = "decode-failed" | "retries-exhausted" | "non-retriable"
+
+export interface DeadLetterInfo {
+  readonly reason: DeadLetterCause
+  readonly error: string
+  readonly errorTag: string
+  readonly attempts: number
+  readonly group: string
+  readonly failedAt: Date
+}
+
+/** The original key, bytes and headers, plus headers saying why, where from and after how many attempts. */
+export const deadLetterMessage = (record: LogRecord, info: DeadLetterInfo): OutgoingMessage => {
+  const headers: Headers = {
+    ...record.headers,
+    [deadLetterHeaders.error]: info.error,
+    [deadLetterHeaders.reason]: info.reason,
+    [errorTagHeader]: info.errorTag,
+    [deadLetterHeaders.sourceTopic]: record.topic,
+    [deadLetterHeaders.sourcePartition]: String(record.partition),
+    [deadLetterHeaders.sourceOffset]: String(record.offset),
+    [deadLetterHeaders.attempts]: String(info.attempts),
+    [deadLetterHeaders.consumerGroup]: info.group,
+    [deadLetterHeaders.failedAt]: info.failedAt.toISOString()
+  }
+  return { key: record.key ?? "", value: record.value, headers }
+}
+
+/** What a handler's failure says about itself, whatever its shape. */
+export const describeFailure = (error: unknown): { readonly message: string; readonly tag: string } => {
+  if (typeof error === "object" && error !== null) {
+    const tag = "_tag" in error && typeof error._tag === "string" ? error._tag : error.constructor.name
+    const message = "message" in error && typeof error.message === "string" && error.message !== ""
+      ? error.message
+      : safeJson(error)
+    return { message, tag }
+  }
+  return { message: String(error), tag: typeof error }
+}
+
+const safeJson = (value: object): string => {
+  try {
+    return JSON.stringify(value)
+  } catch {
+    return String(value)
+  }
+}
