@@ -12,7 +12,7 @@ const check = Command.make("check", {}, () =>
     const problems = yield* checkContracts(process.cwd())
     if (problems.length === 0) return yield* Console.log("contracts up to date")
     yield* Effect.forEach(problems, (problem) => Console.log(problem), { discard: true })
-    return yield* new CliExit({ code: 1, message: "contracts out of date: run `npm run contracts`" })
+    return yield* new CliExit({ code: 1, message: `contracts check failed: ${problems.length} problem(s)` })
   })).pipe(
     Command.withDescription("Fail, naming the file, when contracts/ differs from the schemas or breaks compatibility.")
   )
