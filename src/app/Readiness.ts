@@ -1,0 +1,24 @@
+import { Effect, Option } from "effect"
+import type { ReadinessCheck } from "../http/Health.js"
+import { EventLog } from "../services/EventLog.js"
+import { MetricsStore } from "../services/MetricsStore.js"
+import { NotificationStore } from "../services/NotificationStore.js"
+import { ObjectStore } from "../services/ObjectStore.js"
+import { PubSub } from "../services/PubSub.js"
+
+const pingOf = <I, S extends { readonly ping: Effect.Effect<void, unknown> }>(
+  name: string,
+  tag: Effect.Effect<S, never, I>
+) => Effect.map(Effect.serviceOption(tag as any), Option.map((s) => ({ name, check: (s as S).ping })))
+
+/** `/readyz` checks every infrastructure service the running program was given. */
+export const readinessChecks: Effect.Effect<ReadonlyArray<ReadinessCheck>> = Effect.map(
+  Effect.all([
+    pingOf("event-log", EventLog),
+    pingOf("notification-store", NotificationStore),
+    pingOf("pubsub", PubSub),
+    pingOf("object-store", ObjectStore),
+    pingOf("metrics-store", MetricsStore)
+  ]),
+  Option.reduceCompact([] as Array<ReadinessCheck>, (all, check) => [...all, check])
+)
