@@ -25,4 +25,4 @@ export const serve = <E, R, E2, R2>(routers: Effect.Effect<HttpRouter.HttpRouter
       ),
       HttpServer.serve(HttpMiddleware.logger)
     )
-  ))
+  )).pipe(HttpServer.withLogAddress)

@@ -53,7 +53,10 @@ export const notificationsRouter = Effect.gen(function*() {
       Option.orElse(() => Option.fromNullable(new URL(request.url, "http://localhost").searchParams.get("lastEventId"))),
       Option.filter((id) => id.length > 0)
     )
-    const body = sseBody(feed.feed(sellerId, lastEventId), { heartbeat, retryMillis: 3000 }).pipe(
+    // The first bytes (and the headers with them) go out once the live subscription is open.
+    const body = Stream.unwrapScoped(
+      Effect.map(feed.open(sellerId, lastEventId), (notifications) => sseBody(notifications, { heartbeat, retryMillis: 3000 }))
+    ).pipe(
       Stream.tapErrorCause((cause) => Effect.logWarning("notification stream ended", cause)),
       Stream.encodeText
     )

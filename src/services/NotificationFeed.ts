@@ -35,8 +35,12 @@ export class NotificationFeed extends Effect.Service<NotificationFeed>()("produc
           Effect.map(store.list(sellerId, { limit: 1, order: "desc" }), (latest) => latest[0]?.seq ?? 0)
       })
 
-    const feed = (sellerId: string, lastEventId: Option.Option<string>) =>
-      Stream.unwrapScoped(Effect.gen(function*() {
+    /**
+     * Subscribes (in the caller's scope) and reads where to start, then returns the stream:
+     * whatever is published once `open` has returned is in it.
+     */
+    const open = (sellerId: string, lastEventId: Option.Option<string>) =>
+      Effect.gen(function*() {
         const live = yield* pubsub.subscribe(notificationChannel(sellerId))
         const start = yield* startSeq(sellerId, lastEventId)
         const sent = yield* Ref.make(start)
@@ -57,8 +61,10 @@ export class NotificationFeed extends Effect.Service<NotificationFeed>()("produc
           )
         )
         return Stream.concat(replay.pipe(markSent), liveInOrder)
-      }))
+      })
 
-    return { feed } as const
+    const feed = (sellerId: string, lastEventId: Option.Option<string>) => Stream.unwrapScoped(open(sellerId, lastEventId))
+
+    return { open, feed } as const
   })
 }) {}

@@ -1,0 +1,20 @@
+import { HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
+import { createServer } from "node:http"
+import { EmbeddedLive } from "../../src/app/Embedded.js"
+import { devJwtSecret, signToken } from "../../src/services/Tokens.js"
+
+/** The embedded program on an ephemeral loopback port, for end-to-end tests through HTTP. */
+export const startEmbedded = async () => {
+  const runtime = ManagedRuntime.make(
+    EmbeddedLive.pipe(Layer.provideMerge(NodeHttpServer.layer(() => createServer(), { port: 0, host: "127.0.0.1" })))
+  )
+  const address = await runtime.runPromise(HttpServer.HttpServer.pipe(Effect.map((s) => s.address)))
+  if (address._tag !== "TcpAddress") throw new Error("expected a TCP address")
+  const baseUrl = `http://127.0.0.1:${address.port}`
+  return { runtime, baseUrl, dispose: () => runtime.dispose() }
+}
+
+export const token = (claims: { sellerId?: string; role?: "seller" | "service" }) =>
+  Effect.runPromise(signToken(Redacted.make(devJwtSecret), claims))
