@@ -49,4 +49,5 @@ export const deleted = (sellerId: string, productId: string, millis: number, sta
 export const lowStock = (sellerId: string, productId: string, millis: number, stock = 3, lowStockThreshold = 5) =>
   envelope("LowStockWarning", sellerId, productId, millis, { name: "Walnut desk lamp", stock, lowStockThreshold })
 
-export const encode = Schema.encodeSync(ProductEventSchema)
+const encodeEvent = Schema.encodeSync(ProductEventSchema)
+export const encode = (event: ProductEvent) => encodeEvent(event)
