@@ -1,0 +1,54 @@
+import { Config, Effect, Layer, Ref, Schedule } from "effect"
+import { initialTraffic, nextEvents } from "../domain/Traffic.js"
+import { AuthSecret, signToken } from "../services/Tokens.js"
+
+/**
+ * Posts realistic seller traffic to the gateway over HTTP, as an upstream producer would:
+ * `DEMO_SELLERS` sellers, `DEMO_RATE` events per second.
+ */
+export const DemoTraffic = Layer.scopedDiscard(Effect.gen(function*() {
+  const port = yield* Config.integer("PORT").pipe(Config.withDefault(3000))
+  const sellers = yield* Config.integer("DEMO_SELLERS").pipe(Config.withDefault(50))
+  const rate = yield* Config.integer("DEMO_RATE").pipe(Config.withDefault(20))
+  const secret = yield* AuthSecret
+  const serviceToken = yield* signToken(secret, { role: "service" })
+  const viewerToken = yield* signToken(secret, { sellerId: "seller_001" })
+  const base = `http://127.0.0.1:${port}`
+  const state = yield* Ref.make(initialTraffic(sellers))
+
+  const post = (events: ReadonlyArray<unknown>) =>
+    Effect.tryPromise(() =>
+      fetch(`${base}/events`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${serviceToken}` },
+        body: JSON.stringify(events)
+      })
+    ).pipe(
+      Effect.flatMap((response) =>
+        response.status === 202 ? Effect.void : Effect.logWarning(`gateway answered ${response.status}`))
+    )
+
+  const tick = Effect.gen(function*() {
+    const now = Date.now()
+    const events = yield* Ref.modify(state, (s) => {
+      const [batch, next] = nextEvents(s, Math.random, now)
+      return [batch, next] as const
+    })
+    yield* post(events)
+  })
+
+  yield* Effect.logInfo(
+    [
+      `demo traffic: ${sellers} sellers, ${rate} events/s, posted to ${base}/events`,
+      `watch seller_001:  curl -N -H "Authorization: Bearer ${viewerToken}" ${base}/sellers/seller_001/notifications/stream`,
+      `in a browser:      ${base}/sellers/seller_001/notifications/stream?access_token=${viewerToken}`,
+      `stored:            curl -H "Authorization: Bearer ${viewerToken}" "${base}/sellers/seller_001/notifications?limit=20"`,
+      `metrics:           curl ${base}/metrics`
+    ].join("\n")
+  )
+  yield* tick.pipe(
+    Effect.retry(Schedule.spaced("500 millis").pipe(Schedule.upTo("10 seconds"))),
+    Effect.repeat(Schedule.spaced(`${Math.max(1, Math.round(1000 / rate))} millis`)),
+    Effect.forkScoped
+  )
+}))
