@@ -1,0 +1,130 @@
+import { Schema } from "effect"
+import type { ProductState } from "./Product.js"
+import { productFields } from "./Product.js"
+import { ProductCreated, ProductDeleted, type ProductEvent, ProductUpdated } from "./ProductEvent.js"
+
+/**
+ * A change of one seller's metrics, in the hot store's own terms: per store item
+ * ("totals", "hour#YYYY-MM-DDTHH", "day#YYYY-MM-DD"), the numbers to ADD to its attributes.
+ * Zero attributes and empty items are left out, so equal deltas are deeply equal.
+ * Deltas form a commutative monoid under `combine` with `emptyDelta`.
+ */
+export type Delta = Readonly<Record<string, Readonly<Record<string, number>>>>
+export const Delta: Schema.Schema<Delta> = Schema.Record({
+  key: Schema.String,
+  value: Schema.Record({ key: Schema.String, value: Schema.Number })
+}).annotations({ identifier: "MetricsDelta" })
+
+/** The events analytics consumes. LowStockWarning is not one of them (see the consumer matrix). */
+export const LifecycleEvent = Schema.Union(ProductCreated, ProductUpdated, ProductDeleted)
+export type LifecycleEvent = typeof LifecycleEvent.Type
+
+export const countNames = ["created", "updated", "deleted", "priceChanges"] as const
+export type CountName = (typeof countNames)[number]
+
+export const totalsItem = "totals"
+export const hourItemPrefix = "hour#"
+export const dayItemPrefix = "day#"
+export const activeProducts = "activeProducts"
+export const totalStockUnits = "totalStockUnits"
+export const valuePrefix = "value#"
+export const categoryPrefix = "cat#"
+
+/** `YYYY-MM-DDTHH` (UTC) of a canonical ISO timestamp. */
+export const hourOf = (timestamp: string): string => timestamp.slice(0, 13)
+/** `YYYY-MM-DD` (UTC) of a canonical ISO timestamp. */
+export const dayOf = (timestamp: string): string => timestamp.slice(0, 10)
+
+export const emptyDelta: Delta = {}
+
+type MutableDelta = Record<string, Record<string, number>>
+
+const addTo = (delta: MutableDelta, item: string, attribute: string, amount: number): void => {
+  if (amount === 0) return
+  const values = (delta[item] ??= {})
+  const sum = (values[attribute] ?? 0) + amount
+  if (sum === 0) delete values[attribute]
+  else values[attribute] = sum
+  if (Object.keys(values).length === 0) delete delta[item]
+}
+
+const addAll = (delta: MutableDelta, other: Delta): void => {
+  for (const [item, values] of Object.entries(other)) {
+    for (const [attribute, amount] of Object.entries(values)) addTo(delta, item, attribute, amount)
+  }
+}
+
+const addProduct = (delta: MutableDelta, product: ProductState, sign: 1 | -1): void => {
+  addTo(delta, totalsItem, activeProducts, sign)
+  addTo(delta, totalsItem, totalStockUnits, sign * product.stock)
+  addTo(delta, totalsItem, valuePrefix + product.price.currency, sign * product.price.amountMinor * product.stock)
+  addTo(delta, totalsItem, categoryPrefix + product.category, sign)
+}
+
+const count = (delta: MutableDelta, timestamp: string, name: CountName): void => {
+  addTo(delta, totalsItem, name, 1)
+  addTo(delta, hourItemPrefix + hourOf(timestamp), name, 1)
+  addTo(delta, dayItemPrefix + dayOf(timestamp), name, 1)
+}
+
+/** The product as it stood before an update: the changed fields put back to their `before` values. */
+export const stateBefore = (event: ProductUpdated): ProductState => {
+  const { changes, product } = event.data
+  const before: Record<string, unknown> = { ...product }
+  for (const field of productFields) {
+    const change = changes[field]
+    if (change !== undefined) before[field] = change.before
+  }
+  return before as unknown as ProductState
+}
+
+/** The delta of one event, from the event alone. LowStockWarning changes no metric. */
+export const deltaOf = (event: ProductEvent): Delta => {
+  const delta: MutableDelta = {}
+  switch (event.eventType) {
+    case "ProductCreated":
+      addProduct(delta, event.data.product, 1)
+      count(delta, event.timestamp, "created")
+      break
+    case "ProductUpdated":
+      addProduct(delta, stateBefore(event), -1)
+      addProduct(delta, event.data.product, 1)
+      count(delta, event.timestamp, "updated")
+      if (event.data.changes.price !== undefined) count(delta, event.timestamp, "priceChanges")
+      break
+    case "ProductDeleted":
+      addProduct(delta, event.data.product, -1)
+      count(delta, event.timestamp, "deleted")
+      break
+    case "LowStockWarning":
+      break
+  }
+  return delta
+}
+
+/** Associative and commutative, `emptyDelta` its identity. */
+export const combine = (a: Delta, b: Delta): Delta => {
+  const delta: MutableDelta = {}
+  addAll(delta, a)
+  addAll(delta, b)
+  return delta
+}
+
+export const combineAll = (deltas: Iterable<Delta>): Delta => {
+  const delta: MutableDelta = {}
+  for (const d of deltas) addAll(delta, d)
+  return delta
+}
+
+/** The CPU part of the analytics consumer: one delta per seller for a batch (sellers with nothing to change left out). */
+export const deltasBySeller = (events: Iterable<ProductEvent>): Record<string, Delta> => {
+  const bySeller: Record<string, MutableDelta> = {}
+  for (const event of events) {
+    const delta = (bySeller[event.data.sellerId] ??= {})
+    addAll(delta, deltaOf(event))
+  }
+  for (const sellerId of Object.keys(bySeller)) {
+    if (Object.keys(bySeller[sellerId]!).length === 0) delete bySeller[sellerId]
+  }
+  return bySeller
+}

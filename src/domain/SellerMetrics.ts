@@ -1,0 +1,169 @@
+import { Schema } from "effect"
+import type { MetricsItem, MetricsUpdate } from "../services/MetricsStore.js"
+import { SellerId } from "./Ids.js"
+import {
+  activeProducts,
+  categoryPrefix,
+  combine,
+  countNames,
+  dayItemPrefix,
+  type Delta,
+  hourItemPrefix,
+  totalsItem,
+  totalStockUnits,
+  valuePrefix
+} from "./MetricsDelta.js"
+
+export * from "./MetricsDelta.js"
+
+const Count = Schema.Int.annotations({ description: "Number of events." })
+
+export const Counts = Schema.Struct({
+  created: Count,
+  updated: Count,
+  deleted: Count,
+  priceChanges: Count
+}).annotations({ identifier: "MetricCounts", description: "Lifecycle events counted: created, updated, deleted, and updates that changed the price." })
+export type Counts = typeof Counts.Type
+
+export const HourBucket = Schema.String.pipe(
+  Schema.pattern(/^\d{4}-\d{2}-\d{2}T\d{2}$/),
+  Schema.annotations({ identifier: "HourBucket", description: "UTC hour of the events' timestamps: YYYY-MM-DDTHH.", examples: ["2026-11-26T20"] })
+)
+export const DayBucket = Schema.String.pipe(
+  Schema.pattern(/^\d{4}-\d{2}-\d{2}$/),
+  Schema.annotations({ identifier: "DayBucket", description: "UTC day of the events' timestamps: YYYY-MM-DD.", examples: ["2026-11-26"] })
+)
+
+export const HourlyCounts = Schema.Struct({ hour: HourBucket, ...Counts.fields }).annotations({ identifier: "HourlyCounts" })
+export type HourlyCounts = typeof HourlyCounts.Type
+export const DailyCounts = Schema.Struct({ day: DayBucket, ...Counts.fields }).annotations({ identifier: "DailyCounts" })
+export type DailyCounts = typeof DailyCounts.Type
+
+/** What `GET /sellers/{sellerId}/metrics` serves. Zero entries (a currency or category at 0) are left out. */
+export const SellerMetrics = Schema.Struct({
+  sellerId: SellerId,
+  activeProducts: Schema.Int.annotations({ description: "Products created and not deleted." }),
+  totalStockUnits: Schema.Int.annotations({ description: "Sum of the stock of the active products." }),
+  inventoryValue: Schema.Record({ key: Schema.String, value: Schema.Int }).annotations({
+    description: "Per ISO-4217 currency: sum of price * stock over the active products, in minor units."
+  }),
+  byCategory: Schema.Record({ key: Schema.String, value: Schema.Int }).annotations({
+    description: "Active products per category."
+  }),
+  counts: Counts.annotations({ description: "All-time counts." }),
+  hourly: Schema.Array(HourlyCounts).annotations({ description: "Counts per UTC hour, oldest first." }),
+  daily: Schema.Array(DailyCounts).annotations({ description: "Counts per UTC day, oldest first." })
+}).annotations({ identifier: "SellerMetrics", description: "A seller's analytics metrics." })
+export type SellerMetrics = typeof SellerMetrics.Type
+
+const zeroCounts: Counts = { created: 0, updated: 0, deleted: 0, priceChanges: 0 }
+
+export const emptyMetrics = (sellerId: SellerId): SellerMetrics => ({
+  sellerId,
+  activeProducts: 0,
+  totalStockUnits: 0,
+  inventoryValue: {},
+  byCategory: {},
+  counts: zeroCounts,
+  hourly: [],
+  daily: []
+})
+
+const countsOf = (values: Readonly<Record<string, number>>): Counts => ({
+  created: values.created ?? 0,
+  updated: values.updated ?? 0,
+  deleted: values.deleted ?? 0,
+  priceChanges: values.priceChanges ?? 0
+})
+
+const isZero = (counts: Counts): boolean => countNames.every((name) => counts[name] === 0)
+
+const byPrefix = (values: Readonly<Record<string, number>>, prefix: string): Record<string, number> => {
+  const out: Record<string, number> = {}
+  for (const name of Object.keys(values).sort()) {
+    if (name.startsWith(prefix) && values[name] !== 0) out[name.slice(prefix.length)] = values[name]!
+  }
+  return out
+}
+
+/** The metrics view of a seller's store items (e.g. the answer of `MetricsStore.query(sellerId, "")`). */
+export const fromStoreItems = (sellerId: SellerId, items: ReadonlyArray<MetricsItem>): SellerMetrics => {
+  let totals: Readonly<Record<string, number>> = {}
+  const hourly: Array<HourlyCounts> = []
+  const daily: Array<DailyCounts> = []
+  for (const { item, values } of items) {
+    if (item === totalsItem) totals = values
+    else if (item.startsWith(hourItemPrefix)) {
+      const counts = countsOf(values)
+      if (!isZero(counts)) hourly.push({ hour: item.slice(hourItemPrefix.length), ...counts })
+    } else if (item.startsWith(dayItemPrefix)) {
+      const counts = countsOf(values)
+      if (!isZero(counts)) daily.push({ day: item.slice(dayItemPrefix.length), ...counts })
+    }
+  }
+  hourly.sort((a, b) => (a.hour < b.hour ? -1 : a.hour > b.hour ? 1 : 0))
+  daily.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0))
+  return {
+    sellerId,
+    activeProducts: totals[activeProducts] ?? 0,
+    totalStockUnits: totals[totalStockUnits] ?? 0,
+    inventoryValue: byPrefix(totals, valuePrefix),
+    byCategory: byPrefix(totals, categoryPrefix),
+    counts: countsOf(totals),
+    hourly,
+    daily
+  }
+}
+
+const withoutZeros = (values: Record<string, number>): Record<string, number> =>
+  Object.fromEntries(Object.entries(values).filter(([, v]) => v !== 0))
+
+/** The metrics as a delta from nothing: the store items they stand for. */
+export const asDelta = (metrics: SellerMetrics): Delta => {
+  const delta: Record<string, Record<string, number>> = {}
+  const prefixed = (prefix: string, values: Readonly<Record<string, number>>) =>
+    Object.fromEntries(Object.entries(values).map(([k, v]) => [prefix + k, v]))
+  const totals = withoutZeros({
+    [activeProducts]: metrics.activeProducts,
+    [totalStockUnits]: metrics.totalStockUnits,
+    ...prefixed(valuePrefix, metrics.inventoryValue),
+    ...prefixed(categoryPrefix, metrics.byCategory),
+    ...metrics.counts
+  })
+  if (Object.keys(totals).length > 0) delta[totalsItem] = totals
+  for (const { hour, ...counts } of metrics.hourly) {
+    const values = withoutZeros({ ...counts })
+    if (Object.keys(values).length > 0) delta[hourItemPrefix + hour] = values
+  }
+  for (const { day, ...counts } of metrics.daily) {
+    const values = withoutZeros({ ...counts })
+    if (Object.keys(values).length > 0) delta[dayItemPrefix + day] = values
+  }
+  return delta
+}
+
+/** The delta as store items, sorted by item key. */
+export const deltaItems = (delta: Delta): ReadonlyArray<MetricsItem> =>
+  Object.keys(delta).sort().map((item) => ({ item, values: delta[item]! }))
+
+export const applyDelta = (metrics: SellerMetrics, delta: Delta): SellerMetrics =>
+  fromStoreItems(metrics.sellerId, deltaItems(combine(asDelta(metrics), delta)))
+
+/** The offset range of the records a delta folds: the store's idempotency condition. */
+export interface SourceRange {
+  readonly partition: number
+  readonly fromOffset: number
+  readonly offset: number
+}
+
+/** The `MetricsStore.apply` inputs of a seller's delta, one per item, sorted by item key. */
+export const toStoreUpdates = (sellerId: string, delta: Delta, range: SourceRange): ReadonlyArray<MetricsUpdate> =>
+  deltaItems(delta).map(({ item, values }) => ({
+    sellerId,
+    item,
+    partition: range.partition,
+    fromOffset: range.fromOffset,
+    offset: range.offset,
+    add: values
+  }))
