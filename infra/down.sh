@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Stops what infra/up.sh started, by its pid files; never a server it found running (e.g. the machine's Redis).
+# Usage: infra/down.sh [kafka|s3rver|dynalite|redis ...]   (all of them by default)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 STOP_TIMEOUT="${INFRA_STOP_TIMEOUT:-30}"
@@ -27,9 +28,12 @@ stop() {
   rm -f "$RUN/$name.pid"
 }
 
-stop kafka kafka.Kafka
-stop s3rver s3rver
-stop dynalite dynalite
+declare -A MARKERS=([kafka]=kafka.Kafka [s3rver]=s3rver [dynalite]=dynalite [redis]=redis-server)
 # Only a redis-server that up.sh started has a pid file here.
-stop redis redis-server
-log "down"
+NAMES=("$@")
+((${#NAMES[@]} > 0)) || NAMES=(kafka s3rver dynalite redis)
+for name in "${NAMES[@]}"; do
+  [[ -n "${MARKERS[$name]:-}" ]] || fail "unknown server '$name' (kafka, s3rver, dynalite, redis)"
+  stop "$name" "${MARKERS[$name]}"
+done
+log "down: ${NAMES[*]}"

@@ -115,7 +115,8 @@ kafka_up() {
 redis_up
 start dynalite dynalite "$DYNAMO_PORT" node node_modules/dynalite/cli.js --host 127.0.0.1 --port "$DYNAMO_PORT" \
   --path "$DATA/dynalite" --createTableMs 0 --deleteTableMs 0 --updateTableMs 0
-start s3rver s3rver "$S3_PORT" node infra/s3rver.cjs "$S3_PORT" "$DATA/s3"
+# s3rver's ListObjectsV2 continuation tokens use DES, which OpenSSL 3 keeps in its legacy provider.
+start s3rver s3rver "$S3_PORT" node --openssl-legacy-provider infra/s3rver.cjs "$S3_PORT" "$DATA/s3"
 kafka_up
 
 cat <<ENV

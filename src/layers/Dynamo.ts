@@ -1,0 +1,118 @@
+import {
+  type AttributeDefinition,
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  type KeySchemaElement,
+  type LocalSecondaryIndex
+} from "@aws-sdk/client-dynamodb"
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb"
+import { Clock, Config, Duration, Effect, Option, Schedule } from "effect"
+
+/**
+ * What the DynamoDB layers share: a document client acquired for the layer's lifetime, calls mapped to
+ * each service's error type, and table provisioning (create when missing, wait until ACTIVE) at layer build.
+ * Designed for dynalite too: no transactions, TTL or streams.
+ */
+
+export interface DynamoClientOptions {
+  /** e.g. http://127.0.0.1:8000 for dynalite; the AWS endpoint of the region when absent. */
+  readonly endpoint?: string
+  readonly region: string
+  /** The SDK's default provider chain (env AWS_ACCESS_KEY_ID, ...) when absent. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string }
+}
+
+export const clientOptionsConfig: Config.Config<DynamoClientOptions> = Config.all({
+  endpoint: Config.option(Config.string("DYNAMODB_ENDPOINT")),
+  region: Config.string("AWS_REGION").pipe(Config.withDefault("us-east-1"))
+}).pipe(Config.map(({ endpoint, region }) => Option.match(endpoint, { onNone: () => ({ region }), onSome: (endpoint) => ({ endpoint, region }) })))
+
+export const makeDocumentClient = (options: DynamoClientOptions) =>
+  Effect.acquireRelease(
+    Effect.sync(() =>
+      DynamoDBDocumentClient.from(
+        new DynamoDBClient({
+          region: options.region,
+          ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+          ...(options.credentials === undefined ? {} : { credentials: { ...options.credentials } }),
+          maxAttempts: 3
+        }),
+        { marshallOptions: { removeUndefinedValues: true } }
+      )
+    ),
+    (client) => Effect.sync(() => client.destroy())
+  )
+
+/** Runs one SDK call, interruptible, mapping its rejection with `onError`. */
+export const call = <A, E>(
+  run: (signal: AbortSignal) => Promise<A>,
+  onError: (cause: unknown) => E
+): Effect.Effect<A, E> => Effect.tryPromise({ try: run, catch: onError })
+
+export const errorName = (cause: unknown): string | undefined =>
+  typeof cause === "object" && cause !== null && "name" in cause && typeof cause.name === "string"
+    ? cause.name
+    : undefined
+
+export const isConditionalCheckFailed = (cause: unknown): boolean =>
+  errorName(cause) === "ConditionalCheckFailedException"
+
+export interface TableDefinition {
+  readonly tableName: string
+  readonly keySchema: ReadonlyArray<KeySchemaElement>
+  readonly attributes: ReadonlyArray<AttributeDefinition>
+  readonly localIndexes?: ReadonlyArray<LocalSecondaryIndex>
+}
+
+const tableStatus = (client: DynamoDBDocumentClient, tableName: string) =>
+  call(
+    (abortSignal) => client.send(new DescribeTableCommand({ TableName: tableName }), { abortSignal }),
+    (cause) => cause
+  ).pipe(
+    Effect.map((out) => Option.some(out.Table?.TableStatus ?? "UNKNOWN")),
+    Effect.catchIf((cause) => errorName(cause) === "ResourceNotFoundException", () => Effect.succeedNone)
+  )
+
+/**
+ * Creates the table when missing (on-demand billing) and waits until it is ACTIVE, at most `timeout`.
+ * Idempotent, and safe when several processes provision the same table at once.
+ */
+export const ensureTable = (
+  client: DynamoDBDocumentClient,
+  table: TableDefinition,
+  timeout: Duration.DurationInput = Duration.seconds(30)
+): Effect.Effect<void, unknown> =>
+  Effect.gen(function*() {
+    const status = yield* tableStatus(client, table.tableName)
+    if (Option.isNone(status)) {
+      yield* Effect.logInfo(`creating table ${table.tableName}`)
+      yield* call(
+        (abortSignal) =>
+          client.send(
+            new CreateTableCommand({
+              TableName: table.tableName,
+              KeySchema: [...table.keySchema],
+              AttributeDefinitions: [...table.attributes],
+              ...(table.localIndexes === undefined ? {} : { LocalSecondaryIndexes: [...table.localIndexes] }),
+              BillingMode: "PAY_PER_REQUEST"
+            }),
+            { abortSignal }
+          ),
+        (cause) => cause
+      ).pipe(Effect.catchIf((cause) => errorName(cause) === "ResourceInUseException", () => Effect.void))
+    }
+    yield* tableStatus(client, table.tableName).pipe(
+      Effect.filterOrFail(
+        (status) => Option.getOrUndefined(status) === "ACTIVE",
+        (status) => new Error(`table ${table.tableName} is ${Option.getOrElse(status, () => "missing")}`)
+      ),
+      Effect.retry(Schedule.spaced(Duration.millis(100))),
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () => new Error(`table ${table.tableName} not ACTIVE within ${Duration.format(timeout)}`)
+      }),
+      // The server lives in real time, also under a test clock.
+      Effect.withClock(Clock.make())
+    )
+  }).pipe(Effect.withSpan("Dynamo.ensureTable", { attributes: { table: table.tableName } }))

@@ -1,0 +1,186 @@
+import { DescribeTableCommand } from "@aws-sdk/client-dynamodb"
+import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb"
+import { Config, Effect, Layer, Option } from "effect"
+import {
+  type ApplyResult,
+  isReservedAttribute,
+  type ItemRange,
+  keyAttributes,
+  type MetricsItem,
+  MetricsStore,
+  MetricsStoreError,
+  type MetricsUpdate,
+  watermarkAttribute
+} from "../services/MetricsStore.js"
+import { call, clientOptionsConfig, type DynamoClientOptions, ensureTable, isConditionalCheckFailed, makeDocumentClient } from "./Dynamo.js"
+
+/**
+ * MetricsStore on DynamoDB: table `tableName` keyed by sellerId (S) + item (S). Each apply is one
+ * conditional UpdateItem (`ADD` the values, `SET wm_p<partition>`); a refused condition is told apart
+ * ("duplicate" / "overlap") by a consistent read of the item's watermark.
+ */
+
+export interface Options extends DynamoClientOptions {
+  readonly tableName: string
+}
+
+const byKeyBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"))
+
+const checkUpdate = (update: MetricsUpdate) => {
+  const { fromOffset, offset, partition } = update
+  if (![fromOffset, offset, partition].every((n) => Number.isSafeInteger(n) && n >= 0) || fromOffset > offset) {
+    return Effect.dieMessage(`MetricsStore.apply: invalid partition/offset range ${partition}:[${fromOffset}, ${offset}]`)
+  }
+  const reserved = Object.keys(update.add).filter(isReservedAttribute)
+  if (reserved.length > 0) return Effect.dieMessage(`MetricsStore.apply: reserved attribute names ${reserved.join(", ")}`)
+  return Effect.void
+}
+
+const valuesOf = (item: Record<string, unknown>): Record<string, number> => {
+  const values: Record<string, number> = {}
+  for (const [name, value] of Object.entries(item)) {
+    if (!isReservedAttribute(name) && typeof value === "number") values[name] = value
+  }
+  return values
+}
+
+export const make = (options: Options) =>
+  Effect.gen(function*() {
+    const client = yield* makeDocumentClient(options)
+    const { tableName } = options
+    const fail = (operation: string) => (cause: unknown) => new MetricsStoreError({ operation, cause })
+
+    yield* ensureTable(client, {
+      tableName,
+      keySchema: [
+        { AttributeName: keyAttributes.partition, KeyType: "HASH" },
+        { AttributeName: keyAttributes.sort, KeyType: "RANGE" }
+      ],
+      attributes: [
+        { AttributeName: keyAttributes.partition, AttributeType: "S" },
+        { AttributeName: keyAttributes.sort, AttributeType: "S" }
+      ]
+    }).pipe(Effect.mapError(fail("provision")))
+
+    const readItem = (operation: string, sellerId: string, item: string) =>
+      call(
+        (abortSignal) =>
+          client.send(
+            new GetCommand({ TableName: tableName, Key: { sellerId, item }, ConsistentRead: true }),
+            { abortSignal }
+          ),
+        fail(operation)
+      ).pipe(Effect.map((out) => Option.fromNullable(out.Item)))
+
+    const watermarkOf = (stored: Record<string, unknown>, partition: number) => {
+      const wm = stored[watermarkAttribute(partition)]
+      return typeof wm === "number" ? Option.some(wm) : Option.none()
+    }
+
+    const apply = Effect.fn("MetricsStore.apply")(function*(update: MetricsUpdate) {
+      yield* checkUpdate(update)
+      const names: Record<string, string> = { "#wm": watermarkAttribute(update.partition) }
+      const values: Record<string, unknown> = { ":offset": update.offset, ":from": update.fromOffset }
+      const adds = Object.entries(update.add).map(([name, delta], i) => {
+        names[`#v${i}`] = name
+        values[`:v${i}`] = delta
+        return `#v${i} :v${i}`
+      })
+      const expression = `SET #wm = :offset${adds.length > 0 ? ` ADD ${adds.join(", ")}` : ""}`
+      return yield* call(
+        (abortSignal) =>
+          client.send(
+            new UpdateCommand({
+              TableName: tableName,
+              Key: { sellerId: update.sellerId, item: update.item },
+              UpdateExpression: expression,
+              ConditionExpression: "attribute_not_exists(#wm) OR #wm < :from",
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: values
+            }),
+            { abortSignal }
+          ),
+        (cause) => cause
+      ).pipe(
+        Effect.as<ApplyResult>("applied"),
+        Effect.catchIf(isConditionalCheckFailed, () =>
+          readItem("apply", update.sellerId, update.item).pipe(
+            Effect.map(Option.flatMap((stored) => watermarkOf(stored, update.partition))),
+            Effect.flatMap(Option.match({
+              onNone: () => Effect.fail(fail("apply")("condition refused but the item has no watermark")),
+              onSome: (wm) => Effect.succeed<ApplyResult>(wm >= update.offset ? "duplicate" : "overlap")
+            }))
+          )),
+        Effect.mapError((cause) => cause instanceof MetricsStoreError ? cause : fail("apply")(cause))
+      )
+    })
+
+    const get = Effect.fn("MetricsStore.get")((sellerId: string, item: string) =>
+      readItem("get", sellerId, item).pipe(Effect.map(Option.map(valuesOf)))
+    )
+
+    const watermark = Effect.fn("MetricsStore.watermark")((sellerId: string, item: string, partition: number) =>
+      readItem("watermark", sellerId, item).pipe(Effect.map(Option.flatMap((stored) => watermarkOf(stored, partition))))
+    )
+
+    const query = Effect.fn("MetricsStore.query")(function*(sellerId: string, itemPrefix: string, range?: ItemRange) {
+      const values: Record<string, unknown> = { ":s": sellerId }
+      let condition = "sellerId = :s"
+      if (range !== undefined) {
+        if (byKeyBytes(itemPrefix + range.from, itemPrefix + range.to) > 0) return []
+        condition += " AND #item BETWEEN :from AND :to"
+        values[":from"] = itemPrefix + range.from
+        values[":to"] = itemPrefix + range.to
+      } else if (itemPrefix !== "") {
+        condition += " AND begins_with(#item, :p)"
+        values[":p"] = itemPrefix
+      }
+      const found: Array<MetricsItem> = []
+      let startKey: Record<string, unknown> | undefined = undefined
+      do {
+        const page = yield* call(
+          (abortSignal) =>
+            client.send(
+              new QueryCommand({
+                TableName: tableName,
+                KeyConditionExpression: condition,
+                ...(condition.includes("#item") ? { ExpressionAttributeNames: { "#item": keyAttributes.sort } } : {}),
+                ExpressionAttributeValues: values,
+                ConsistentRead: true,
+                ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey })
+              }),
+              { abortSignal }
+            ),
+          fail("query")
+        )
+        for (const stored of page.Items ?? []) {
+          // A key attribute cannot be filtered server-side: the range query may reach past the prefix.
+          const item = String(stored[keyAttributes.sort])
+          if (item.startsWith(itemPrefix)) found.push({ item, values: valuesOf(stored) })
+        }
+        startKey = page.LastEvaluatedKey
+      } while (startKey !== undefined)
+      return found.sort((a, b) => byKeyBytes(a.item, b.item))
+    })
+
+    const ping = call(
+      (abortSignal) => client.send(new DescribeTableCommand({ TableName: tableName }), { abortSignal }),
+      fail("ping")
+    ).pipe(Effect.asVoid, Effect.withSpan("MetricsStore.ping"))
+
+    return MetricsStore.of({ apply, get, watermark, query, ping })
+  })
+
+export const layer = (options: Options): Layer.Layer<MetricsStore, MetricsStoreError> =>
+  Layer.scoped(MetricsStore, make(options))
+
+/** From env: DYNAMODB_ENDPOINT, AWS_REGION, METRICS_TABLE. */
+export const layerConfig = Layer.unwrapEffect(
+  Effect.map(
+    Config.all({
+      client: clientOptionsConfig,
+      tableName: Config.string("METRICS_TABLE").pipe(Config.withDefault("product-events-metrics"))
+    }),
+    ({ client, tableName }) => layer({ ...client, tableName })
+  )
+)
