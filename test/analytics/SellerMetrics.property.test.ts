@@ -23,9 +23,10 @@ import { batched, lifecycleEvents } from "./lifecycles.js"
 
 /** An independent model: replay the products' states, then measure the final ones. */
 const reference = (events: ReadonlyArray<ProductEvent>): Record<string, SellerMetrics> => {
-  const sellers = new Map<string, { products: Map<string, ProductState>; events: Array<ProductEvent> }>()
+  type Seller = { products: Map<string, ProductState>; events: Array<ProductEvent> }
+  const sellers = new Map<string, Seller>()
   for (const e of events) {
-    const s = sellers.get(e.data.sellerId) ?? { products: new Map(), events: [] }
+    const s: Seller = sellers.get(e.data.sellerId) ?? { products: new Map(), events: [] }
     sellers.set(e.data.sellerId, s)
     s.events.push(e)
     if (e.eventType === "ProductCreated" || e.eventType === "ProductUpdated") s.products.set(e.data.productId, e.data.product)
