@@ -1,50 +1,66 @@
-import { Effect, Layer, Option, Ref } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { type Notification, StoredNotification } from "../domain/Notification.js"
 import { type ListOptions, NotificationStore, type PutResult } from "../services/NotificationStore.js"
 
 /** One seller's partition of the table: the seq counter item, the items by id, and the seq index. */
 interface SellerNotifications {
-  readonly lastSeq: number
-  readonly byId: ReadonlyMap<string, StoredNotification>
+  lastSeq: number
+  readonly byId: Map<string, StoredNotification>
   /** Ascending by seq (puts append, seqs only grow). */
-  readonly bySeq: ReadonlyArray<StoredNotification>
+  readonly bySeq: Array<StoredNotification>
 }
 
-const emptySeller: SellerNotifications = { lastSeq: 0, byId: new Map(), bySeq: [] }
+/** First index in `bySeq` whose seq is greater than `seq` (binary search). */
+const indexAfter = (bySeq: ReadonlyArray<StoredNotification>, seq: number): number => {
+  let lo = 0
+  let hi = bySeq.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (bySeq[mid]!.seq <= seq) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
 
-export const make = Effect.gen(function*() {
-  const sellers = yield* Ref.make<ReadonlyMap<string, SellerNotifications>>(new Map())
-  const sellerOf = (sellerId: string) =>
-    Effect.map(Ref.get(sellers), (all) => all.get(sellerId) ?? emptySeller)
+/**
+ * Every operation is one synchronous step on the maps, so each is atomic as a DynamoDB
+ * conditional write is; puts and range reads cost O(log n) plus what they return.
+ */
+export const make = Effect.sync(() => {
+  const sellers = new Map<string, SellerNotifications>()
+  const sellerOf = (sellerId: string): SellerNotifications | undefined => sellers.get(sellerId)
 
   const put = Effect.fn("NotificationStore.put")((notification: Notification) =>
-    Ref.modify(sellers, (all): readonly [PutResult, ReadonlyMap<string, SellerNotifications>] => {
-      const seller = all.get(notification.sellerId) ?? emptySeller
+    Effect.sync((): PutResult => {
+      let seller = sellers.get(notification.sellerId)
+      if (seller === undefined) {
+        seller = { lastSeq: 0, byId: new Map(), bySeq: [] }
+        sellers.set(notification.sellerId, seller)
+      }
       const existing = seller.byId.get(notification.id)
-      if (existing !== undefined) return [{ notification: existing, created: false }, all]
+      if (existing !== undefined) return { notification: existing, created: false }
       const stored = StoredNotification.make({ ...notification, seq: seller.lastSeq + 1 })
-      const next = new Map(all).set(notification.sellerId, {
-        lastSeq: stored.seq,
-        byId: new Map(seller.byId).set(stored.id, stored),
-        bySeq: [...seller.bySeq, stored]
-      })
-      return [{ notification: stored, created: true }, next]
+      seller.lastSeq = stored.seq
+      seller.byId.set(stored.id, stored)
+      seller.bySeq.push(stored)
+      return { notification: stored, created: true }
     })
   )
 
   const get = Effect.fn("NotificationStore.get")((sellerId: string, id: string) =>
-    Effect.map(sellerOf(sellerId), (seller) => Option.fromNullable(seller.byId.get(id)))
+    Effect.sync(() => Option.fromNullable(sellerOf(sellerId)?.byId.get(id)))
   )
 
   const list = Effect.fn("NotificationStore.list")((sellerId: string, options: ListOptions) =>
-    Effect.map(sellerOf(sellerId), (seller): ReadonlyArray<StoredNotification> => {
+    Effect.sync((): ReadonlyArray<StoredNotification> => {
+      const bySeq = sellerOf(sellerId)?.bySeq ?? []
       if (options.limit <= 0) return []
-      const inRange = seller.bySeq.filter((n) =>
-        (options.afterSeq === undefined || n.seq > options.afterSeq) &&
-        (options.beforeSeq === undefined || n.seq < options.beforeSeq)
-      )
-      const ordered = options.order === "asc" ? inRange : [...inRange].reverse()
-      return ordered.slice(0, options.limit)
+      const from = options.afterSeq === undefined ? 0 : indexAfter(bySeq, options.afterSeq)
+      const to = options.beforeSeq === undefined ? bySeq.length : indexAfter(bySeq, options.beforeSeq - 1)
+      if (from >= to) return []
+      return options.order === "asc"
+        ? bySeq.slice(from, Math.min(to, from + options.limit))
+        : bySeq.slice(Math.max(from, to - options.limit), to).reverse()
     })
   )
 
