@@ -1,0 +1,193 @@
+import { Config, type ConfigError, Duration, Effect, Layer } from "effect"
+import { Kafka, Partitioners } from "kafkajs"
+import { EventLog, EventLogError, type OutgoingMessage } from "../services/EventLog.js"
+import { partitionFor } from "./EventLogMemory.js"
+import { effectLogCreator, type KafkaLogLevel, kafkaLogLevel } from "./kafka/Logging.js"
+import { subscribe } from "./kafka/Subscription.js"
+
+/**
+ * The event log on Kafka (kafkajs). One idempotent producer (acks all) and one admin client per
+ * layer; one consumer per subscription. Every failure is an `EventLogError` (retriable).
+ */
+
+export interface Options {
+  /** host:port of each bootstrap broker. */
+  readonly brokers: ReadonlyArray<string>
+  readonly clientId?: string
+  /** Records buffered per subscription ahead of the reader. Default 2048. */
+  readonly bufferSize?: number
+  /** How long a rebalance waits for the reader to handle a revocation (commit). Default 10 seconds. */
+  readonly revokeTimeout?: Duration.DurationInput
+  /** Default 30 seconds (kafkajs's default). */
+  readonly sessionTimeout?: Duration.DurationInput
+  /** Default 3 seconds. */
+  readonly heartbeatInterval?: Duration.DurationInput
+  /** Longest an empty fetch waits on the broker; bounds how long leaving takes. Default 500 ms. */
+  readonly maxWaitTime?: Duration.DurationInput
+  /** A produce not acknowledged within this fails (kafkajs may still deliver it). Default 30 seconds. */
+  readonly produceTimeout?: Duration.DurationInput
+  /** kafkajs log lines below this level are dropped. Default "warn". */
+  readonly logLevel?: KafkaLogLevel
+}
+
+const millis = (input: Duration.DurationInput | undefined, fallback: number) =>
+  input === undefined ? fallback : Duration.toMillis(Duration.decode(input))
+
+const attempt = <A>(operation: string, run: () => Promise<A>) =>
+  Effect.tryPromise({ try: run, catch: (cause) => new EventLogError({ operation, cause }) })
+
+export const make = (options: Options) =>
+  Effect.gen(function*() {
+    const runtime = yield* Effect.runtime<never>()
+    const kafka = new Kafka({
+      clientId: options.clientId ?? "product-events",
+      brokers: [...options.brokers],
+      logLevel: kafkaLogLevel(options.logLevel ?? "warn"),
+      logCreator: effectLogCreator(runtime),
+      retry: { retries: 5 }
+    })
+    const admin = kafka.admin()
+    yield* Effect.acquireRelease(
+      attempt("connect", () => admin.connect()),
+      () => Effect.promise(() => admin.disconnect().catch(() => undefined))
+    )
+    // The default partitioner is Java's murmur2; naming it explicitly also silences kafkajs's v2 notice.
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      // Idempotence needs unbounded retries (kafkajs warns otherwise); `produceTimeout` bounds the caller's wait.
+      retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5_000 },
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false
+    })
+    yield* Effect.acquireRelease(
+      attempt("connect", () => producer.connect()),
+      () => Effect.promise(() => producer.disconnect().catch(() => undefined))
+    )
+
+    const produceTimeout = Duration.millis(millis(options.produceTimeout, 30_000))
+    const settings = {
+      bufferSize: options.bufferSize ?? 2048,
+      revokeTimeout: Duration.millis(millis(options.revokeTimeout, 10_000)),
+      sessionTimeout: millis(options.sessionTimeout, 30_000),
+      heartbeatInterval: millis(options.heartbeatInterval, 3_000),
+      maxWaitTime: millis(options.maxWaitTime, 500)
+    }
+
+    // Partition counts, to route each message ourselves and so know where it went (kafkajs's
+    // DefaultPartitioner computes the same murmur2 partition). Refreshed after a failed send.
+    const partitionCounts = new Map<string, number>()
+    const partitionCount = (topic: string) =>
+      Effect.suspend(() => {
+        const known = partitionCounts.get(topic)
+        if (known !== undefined) return Effect.succeed(known)
+        return attempt("metadata", () => admin.fetchTopicMetadata({ topics: [topic] })).pipe(
+          Effect.map(({ topics }) => {
+            const count = topics[0]?.partitions.length ?? 0
+            if (count > 0) partitionCounts.set(topic, count)
+            return count
+          }),
+          Effect.filterOrFail(
+            (count) => count > 0,
+            () => new EventLogError({ operation: "produce", cause: `topic ${topic} has no partitions` })
+          )
+        )
+      })
+
+    /**
+     * One `send`: each partition's messages go in one batch, in input order, so a message's offset is
+     * its partition's base offset plus its index among that partition's messages. Messages of
+     * different partitions can succeed or fail separately (Kafka has no atomicity across partitions
+     * without transactions).
+     */
+    const produce = (topic: string, messages: ReadonlyArray<OutgoingMessage>) =>
+      Effect.gen(function*() {
+        if (messages.length === 0) return []
+        const count = yield* partitionCount(topic)
+        const routed = messages.map((message) => ({ message, partition: partitionFor(message.key, count) }))
+        const metadata = yield* attempt("produce", () =>
+          producer.send({
+            topic,
+            acks: -1,
+            messages: routed.map(({ message, partition }) => ({
+              key: message.key,
+              value: Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength),
+              partition,
+              headers: { ...message.headers }
+            }))
+          })).pipe(
+            Effect.timeoutFail({
+              duration: produceTimeout,
+              onTimeout: () => new EventLogError({ operation: "produce", cause: `no acknowledgement within ${Duration.format(produceTimeout)}` })
+            }),
+            Effect.tapError(() => Effect.sync(() => partitionCounts.delete(topic)))
+          )
+        const base = new Map(metadata.map((m) => [m.partition, Number(m.baseOffset ?? m.offset ?? NaN)]))
+        const next = new Map<number, number>()
+        return yield* Effect.forEach(routed, ({ partition }) => {
+          const offset = base.get(partition)
+          if (offset === undefined || Number.isNaN(offset)) {
+            return Effect.fail(new EventLogError({ operation: "produce", cause: `no base offset for ${topic}/${partition}` }))
+          }
+          const index = next.get(partition) ?? 0
+          next.set(partition, index + 1)
+          return Effect.succeed({ partition, offset: offset + index })
+        })
+      }).pipe(Effect.withSpan("EventLog.produce", { attributes: { topic, messages: messages.length } }))
+
+    const committed = (group: string, topic: string) =>
+      attempt("committed", () => admin.fetchOffsets({ groupId: group, topics: [topic] })).pipe(
+        Effect.map((topics) =>
+          (topics.find((t) => t.topic === topic)?.partitions ?? [])
+            .map((p) => ({ topic, partition: p.partition, offset: Number(p.offset) }))
+            .sort((a, b) => a.partition - b.partition)
+        ),
+        Effect.withSpan("EventLog.committed", { attributes: { group, topic } })
+      )
+
+    const endOffsets = (topic: string) =>
+      attempt("endOffsets", () => admin.fetchTopicOffsets(topic)).pipe(
+        Effect.map((partitions) =>
+          partitions
+            .map((p) => ({ topic, partition: p.partition, offset: Number(p.high) }))
+            .sort((a, b) => a.partition - b.partition)
+        ),
+        Effect.withSpan("EventLog.endOffsets", { attributes: { topic } })
+      )
+
+    const ensureTopic = (topic: string, partitions: number) =>
+      attempt("ensureTopic", () =>
+        admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: -1 }] })).pipe(
+          Effect.asVoid,
+          Effect.withSpan("EventLog.ensureTopic", { attributes: { topic, partitions } })
+        )
+
+    const ping = attempt("ping", () => admin.describeCluster()).pipe(Effect.asVoid, Effect.withSpan("EventLog.ping"))
+
+    return EventLog.of({
+      produce,
+      subscribe: (subscribeOptions) =>
+        subscribe(kafka, runtime, subscribeOptions, settings).pipe(
+          Effect.withSpan("EventLog.subscribe", { attributes: { group: subscribeOptions.group } })
+        ),
+      committed,
+      endOffsets,
+      ensureTopic,
+      ping
+    })
+  }).pipe(Effect.annotateLogs({ service: "EventLogKafka" }))
+
+/** The event log on Kafka: `EventLogKafka.layer({ brokers: ["127.0.0.1:9092"] })`. */
+export const layer = (options: Options): Layer.Layer<EventLog, EventLogError> => Layer.scoped(EventLog, make(options))
+
+/** `KAFKA_BROKERS` (comma-separated, default 127.0.0.1:9092) and `KAFKA_CLIENT_ID` (default product-events). */
+export const layerConfig: Layer.Layer<EventLog, EventLogError | ConfigError.ConfigError> = Layer.unwrapEffect(
+  Config.all({
+    brokers: Config.string("KAFKA_BROKERS").pipe(Config.withDefault("127.0.0.1:9092")),
+    clientId: Config.string("KAFKA_CLIENT_ID").pipe(Config.withDefault("product-events"))
+  }).pipe(
+    Effect.map(({ brokers, clientId }) =>
+      layer({ brokers: brokers.split(",").map((b) => b.trim()).filter((b) => b.length > 0), clientId })
+    )
+  )
+)

@@ -1,0 +1,247 @@
+import { Deferred, type Duration, Effect, FiberId, Queue, Runtime, type Scope, Stream } from "effect"
+import type { EachBatchPayload, IHeaders, Kafka, KafkaMessage } from "kafkajs"
+import {
+  type CommitOffset,
+  EventLogError,
+  type Headers,
+  type LogRecord,
+  type Rebalance,
+  type SubscribeOptions,
+  type Subscription,
+  type TopicPartition
+} from "../../services/EventLog.js"
+
+export interface ConsumerSettings {
+  /** Records buffered between kafkajs and the reader; a full buffer holds kafkajs's fetching back. */
+  readonly bufferSize: number
+  /** How long a revocation waits for the reader to handle it (commit) before kafkajs rejoins. */
+  readonly revokeTimeout: Duration.Duration
+  readonly sessionTimeout: number
+  readonly heartbeatInterval: number
+  /** Longest a fetch waits on the broker for new data: bounds shutdown latency. */
+  readonly maxWaitTime: number
+}
+
+interface Tagged {
+  readonly generation: number
+  readonly record: LogRecord
+}
+interface PendingRebalance {
+  readonly rebalance: Rebalance
+  readonly handled: Deferred.Deferred<void>
+}
+
+/** kafkajs's own test (`isRebalancing` is not exported). */
+const isRebalancing = (e: unknown) => {
+  const type = (e as { type?: unknown } | null)?.type
+  return type === "REBALANCE_IN_PROGRESS" || type === "NOT_COORDINATOR_FOR_GROUP" || type === "ILLEGAL_GENERATION"
+}
+
+const utf8 = new TextDecoder()
+const headerText = (value: IHeaders[string]): string | undefined => {
+  if (value === undefined) return undefined
+  const first = Array.isArray(value) ? value[0] : value
+  if (first === undefined) return undefined
+  return typeof first === "string" ? first : utf8.decode(first)
+}
+const toHeaders = (headers: IHeaders | undefined): Headers => {
+  const result: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const text = headerText(value)
+    if (text !== undefined) result[name] = text
+  }
+  return result
+}
+const toRecord = (topic: string, partition: number, message: KafkaMessage): LogRecord => ({
+  topic,
+  partition,
+  offset: Number(message.offset),
+  key: message.key === null ? null : utf8.decode(message.key),
+  value: message.value ?? new Uint8Array(),
+  headers: toHeaders(message.headers),
+  timestamp: Number(message.timestamp)
+})
+
+const sleep = (ms: number) => new Promise<"tick">((resolve) => setTimeout(() => resolve("tick"), ms).unref())
+
+/**
+ * One kafkajs consumer per subscription. kafkajs pushes batches; they go into a bounded queue that
+ * the reader pulls from, so a slow reader blocks `eachBatch`, and a blocked `eachBatch` stops
+ * kafkajs fetching (it is pause without the bookkeeping). While blocked it heartbeats.
+ *
+ * kafkajs rebalances eagerly (every partition is given up, then the new assignment is received)
+ * and has no revoke callback. Emulated: when a heartbeat inside `eachBatch` reports a rebalance,
+ * `Revoked` (every assigned partition) is emitted and the batch waits, at most `revokeTimeout`,
+ * until the reader pulls the next rebalance (it has handled the revocation: committed) before
+ * kafkajs rejoins. A rebalance kafkajs notices elsewhere (its own fetch loop) only emits
+ * `REBALANCING`: `Revoked` is then emitted without waiting, and the reader's commit races the rejoin
+ * (a lost race means redelivery, never loss). Each join starts a new generation: queued records
+ * of an earlier one are dropped, as kafkajs restarts every assigned partition at its committed offset.
+ */
+export const subscribe = (
+  kafka: Kafka,
+  runtime: Runtime.Runtime<never>,
+  options: SubscribeOptions,
+  settings: ConsumerSettings
+): Effect.Effect<Subscription, EventLogError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const queue = yield* Queue.bounded<Tagged>(settings.bufferSize)
+    const rebalanceQueue = yield* Queue.unbounded<PendingRebalance>()
+    const crashed = yield* Deferred.make<never, EventLogError>()
+    const state = {
+      generation: 0,
+      assigned: [] as ReadonlyArray<TopicPartition>,
+      revoking: undefined as Promise<void> | undefined,
+      closing: false
+    }
+
+    const emit = (rebalance: Rebalance) => {
+      const handled = Deferred.unsafeMake<void>(FiberId.none)
+      Queue.unsafeOffer(rebalanceQueue, { rebalance, handled })
+      return handled
+    }
+
+    /** Starts a revocation once per rebalance; the promise settles when the reader handled it or time ran out. */
+    const revokeAll = (): Promise<void> => {
+      if (state.revoking !== undefined) return state.revoking
+      state.generation++
+      const partitions = state.assigned
+      state.assigned = []
+      state.revoking = partitions.length === 0 ? Promise.resolve() : Runtime.runPromise(
+        runtime,
+        Deferred.await(emit({ _tag: "Revoked", partitions })).pipe(
+          Effect.timeoutOption(settings.revokeTimeout),
+          Effect.asVoid
+        )
+      )
+      return state.revoking
+    }
+
+    const onJoin = (assignment: Record<string, ReadonlyArray<number>>) => {
+      if (state.assigned.length > 0) void revokeAll()
+      const partitions = Object.entries(assignment).flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition })))
+      state.generation++
+      state.assigned = partitions
+      state.revoking = undefined
+      emit({ _tag: "Assigned", partitions })
+    }
+
+    /** Waits for the offer, heartbeating; on a rebalance, revokes and rethrows kafkajs's error so it rejoins. */
+    const offerBatch = async (payload: EachBatchPayload, tagged: ReadonlyArray<Tagged>) => {
+      const abort = new AbortController()
+      const offered = Runtime.runPromise(runtime, Queue.offerAll(queue, tagged), { signal: abort.signal }).then(
+        () => "offered" as const,
+        () => "stopped" as const
+      )
+      const tickMs = Math.max(100, Math.floor(settings.heartbeatInterval / 3))
+      while (true) {
+        const outcome = await Promise.race([offered, sleep(tickMs)])
+        if (outcome === "stopped") return false
+        try {
+          await payload.heartbeat()
+        } catch (error) {
+          abort.abort()
+          if (isRebalancing(error)) await revokeAll()
+          throw error
+        }
+        if (outcome === "offered") return true
+        if (state.closing || !payload.isRunning()) {
+          abort.abort()
+          return false
+        }
+      }
+    }
+
+    const consumer = kafka.consumer({
+      groupId: options.group,
+      sessionTimeout: settings.sessionTimeout,
+      heartbeatInterval: settings.heartbeatInterval,
+      maxWaitTimeInMs: settings.maxWaitTime,
+      allowAutoTopicCreation: false
+    })
+    const { CRASH, GROUP_JOIN, REBALANCING } = consumer.events
+    const listeners = [
+      consumer.on(GROUP_JOIN, (event) => onJoin(event.payload.memberAssignment)),
+      consumer.on(REBALANCING, () => void revokeAll()),
+      consumer.on(CRASH, (event) => {
+        if (!event.payload.restart && !state.closing) {
+          Deferred.unsafeDone(crashed, Effect.fail(new EventLogError({ operation: "consume", cause: event.payload.error })))
+        }
+      })
+    ]
+
+    yield* Effect.acquireRelease(
+      Effect.tryPromise({
+        try: async () => {
+          await consumer.connect()
+          await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true })
+          await consumer.run({
+            autoCommit: false,
+            eachBatchAutoResolve: false,
+            eachBatch: async (payload) => {
+              const { batch } = payload
+              const generation = state.generation
+              if (state.closing || state.revoking !== undefined || batch.isEmpty()) return
+              const tagged = batch.messages.map((message) => ({
+                generation,
+                record: toRecord(batch.topic, batch.partition, message)
+              }))
+              // Moves kafkajs's fetch position only; commits come from `commit`.
+              if (await offerBatch(payload, tagged)) payload.resolveOffset(batch.lastOffset())
+            }
+          })
+        },
+        catch: (cause) => new EventLogError({ operation: "subscribe", cause })
+      }).pipe(Effect.onError(() => Effect.promise(() => consumer.disconnect().catch(() => undefined)))),
+      () =>
+        Effect.gen(function*() {
+          state.closing = true
+          yield* Queue.shutdown(queue)
+          yield* Queue.shutdown(rebalanceQueue)
+          yield* Effect.promise(() =>
+            consumer.disconnect().catch((cause) => Runtime.runFork(runtime, Effect.logDebug("disconnect", cause)))
+          )
+          for (const remove of listeners) remove()
+        })
+    )
+
+    const commit = (offsets: ReadonlyArray<CommitOffset>) =>
+      offsets.length === 0 ? Effect.void : Effect.tryPromise({
+        try: () =>
+          consumer.commitOffsets(offsets.map(({ offset, partition, topic }) => ({ topic, partition, offset: String(offset) }))),
+        catch: (cause) => new EventLogError({ operation: "commit", cause })
+      }).pipe(Effect.withSpan("EventLog.commit", { attributes: { group: options.group } }))
+
+    return { records: recordStream(queue, state, crashed), rebalances: rebalanceStream(rebalanceQueue), commit }
+  })
+
+/** Records of the current generation only; fails when kafkajs gives up (a crash it does not restart from). */
+const recordStream = (
+  queue: Queue.Dequeue<Tagged>,
+  state: { readonly generation: number },
+  crashed: Deferred.Deferred<never, EventLogError>
+): Stream.Stream<LogRecord, EventLogError> =>
+  Stream.fromQueue(queue, { maxChunkSize: 512 }).pipe(
+    Stream.filter((tagged) => tagged.generation === state.generation),
+    Stream.map((tagged) => tagged.record),
+    Stream.interruptWhen(Deferred.await(crashed))
+  )
+
+/**
+ * Rebalances, one per pull: pulling the next one tells the revocation waiting on the previous that
+ * the reader has handled it (the consumer engine handles each, commit included, before pulling again).
+ */
+const rebalanceStream = (rebalanceQueue: Queue.Dequeue<PendingRebalance>): Stream.Stream<Rebalance> =>
+  Stream.suspend(() => {
+    let previous: Deferred.Deferred<void> | undefined
+    const release = Effect.suspend(() => (previous === undefined ? Effect.void : Deferred.succeed(previous, undefined)))
+    return Stream.repeatEffect(
+      release.pipe(
+        Effect.zipRight(Queue.take(rebalanceQueue)),
+        Effect.map((next) => {
+          previous = next.handled
+          return next.rebalance
+        })
+      )
+    ).pipe(Stream.ensuring(release))
+  })
