@@ -2,27 +2,29 @@ import { HttpRouter } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { Auth } from "../http/Auth.js"
 import { gatewayRouter } from "../http/Gateway.js"
-import { healthRouter } from "../http/Health.js"
-import { serve } from "../http/HttpLive.js"
-import { notificationsRouter } from "../http/Notifications.js"
-import { NotificationFeed } from "../services/NotificationFeed.js"
-import { InfraMemory, TopicsLive } from "./Infra.js"
-import { NotificationConsumer } from "./Notification.js"
-import { readinessChecks } from "./Readiness.js"
+import { Metrics } from "../services/Metrics.js"
+import { serveWithHealth } from "./Http.js"
+import {
+  EventLogInfra,
+  MetricsStoreInfra,
+  NotificationStoreInfra,
+  ObjectStoreInfra,
+  PubSubInfra,
+  TopicsLive
+} from "./Infra.js"
+import { NotificationConsumer, NotificationHttp } from "./Notification.js"
 
-const Http = serve(Effect.gen(function*() {
-  return HttpRouter.concatAll(
-    yield* gatewayRouter,
-    yield* notificationsRouter,
-    yield* Effect.flatMap(readinessChecks, healthRouter)
-  )
-})).pipe(Layer.provide(Layer.mergeAll(Auth.Default, NotificationFeed.Default)))
+const Http = serveWithHealth(Effect.gen(function*() {
+  return HttpRouter.concatAll(yield* gatewayRouter, yield* NotificationHttp)
+})).pipe(Layer.provide(Auth.Default))
 
 /**
- * The whole system in one process on the in-memory stack: the ingest gateway, notification-service
- * (consumer, SSE and list endpoints) and analytics-service, behind one HTTP server. Needs a listener.
+ * The whole system in one process (on the in-memory stack unless `INFRA=live`): the ingest gateway,
+ * notification-service and analytics-service behind one HTTP server. Needs a listener.
  */
 export const EmbeddedLive = Layer.mergeAll(Http, NotificationConsumer).pipe(
   Layer.provide(TopicsLive),
-  Layer.provideMerge(InfraMemory)
+  Layer.provideMerge(
+    Layer.mergeAll(EventLogInfra, NotificationStoreInfra, PubSubInfra, ObjectStoreInfra, MetricsStoreInfra, Metrics.Default)
+  )
 )

@@ -1,10 +1,25 @@
 import { Effect, Layer } from "effect"
 import { notificationService } from "../domain/Consumers.js"
+import { Auth } from "../http/Auth.js"
+import { notificationsRouter } from "../http/Notifications.js"
 import * as ConsumerEngine from "../services/ConsumerEngine.js"
+import { Metrics } from "../services/Metrics.js"
+import { NotificationFeed } from "../services/NotificationFeed.js"
 import { NotificationService } from "../services/NotificationService.js"
+import { serveWithHealth } from "./Http.js"
+import { EventLogInfra, NotificationStoreInfra, PubSubInfra, TopicsLive } from "./Infra.js"
 
 /** notification-service's consumer: every subscribed event becomes a stored, published notification. */
 export const NotificationConsumer = Layer.unwrapEffect(
   Effect.map(NotificationService, (service) =>
     ConsumerEngine.layer({ contract: notificationService, handle: (event) => service.handle(event) }))
 ).pipe(Layer.provide(NotificationService.Default))
+
+/** notification-service's HTTP side: stored notifications and the live SSE stream. */
+export const NotificationHttp = notificationsRouter.pipe(Effect.provide(Layer.mergeAll(Auth.Default, NotificationFeed.Default)))
+
+/** notification-service on its own: consumer + SSE/list endpoints. */
+export const NotificationServiceLive = Layer.mergeAll(serveWithHealth(NotificationHttp), NotificationConsumer).pipe(
+  Layer.provide(TopicsLive),
+  Layer.provideMerge(Layer.mergeAll(EventLogInfra, NotificationStoreInfra, PubSubInfra, Metrics.Default))
+)
