@@ -151,7 +151,10 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
           : { message: Cause.pretty(exit.cause), tag: Cause.isInterruptedOnly(exit.cause) ? "Interrupted" : "Defect" }
         yield* deadLetter(record, reason, described, attempts)
         return "dead_lettered"
-      }).pipe(Effect.withSpan("ConsumerEngine.process", { attributes: { group, offset: record.offset } }))
+      }).pipe(Effect.withSpan("ConsumerEngine.process", {
+        attributes: { group, partition: record.partition, offset: record.offset },
+        captureStackTrace: false
+      }))
 
     const process = ({ mark, record }: Work) =>
       Effect.gen(function*() {

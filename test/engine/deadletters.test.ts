@@ -1,0 +1,88 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Fiber, TestClock } from "effect"
+import { analyticsService, deadLetterTopic, productEventsTopic } from "../../src/domain/Consumers.js"
+import { deadLetterHeaders } from "../../src/domain/DeadLetter.js"
+import * as ConsumerEngine from "../../src/services/ConsumerEngine.js"
+import { errorTagHeader } from "../../src/services/consumer/DeadLetters.js"
+import { EventLog } from "../../src/services/EventLog.js"
+import { Metrics } from "../../src/services/Metrics.js"
+import { event, message, readTopic, TestLayer } from "./fixtures.js"
+
+const bytes = (s: string) => new TextEncoder().encode(s)
+
+describe("ConsumerEngine dead letters and subscriptions", () => {
+  it.effect("decode failures go to the dead-letter topic at once, with the original bytes and why; other types are skipped", () =>
+    Effect.gen(function*() {
+      const log = yield* EventLog
+      const metrics = yield* Metrics
+      const good = event("seller_1", 1)
+      const wrongId = { ...event("seller_1", 2), eventId: "seller_1-sku_2-ProductCreated-1000000000000" }
+      const lowStock = event("seller_1", 3, "LowStockWarning")
+      const notJson = { key: "seller_1", value: bytes("{not json"), headers: { eventType: "ProductCreated", traceparent: "t-1" } }
+      const positions = yield* log.produce(productEventsTopic, [
+        notJson,
+        message(wrongId as ReturnType<typeof event>),
+        message(lowStock),
+        message(good)
+      ])
+      const handled: Array<string> = []
+      const engine = yield* Effect.fork(ConsumerEngine.run({
+        contract: analyticsService,
+        handle: (e) => Effect.sync(() => void handled.push(e.eventId))
+      }))
+      yield* TestClock.adjust("1 second")
+      expect(handled).toEqual([good.eventId])
+
+      const dead = yield* readTopic(deadLetterTopic("analytics-service"))
+      expect(dead.length).toBe(2)
+      const [first, second] = [...dead].sort((a, b) => Number(a.headers["dlq-source-offset"]) - Number(b.headers["dlq-source-offset"]))
+      expect(first!.value).toEqual(notJson.value)
+      expect(first!.key).toBe("seller_1")
+      expect(first!.headers).toMatchObject({
+        eventType: "ProductCreated",
+        traceparent: "t-1",
+        [deadLetterHeaders.reason]: "decode-failed",
+        [errorTagHeader]: "DecodeError",
+        [deadLetterHeaders.sourceTopic]: productEventsTopic,
+        [deadLetterHeaders.sourcePartition]: String(positions[0]!.partition),
+        [deadLetterHeaders.sourceOffset]: String(positions[0]!.offset),
+        [deadLetterHeaders.attempts]: "1",
+        [deadLetterHeaders.consumerGroup]: "analytics-service",
+        [deadLetterHeaders.failedAt]: "1970-01-01T00:00:00.000Z"
+      })
+      expect(first!.headers[deadLetterHeaders.error]).toMatch(/JSON/)
+      expect(second!.headers[deadLetterHeaders.sourceOffset]).toBe(String(positions[1]!.offset))
+      expect(second!.headers[deadLetterHeaders.error]).toMatch(/^eventId: must equal seller_1-sku_2-ProductCreated-\d{13}/)
+      expect(new TextDecoder().decode(second!.value)).toBe(JSON.stringify(wrongId))
+
+      const committed = yield* log.committed("analytics-service", productEventsTopic)
+      const ends = yield* log.endOffsets(productEventsTopic)
+      expect(committed.map((c) => c.offset)).toEqual(ends.map((e) => (e.offset === 0 ? -1 : e.offset)))
+
+      const outcomes = (yield* Effect.promise(() => metrics.consumed.get())).values
+        .map((v) => [v.labels.outcome, v.labels.event_type, v.value])
+      expect(outcomes).toEqual(expect.arrayContaining([
+        ["done", "ProductCreated", 1],
+        ["skipped", "LowStockWarning", 1],
+        ["dead_lettered", "ProductCreated", 2]
+      ]))
+      const reasons = (yield* Effect.promise(() => metrics.deadLettered.get())).values.map((v) => [v.labels.reason, v.value])
+      expect(reasons).toEqual([["decode-failed", 2]])
+      yield* Fiber.interrupt(engine)
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("a record without an eventType header is decoded and skipped if its type is not subscribed", () =>
+    Effect.gen(function*() {
+      const log = yield* EventLog
+      const { headers: _, ...bare } = message(event("seller_1", 1, "LowStockWarning"))
+      yield* log.produce(productEventsTopic, [bare])
+      let calls = 0
+      const engine = yield* Effect.fork(ConsumerEngine.run({ contract: analyticsService, handle: () => Effect.sync(() => void calls++) }))
+      yield* TestClock.adjust("1 second")
+      expect(calls).toBe(0)
+      expect((yield* log.endOffsets(deadLetterTopic("analytics-service"))).length).toBe(0)
+      const committed = yield* log.committed("analytics-service", productEventsTopic)
+      expect(committed.reduce((n, c) => n + Math.max(c.offset, 0), 0)).toBe(1)
+      yield* Fiber.interrupt(engine)
+    }).pipe(Effect.provide(TestLayer)))
+})
