@@ -39,19 +39,30 @@ export const emptyDelta: Delta = {}
 
 type MutableDelta = Record<string, Record<string, number>>
 
+/** Adds without pruning; `normalized` drops the zeros once at the end (pruning on every add is slow). */
 const addTo = (delta: MutableDelta, item: string, attribute: string, amount: number): void => {
-  if (amount === 0) return
   const values = (delta[item] ??= {})
-  const sum = (values[attribute] ?? 0) + amount
-  if (sum === 0) delete values[attribute]
-  else values[attribute] = sum
-  if (Object.keys(values).length === 0) delete delta[item]
+  values[attribute] = (values[attribute] ?? 0) + amount
 }
 
 const addAll = (delta: MutableDelta, other: Delta): void => {
-  for (const [item, values] of Object.entries(other)) {
-    for (const [attribute, amount] of Object.entries(values)) addTo(delta, item, attribute, amount)
+  for (const item in other) {
+    const values = other[item]!
+    for (const attribute in values) addTo(delta, item, attribute, values[attribute]!)
   }
+}
+
+const normalized = (delta: MutableDelta): Delta => {
+  const out: MutableDelta = {}
+  for (const item in delta) {
+    const values = delta[item]!
+    let kept: Record<string, number> | undefined
+    for (const attribute in values) {
+      if (values[attribute] !== 0) (kept ??= {})[attribute] = values[attribute]!
+    }
+    if (kept !== undefined) out[item] = kept
+  }
+  return out
 }
 
 const addProduct = (delta: MutableDelta, product: ProductState, sign: 1 | -1): void => {
@@ -78,9 +89,7 @@ export const stateBefore = (event: ProductUpdated): ProductState => {
   return before as unknown as ProductState
 }
 
-/** The delta of one event, from the event alone. LowStockWarning changes no metric. */
-export const deltaOf = (event: ProductEvent): Delta => {
-  const delta: MutableDelta = {}
+const accumulate = (delta: MutableDelta, event: ProductEvent): void => {
   switch (event.eventType) {
     case "ProductCreated":
       addProduct(delta, event.data.product, 1)
@@ -99,7 +108,13 @@ export const deltaOf = (event: ProductEvent): Delta => {
     case "LowStockWarning":
       break
   }
-  return delta
+}
+
+/** The delta of one event, from the event alone. LowStockWarning changes no metric. */
+export const deltaOf = (event: ProductEvent): Delta => {
+  const delta: MutableDelta = {}
+  accumulate(delta, event)
+  return normalized(delta)
 }
 
 /** Associative and commutative, `emptyDelta` its identity. */
@@ -107,24 +122,23 @@ export const combine = (a: Delta, b: Delta): Delta => {
   const delta: MutableDelta = {}
   addAll(delta, a)
   addAll(delta, b)
-  return delta
+  return normalized(delta)
 }
 
 export const combineAll = (deltas: Iterable<Delta>): Delta => {
   const delta: MutableDelta = {}
   for (const d of deltas) addAll(delta, d)
-  return delta
+  return normalized(delta)
 }
 
 /** The CPU part of the analytics consumer: one delta per seller for a batch (sellers with nothing to change left out). */
 export const deltasBySeller = (events: Iterable<ProductEvent>): Record<string, Delta> => {
   const bySeller: Record<string, MutableDelta> = {}
-  for (const event of events) {
-    const delta = (bySeller[event.data.sellerId] ??= {})
-    addAll(delta, deltaOf(event))
+  for (const event of events) accumulate((bySeller[event.data.sellerId] ??= {}), event)
+  const out: Record<string, Delta> = {}
+  for (const sellerId in bySeller) {
+    const delta = normalized(bySeller[sellerId]!)
+    if (Object.keys(delta).length > 0) out[sellerId] = delta
   }
-  for (const sellerId of Object.keys(bySeller)) {
-    if (Object.keys(bySeller[sellerId]!).length === 0) delete bySeller[sellerId]
-  }
-  return bySeller
+  return out
 }
