@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Fiber, TestClock } from "effect"
-import { analyticsService, type ConsumerContract, deadLetterTopic, notificationService } from "../../src/domain/Consumers.js"
+import { analyticsService, type ConsumerContract, deadLetterTopic, nominalDelays, notificationService } from "../../src/domain/Consumers.js"
 import { deadLetterHeaders } from "../../src/domain/DeadLetter.js"
 import * as ConsumerEngine from "../../src/services/ConsumerEngine.js"
 import { errorTagHeader } from "../../src/services/consumer/DeadLetters.js"
@@ -56,6 +56,16 @@ describe("ConsumerEngine retries", () => {
       const { times } = yield* attemptTimes(analyticsService, new Unavailable({ message: "down" }))
       const gaps = times.slice(1).map((t, i) => t - times[i]!)
       expect(gaps.slice(-2)).toEqual([300_000, 300_000])
+    }).pipe(Effect.provide(TestLayer)))
+
+  // Skipped until `retrySchedule` in src/domain/Consumers.ts applies the jitter: its
+  // `Schedule.modifyDelay((d) => ...)` reads the schedule's output (the nominal delay), not the
+  // jittered delay, which is the second argument. The bounds above hold either way.
+  it.effect.skip("the delays are jittered, not the nominal ones", () =>
+    Effect.gen(function*() {
+      const { times } = yield* attemptTimes(notificationService, new Unavailable({ message: "down" }))
+      const gaps = times.slice(1).map((t, i) => t - times[i]!)
+      expect(gaps).not.toEqual(nominalDelays(notificationService.retry))
     }).pipe(Effect.provide(TestLayer)))
 
   it.effect("a non-retriable failure is dead-lettered after its first attempt", () =>

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Fiber, Queue, Stream, TestClock } from "effect"
+import { notificationService } from "../../src/domain/Consumers.js"
+import { make as makeMemoryLog, partitionFor } from "../../src/layers/EventLogMemory.js"
+import * as ConsumerEngine from "../../src/services/ConsumerEngine.js"
+import { EventLog, type Rebalance } from "../../src/services/EventLog.js"
+import { Metrics } from "../../src/services/Metrics.js"
+import { committedOf, event, partitions, publish } from "./fixtures.js"
+
+describe("ConsumerEngine rebalances", () => {
+  it.effect("on Revoked it stops feeding the partition, commits its finished prefix and forgets it", () =>
+    Effect.gen(function*() {
+      const memory = yield* makeMemoryLog({ partitions })
+      const rebalances = yield* Queue.unbounded<Rebalance>()
+      // The memory log never revokes: this one lets the test do it.
+      const log = EventLog.of({
+        ...memory,
+        subscribe: (options) => Effect.map(memory.subscribe(options), (s) => ({ ...s, rebalances: Stream.fromQueue(rebalances) }))
+      })
+      yield* Effect.gen(function*() {
+        const [fast, slow] = ["seller_3", "seller_7"]
+        expect(partitionFor(fast, partitions)).toBe(partitionFor(slow, partitions))
+        const positions = yield* publish(event(fast, 1), event(slow, 2), event(fast, 3))
+        const partition = positions[0]!.partition
+        const gate = yield* Deferred.make<void>()
+        const handled: Array<string> = []
+        const engine = yield* Effect.fork(ConsumerEngine.run({
+          contract: notificationService,
+          lanes: 8,
+          handle: (e) =>
+            (e.data.sellerId === slow ? Deferred.await(gate) : Effect.void).pipe(
+              Effect.zipRight(Effect.sync(() => void handled.push(e.eventId)))
+            )
+        }))
+        yield* TestClock.adjust("100 millis")
+        expect(handled).toEqual([event(fast, 1).eventId, event(fast, 3).eventId])
+
+        yield* Queue.offer(rebalances, { _tag: "Revoked", partitions: [{ topic: "product-events", partition }] })
+        yield* TestClock.adjust("100 millis")
+        expect(yield* committedOf("notification-service", partition)).toBe(positions[1]!.offset)
+
+        yield* publish(event(fast, 4))
+        yield* Deferred.succeed(gate, void 0)
+        yield* TestClock.adjust("5 seconds")
+        expect(handled).not.toContain(event(fast, 4).eventId)
+        expect(yield* committedOf("notification-service", partition)).toBe(positions[1]!.offset)
+        yield* Fiber.interrupt(engine)
+        expect(yield* committedOf("notification-service", partition)).toBe(positions[1]!.offset)
+      }).pipe(Effect.provideService(EventLog, log))
+    }).pipe(Effect.provide(Metrics.Default)))
+})
