@@ -46,6 +46,7 @@ const suite = (name: string, workers: Layer.Layer<AnalyticsWorkers, unknown>) =>
         const first = yield* pool.encodeArchive(lines)
         const second = yield* pool.encodeArchive(lines)
         expect(first).toBeInstanceOf(Uint8Array)
+        expect([...first.subarray(4, 8)]).toEqual([0, 0, 0, 0]) // gzip header MTIME: none
         expect(gunzipSync(first).toString("utf8")).toBe(ndjson(lines))
         expect(decodeArchive(first)).toEqual(lines)
         expect(Buffer.from(second).equals(Buffer.from(first))).toBe(true)
