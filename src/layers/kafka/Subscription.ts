@@ -37,6 +37,9 @@ const isRebalancing = (e: unknown) => {
   return type === "REBALANCE_IN_PROGRESS" || type === "NOT_COORDINATOR_FOR_GROUP" || type === "ILLEGAL_GENERATION"
 }
 
+/** The coordinator dropped this member (session expired): kafkajs rejoins as a new member. */
+const isUnknownMember = (e: unknown) => (e as { type?: unknown } | null)?.type === "UNKNOWN_MEMBER_ID"
+
 const utf8 = new TextDecoder()
 const headerText = (value: IHeaders[string]): string | undefined => {
   if (value === undefined) return undefined
@@ -140,9 +143,12 @@ export const subscribe = (
         try {
           await payload.heartbeat()
         } catch (error) {
-          abort.abort()
-          if (isRebalancing(error)) await revokeAll()
-          throw error
+          // Other failures (a broker hiccup) leave the membership as it is: the next tick tries again.
+          if (isRebalancing(error) || isUnknownMember(error)) {
+            abort.abort()
+            await revokeAll()
+            throw error
+          }
         }
         if (outcome === "offered") return true
         if (state.closing || !payload.isRunning()) {
