@@ -58,6 +58,6 @@ export const nominalDelays = (policy: RetryPolicy): ReadonlyArray<number> =>
 export const retrySchedule = (policy: RetryPolicy): Schedule.Schedule<unknown, unknown> =>
   Schedule.exponential(Duration.millis(policy.initialDelayMillis), policy.factor).pipe(
     Schedule.jitteredWith({ min: 1 - policy.jitter, max: 1 + policy.jitter }),
-    Schedule.modifyDelay((d) => Duration.min(d, Duration.millis(policy.maxDelayMillis))),
+    Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.millis(policy.maxDelayMillis))),
     Schedule.intersect(Schedule.recurs(policy.maxRetries))
   )

@@ -6,6 +6,7 @@ import { Schema } from "effect"
  */
 export const deadLetterHeaders = {
   error: "dlq-error",
+  errorTag: "dlq-error-tag",
   reason: "dlq-reason",
   sourceTopic: "dlq-source-topic",
   sourcePartition: "dlq-source-partition",
@@ -17,13 +18,15 @@ export const deadLetterHeaders = {
 export type DeadLetterHeader = (typeof deadLetterHeaders)[keyof typeof deadLetterHeaders]
 
 /** Why a record was dead-lettered. */
-export const DeadLetterReason = Schema.Literal("decode-failed", "retries-exhausted")
+export const DeadLetterReason = Schema.Literal("decode-failed", "retries-exhausted", "non-retriable")
 export type DeadLetterReason = typeof DeadLetterReason.Type
 
 /** What each header holds: the contract documents and the AsyncAPI document are generated from this. */
 export const deadLetterHeaderDescriptions: { readonly [K in DeadLetterHeader]: string } = {
   "dlq-error": "Human-readable error: the decode error paths and messages, or the last retriable failure.",
-  "dlq-reason": "`decode-failed` (dead-lettered at once, never retried) or `retries-exhausted`.",
+  "dlq-error-tag": "The error's type, e.g. `DecodeError` or the failing store's error tag.",
+  "dlq-reason":
+    "`decode-failed` (dead-lettered at once, never retried), `non-retriable` (a terminal failure, not retried) or `retries-exhausted`.",
   "dlq-source-topic": "Topic the record was consumed from (`product-events`).",
   "dlq-source-partition": "Partition of the original record, decimal.",
   "dlq-source-offset": "Offset of the original record in that partition, decimal.",
