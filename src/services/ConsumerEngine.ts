@@ -21,9 +21,20 @@ export { EngineStats, laneOf } from "./consumer/Lanes.js"
  * - Offsets are committed per partition up to the first unfinished record: periodically, on
  *   revocation and on shutdown (interruption), after the lanes drained within `shutdownTimeout`.
  */
+/**
+ * Called by a handler whose work completes later (e.g. once a batch is uploaded): the record then
+ * counts as finished, for the commit watermark, only when the returned function is called.
+ * Only the successful attempt's deferral counts.
+ */
+export type Defer = () => () => void
+
 export interface RunOptions<E extends { readonly retriable: boolean }, R> {
   readonly contract: ConsumerContract
-  readonly handle: (event: ProductEvent, record: LogRecord) => Effect.Effect<void, E, R>
+  readonly handle: (event: ProductEvent, record: LogRecord, defer: Defer) => Effect.Effect<void, E, R>
+  /** Runs at shutdown after the lanes drained and before the final commit: settle deferred work here. */
+  readonly onDrain?: Effect.Effect<void>
+  /** Runs when partitions are revoked, before their finished prefix is committed: drop their deferred work. */
+  readonly onRevoke?: (partitions: ReadonlyArray<TopicPartition>) => Effect.Effect<void>
   /** Records handled concurrently at most. Default 64. */
   readonly lanes?: number
   /** Records queued per lane. Default 16. */
@@ -127,7 +138,7 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
         )
       })
 
-    const outcomeOf = (record: LogRecord): Effect.Effect<Outcome, never, R> =>
+    const outcomeOf = (record: LogRecord, settle: (deferred: boolean) => void, finish: () => void): Effect.Effect<Outcome, never, R> =>
       Effect.gen(function*() {
         const decoded = yield* Effect.either(decode(record))
         if (Either.isLeft(decoded)) {
@@ -137,12 +148,23 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
         const event = decoded.right
         if (!subscribes(contract, event.eventType)) return "skipped"
         let attempts = 0
+        let deferredBy = 0
         const exit = yield* Effect.suspend(() => {
-          attempts++
-          if (attempts > 1) metrics.retried.inc({ group })
-          return options.handle(event, record)
+          const attempt = ++attempts
+          if (attempt > 1) metrics.retried.inc({ group })
+          const defer: Defer = () => {
+            deferredBy = attempt
+            return () => {
+              if (deferredBy === attempt) finish()
+            }
+          }
+          return options.handle(event, record, defer)
         }).pipe(Effect.retry({ schedule, while: (e) => e.retriable }), Effect.exit)
-        if (Exit.isSuccess(exit)) return "done"
+        if (Exit.isSuccess(exit)) {
+          settle(deferredBy === attempts)
+          return "done"
+        }
+        deferredBy = 0
         // An interruption seen here is the handler's own: this fiber's would not resume it.
         const failure = Cause.failureOption(exit.cause)
         const reason = Option.isSome(failure) && failure.value.retriable ? "retries-exhausted" : "non-retriable"
@@ -159,11 +181,14 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
     const process = ({ mark, record }: Work) =>
       Effect.gen(function*() {
         if (mark.revoked) return
-        const outcome = yield* outcomeOf(record)
-        const now = yield* Clock.currentTimeMillis
-        mark.finish(record.offset)
-        metrics.consumed.inc({ group, event_type: eventTypeLabel(record), outcome })
-        metrics.latency.observe({ group }, Math.max(0, now - record.timestamp) / 1000)
+        const complete = (outcome: Outcome) => {
+          mark.finish(record.offset)
+          metrics.consumed.inc({ group, event_type: eventTypeLabel(record), outcome })
+          metrics.latency.observe({ group }, Math.max(0, Date.now() - record.timestamp) / 1000)
+        }
+        let deferred = false
+        const outcome = yield* outcomeOf(record, (d) => (deferred = d), () => complete("done"))
+        if (!deferred) complete(outcome)
       }).pipe(Effect.ensuring(Effect.sync(() => stats.finished())))
 
     const laneLoop = (queue: Lane["queue"]) =>
@@ -213,6 +238,7 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
           const mark = watermarks.get(tp.topic, tp.partition)
           return mark === undefined ? [] : [mark]
         })
+        if (options.onRevoke) yield* options.onRevoke(partitions)
         yield* commit(marks)
         for (const mark of marks) {
           mark.revoked = true
@@ -233,6 +259,7 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
           yield* Effect.logWarning(`shutdown: ${stats.inFlight} records unfinished after ${Duration.format(shutdownTimeout)}`)
         }
         yield* Effect.forEach(open, (lane) => Fiber.interrupt(lane.fiber), { discard: true })
+        if (options.onDrain) yield* options.onDrain
         yield* commit()
         yield* updateLag
       }).pipe(Effect.withSpan("ConsumerEngine.shutdown"))
