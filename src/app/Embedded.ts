@@ -13,17 +13,20 @@ import {
   TopicsLive
 } from "./Infra.js"
 import { NotificationConsumer, NotificationHttp } from "./Notification.js"
+import { AnalyticsConsumer, AnalyticsHttp } from "./Analytics.js"
+import { AnalyticsWorkers } from "../workers/AnalyticsWorkers.js"
 
 const Http = serveWithHealth(Effect.gen(function*() {
-  return HttpRouter.concatAll(yield* gatewayRouter, yield* NotificationHttp)
+  return HttpRouter.concatAll(yield* gatewayRouter, yield* NotificationHttp, yield* AnalyticsHttp)
 })).pipe(Layer.provide(Auth.Default))
 
 /**
  * The whole system in one process (on the in-memory stack unless `INFRA=live`): the ingest gateway,
  * notification-service and analytics-service behind one HTTP server. Needs a listener.
  */
-export const EmbeddedLive = Layer.mergeAll(Http, NotificationConsumer).pipe(
+export const EmbeddedLive = Layer.mergeAll(Http, NotificationConsumer, AnalyticsConsumer).pipe(
   Layer.provide(TopicsLive),
+  Layer.provide(AnalyticsWorkers.layer),
   Layer.provideMerge(
     Layer.mergeAll(EventLogInfra, NotificationStoreInfra, PubSubInfra, ObjectStoreInfra, MetricsStoreInfra, Metrics.Default)
   )

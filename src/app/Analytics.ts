@@ -1,0 +1,38 @@
+import { Effect, Layer } from "effect"
+import { analyticsService } from "../domain/Consumers.js"
+import type { LifecycleEvent } from "../domain/MetricsDelta.js"
+import { Auth } from "../http/Auth.js"
+import { sellerMetricsRouter } from "../http/SellerMetricsRoute.js"
+import { AnalyticsArchive } from "../services/AnalyticsArchive.js"
+import * as ConsumerEngine from "../services/ConsumerEngine.js"
+import { Metrics } from "../services/Metrics.js"
+import { AnalyticsWorkers } from "../workers/AnalyticsWorkers.js"
+import { serveWithHealth } from "./Http.js"
+import { EventLogInfra, MetricsStoreInfra, ObjectStoreInfra, TopicsLive } from "./Infra.js"
+
+/**
+ * analytics-service's consumer. One lane: appending to the archive is cheap, and a partition's
+ * events must reach its archive file in offset order; the heavy work (aggregation, encoding,
+ * store writes, uploads) runs per partition behind it, in worker threads and concurrently.
+ * The engine subscribes only to lifecycle events, per the contract.
+ */
+export const AnalyticsConsumer = Layer.unwrapEffect(
+  Effect.map(AnalyticsArchive, (archive) =>
+    ConsumerEngine.layer({
+      contract: analyticsService,
+      lanes: 1,
+      laneCapacity: 1024,
+      handle: (event, record, defer) => archive.append(record, event as LifecycleEvent, defer()),
+      onDrain: archive.flushAll,
+      onRevoke: archive.drop
+    }))
+).pipe(Layer.provide(AnalyticsArchive.Default))
+
+export const AnalyticsHttp = sellerMetricsRouter.pipe(Effect.provide(Auth.Default))
+
+/** analytics-service on its own: consumer + metrics endpoint. */
+export const AnalyticsServiceLive = Layer.mergeAll(serveWithHealth(AnalyticsHttp), AnalyticsConsumer).pipe(
+  Layer.provide(TopicsLive),
+  Layer.provide(AnalyticsWorkers.layer),
+  Layer.provideMerge(Layer.mergeAll(EventLogInfra, MetricsStoreInfra, ObjectStoreInfra, Metrics.Default))
+)
