@@ -76,7 +76,8 @@ const waitMember = (program: Program, group: string) =>
   eventually(
     `${program.name} (${program.clientId}) joins ${group}`,
     async () => ((await admin.stableMembers(group))?.includes(program.clientId) ? true : undefined),
-    30_000,
+    // A member left behind by a killed run delays the join until the broker evicts it.
+    45_000,
     () => lastLogs(program, 10)
   )
 
@@ -98,7 +99,7 @@ describe("separate processes on the real servers", () => {
     await Promise.all(names.map((name) => waitReady(get(name), 60_000)))
     await waitMember(get("notification"), groupOf.notification)
     if (withAnalytics) await waitMember(get("analytics"), groupOf.analytics)
-  }, 100_000)
+  }, 150_000)
 
   afterAll(async () => {
     await killAll(everyProgram)
