@@ -1,10 +1,11 @@
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb"
-import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb"
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb"
 import { Config, Effect, Layer, Option } from "effect"
 import {
   type ApplyResult,
   isReservedAttribute,
   type ItemRange,
+  claimItemPrefix,
   keyAttributes,
   type MetricsItem,
   MetricsStore,
@@ -35,6 +36,9 @@ const checkUpdate = (update: MetricsUpdate) => {
   if (reserved.length > 0) return Effect.dieMessage(`MetricsStore.apply: reserved attribute names ${reserved.join(", ")}`)
   return Effect.void
 }
+
+/** Attribute of a claim item: the source record that claimed the event. */
+const claimSource = "claimedBy"
 
 const valuesOf = (item: Record<string, unknown>): Record<string, number> => {
   const values: Record<string, number> = {}
@@ -156,7 +160,7 @@ export const make = (options: Options) =>
         for (const stored of page.Items ?? []) {
           // A key attribute cannot be filtered server-side: the range query may reach past the prefix.
           const item = String(stored[keyAttributes.sort])
-          if (item.startsWith(itemPrefix)) found.push({ item, values: valuesOf(stored) })
+          if (item.startsWith(itemPrefix) && stored[claimSource] === undefined) found.push({ item, values: valuesOf(stored) })
         }
         startKey = page.LastEvaluatedKey
       } while (startKey !== undefined)
@@ -168,7 +172,28 @@ export const make = (options: Options) =>
       fail("ping")
     ).pipe(Effect.asVoid, Effect.withSpan("MetricsStore.ping"))
 
-    return MetricsStore.of({ apply, get, watermark, query, ping })
+    const claim = Effect.fn("MetricsStore.claim")((sellerId: string, eventId: string, source: string) =>
+      call(
+        (abortSignal) =>
+          client.send(
+            new PutCommand({
+              TableName: tableName,
+              Item: { sellerId, item: claimItemPrefix + eventId, [claimSource]: source },
+              ConditionExpression: "attribute_not_exists(#item) OR #source = :source",
+              ExpressionAttributeNames: { "#item": keyAttributes.sort, "#source": claimSource },
+              ExpressionAttributeValues: { ":source": source }
+            }),
+            { abortSignal }
+          ),
+        (cause) => cause
+      ).pipe(
+        Effect.as(true),
+        Effect.catchIf(isConditionalCheckFailed, () => Effect.succeed(false)),
+        Effect.mapError((cause) => cause instanceof MetricsStoreError ? cause : fail("claim")(cause))
+      )
+    )
+
+    return MetricsStore.of({ apply, get, watermark, query, claim, ping })
   })
 
 export const layer = (options: Options): Layer.Layer<MetricsStore, MetricsStoreError> =>

@@ -1,6 +1,7 @@
-import { Effect, Layer, Option, Ref } from "effect"
+import { Effect, Layer, Option } from "effect"
 import {
   type ApplyResult,
+  claimItemPrefix,
   isReservedAttribute,
   type ItemRange,
   MetricsStore,
@@ -8,17 +9,15 @@ import {
 } from "../services/MetricsStore.js"
 
 interface StoredItem {
-  readonly sellerId: string
   readonly item: string
-  readonly values: Readonly<Record<string, number>>
+  readonly values: Record<string, number>
   /** Last applied offset by source partition. */
-  readonly watermarks: ReadonlyMap<number, number>
+  readonly watermarks: Map<number, number>
+  source?: string
 }
 
 /** DynamoDB orders string sort keys by UTF-8 bytes. */
 const byKeyBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"))
-
-const itemKey = (sellerId: string, item: string) => JSON.stringify([sellerId, item])
 
 const checkUpdate = (update: MetricsUpdate) => {
   const { fromOffset, offset, partition } = update
@@ -30,45 +29,66 @@ const checkUpdate = (update: MetricsUpdate) => {
   return Effect.void
 }
 
-export const make = Effect.gen(function*() {
-  const items = yield* Ref.make<ReadonlyMap<string, StoredItem>>(new Map())
-  const itemOf = (sellerId: string, item: string) =>
-    Effect.map(Ref.get(items), (all) => Option.fromNullable(all.get(itemKey(sellerId, item))))
+/**
+ * The table in memory: a partition (Map) per seller of items by sort key. Every operation is one
+ * synchronous step, so each is atomic as a DynamoDB conditional write is.
+ */
+export const make = Effect.sync(() => {
+  const sellers = new Map<string, Map<string, StoredItem>>()
+  const partitionOf = (sellerId: string) => {
+    let items = sellers.get(sellerId)
+    if (items === undefined) sellers.set(sellerId, items = new Map())
+    return items
+  }
+  const itemOf = (sellerId: string, item: string) => Option.fromNullable(sellers.get(sellerId)?.get(item))
 
   const apply = Effect.fn("MetricsStore.apply")(function*(update: MetricsUpdate) {
     yield* checkUpdate(update)
-    const key = itemKey(update.sellerId, update.item)
-    return yield* Ref.modify(items, (all): readonly [ApplyResult, ReadonlyMap<string, StoredItem>] => {
-      const current = all.get(key)
-      const watermark = current?.watermarks.get(update.partition)
-      if (watermark !== undefined && watermark >= update.fromOffset) {
-        return [watermark >= update.offset ? "duplicate" : "overlap", all]
-      }
-      const values: Record<string, number> = { ...current?.values }
-      for (const [name, delta] of Object.entries(update.add)) values[name] = (values[name] ?? 0) + delta
-      const watermarks = new Map(current?.watermarks).set(update.partition, update.offset)
-      return ["applied", new Map(all).set(key, { sellerId: update.sellerId, item: update.item, values, watermarks })]
-    })
+    const items = partitionOf(update.sellerId)
+    const current = items.get(update.item)
+    const watermark = current?.watermarks.get(update.partition)
+    if (watermark !== undefined && watermark >= update.fromOffset) {
+      return (watermark >= update.offset ? "duplicate" : "overlap") satisfies ApplyResult
+    }
+    const stored: StoredItem = current ?? { item: update.item, values: {}, watermarks: new Map() }
+    for (const [name, delta] of Object.entries(update.add)) stored.values[name] = (stored.values[name] ?? 0) + delta
+    stored.watermarks.set(update.partition, update.offset)
+    items.set(update.item, stored)
+    return "applied" satisfies ApplyResult
   })
 
   const get = Effect.fn("MetricsStore.get")((sellerId: string, item: string) =>
-    Effect.map(itemOf(sellerId, item), Option.map((stored) => ({ ...stored.values })))
+    Effect.sync(() => Option.map(itemOf(sellerId, item), (stored) => ({ ...stored.values })))
   )
 
   const watermark = Effect.fn("MetricsStore.watermark")((sellerId: string, item: string, partition: number) =>
-    Effect.map(itemOf(sellerId, item), Option.flatMap((stored) => Option.fromNullable(stored.watermarks.get(partition))))
+    Effect.sync(() => Option.flatMap(itemOf(sellerId, item), (stored) => Option.fromNullable(stored.watermarks.get(partition))))
   )
 
   const query = Effect.fn("MetricsStore.query")((sellerId: string, itemPrefix: string, range?: ItemRange) =>
-    Effect.map(Ref.get(items), (all) =>
-      [...all.values()]
+    Effect.sync(() =>
+      [...(sellers.get(sellerId)?.values() ?? [])]
         .filter((stored) =>
-          stored.sellerId === sellerId && stored.item.startsWith(itemPrefix) &&
+          stored.item.startsWith(itemPrefix) && stored.source === undefined &&
           (range === undefined ||
             (byKeyBytes(stored.item, itemPrefix + range.from) >= 0 && byKeyBytes(stored.item, itemPrefix + range.to) <= 0))
         )
         .sort((a, b) => byKeyBytes(a.item, b.item))
-        .map((stored) => ({ item: stored.item, values: { ...stored.values } })))
+        .map((stored) => ({ item: stored.item, values: { ...stored.values } }))
+    )
+  )
+
+  const claim = Effect.fn("MetricsStore.claim")((sellerId: string, eventId: string, source: string) =>
+    Effect.sync(() => {
+      const items = partitionOf(sellerId)
+      const key = claimItemPrefix + eventId
+      const existing = items.get(key)
+      if (existing === undefined) {
+        items.set(key, { item: key, values: {}, watermarks: new Map(), source })
+        return true
+      }
+      return existing.source === source
+    })
   )
 
   return MetricsStore.of({
@@ -76,6 +96,7 @@ export const make = Effect.gen(function*() {
     get,
     watermark,
     query,
+    claim,
     ping: Effect.void.pipe(Effect.withSpan("MetricsStore.ping"))
   })
 })

@@ -57,8 +57,9 @@ const filesQueuedPerPartition = 4
  * partition: aggregated in a worker thread into per-seller deltas applied to the hot store (each write
  * conditional on the partition's watermark), encoded to gzipped NDJSON in a worker thread, uploaded
  * under a key derived from its partition and offsets, and only then are its records finished for the
- * engine's commit. After a crash, redelivered records that an uploaded object already covers are
- * finished at once: each event is in exactly one object.
+ * engine's commit. An event published twice (same eventId, another record) is counted and archived
+ * only for the record that claimed it first. After a crash, redelivered records that an uploaded object
+ * already covers are finished at once: each event is in exactly one object.
  */
 export class AnalyticsArchive extends Effect.Service<AnalyticsArchive>()("product-events/AnalyticsArchive", {
   scoped: Effect.gen(function*() {
@@ -94,15 +95,26 @@ export class AnalyticsArchive extends Effect.Service<AnalyticsArchive>()("produc
         )
       })
 
+    /** The file's events not already counted under another record (the same event published twice). */
+    const firstSeen = (file: OpenFile) =>
+      Effect.filter(
+        file.entries,
+        (e) => store.claim(e.event.data.sellerId, e.event.eventId, `${file.partition}:${e.record.offset}`),
+        { concurrency: 32 }
+      )
+
     const upload = (file: OpenFile) =>
       Effect.gen(function*() {
         const first = file.entries[0]!.record.offset
         const last = file.entries[file.entries.length - 1]!.record.offset
-        yield* applyHot(workers, store, file.partition, file.entries)
-        const bytes = yield* workers.encodeArchive(file.entries.map((e) => JSON.stringify(e.json)))
-        if (file.dropped) return
-        const key = archiveKey(productEventsTopic, file.partition, file.hour, first, last)
-        yield* objects.put(key, bytes, { contentType: "application/x-ndjson", contentEncoding: "gzip" })
+        const entries = yield* firstSeen(file)
+        if (entries.length > 0) {
+          yield* applyHot(workers, store, file.partition, entries)
+          const bytes = yield* workers.encodeArchive(entries.map((e) => JSON.stringify(e.json)))
+          if (file.dropped) return
+          const key = archiveKey(productEventsTopic, file.partition, file.hour, first, last)
+          yield* objects.put(key, bytes, { contentType: "application/x-ndjson", contentEncoding: "gzip" })
+        }
         covered.get(`${file.partition}/${file.hour}`)?.push([first, last])
       }).pipe(Effect.withSpan("AnalyticsArchive.upload", { attributes: { partition: file.partition, events: file.entries.length } }))
 

@@ -51,6 +51,9 @@ export interface ItemRange {
 /** Attribute names the store uses itself: keys and watermarks. Metric names must avoid them. */
 export const keyAttributes = { partition: "sellerId", sort: "item" } as const
 export const watermarkAttribute = (partition: number): string => `wm_p${partition}`
+/** Sort-key prefix of the per-event claim items (see `claim`). */
+export const claimItemPrefix = "event#"
+
 export const isReservedAttribute = (name: string): boolean =>
   name === keyAttributes.partition || name === keyAttributes.sort || name.startsWith("wm_")
 
@@ -84,6 +87,13 @@ export class MetricsStore extends Context.Tag("product-events/MetricsStore")<
       itemPrefix: string,
       range?: ItemRange
     ) => Effect.Effect<ReadonlyArray<MetricsItem>, MetricsStoreError>
+    /**
+     * Claims an event for the source record that carries it (`"<partition>:<offset>"`): true when the
+     * event is new or already claimed by that same record (a redelivery), false when another record
+     * claimed it (the same event published twice). Makes the metrics idempotent by eventId.
+     * One item per event, `event#<eventId>`, conditional on `attribute_not_exists OR source = :source`.
+     */
+    readonly claim: (sellerId: string, eventId: string, source: string) => Effect.Effect<boolean, MetricsStoreError>
     /** Reachable and serving: for readiness probes. */
     readonly ping: Effect.Effect<void, MetricsStoreError>
   }

@@ -149,6 +149,19 @@ export const metricsStoreContract = <E>(name: string, layer: Layer.Layer<Metrics
           expect((yield* store.query(sellerId, "")).map((i) => i.item)).toEqual([...items].sort())
         }))
 
+      it.effect("claim: an event belongs to the first record that claims it; that record may claim it again", () =>
+        Effect.gen(function*() {
+          const store = yield* MetricsStore
+          const sellerId = unique("seller")
+          expect(yield* store.claim(sellerId, "e1", "3:100")).toBe(true)
+          expect(yield* store.claim(sellerId, "e1", "3:100")).toBe(true)
+          expect(yield* store.claim(sellerId, "e1", "3:250")).toBe(false)
+          expect(yield* store.claim(sellerId, "e2", "3:250")).toBe(true)
+          expect(yield* store.claim(unique("seller"), "e1", "5:7")).toBe(true)
+          // claims are not metrics
+          expect(yield* store.query(sellerId, "")).toEqual([])
+        }))
+
       it.effect("ping succeeds", () => Effect.flatMap(MetricsStore, (store) => store.ping))
     })
   })

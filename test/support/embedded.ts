@@ -1,14 +1,19 @@
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
+import { ConfigProvider, Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { createServer } from "node:http"
 import { EmbeddedLive } from "../../src/app/Embedded.js"
 import { devJwtSecret, signToken } from "../../src/services/Tokens.js"
 
 /** The embedded program on an ephemeral loopback port, for end-to-end tests through HTTP. */
-export const startEmbedded = async () => {
+export const startEmbedded = async (config: Record<string, string> = {}) => {
   const runtime = ManagedRuntime.make(
-    EmbeddedLive.pipe(Layer.provideMerge(NodeHttpServer.layer(() => createServer(), { port: 0, host: "127.0.0.1" })))
+    EmbeddedLive.pipe(
+      Layer.provideMerge(NodeHttpServer.layer(() => createServer(), { port: 0, host: "127.0.0.1" })),
+      Layer.provide(Layer.setConfigProvider(
+        ConfigProvider.fromMap(new Map(Object.entries(config))).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv()))
+      ))
+    )
   )
   const address = await runtime.runPromise(HttpServer.HttpServer.pipe(Effect.map((s) => s.address)))
   if (address._tag !== "TcpAddress") throw new Error("expected a TCP address")

@@ -1,0 +1,111 @@
+import { Effect, Option } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { decodeArchive } from "../../src/domain/ArchiveEncoding.js"
+import type { SellerId } from "../../src/domain/Ids.js"
+import { combineAll, deltaOf, type LifecycleEvent } from "../../src/domain/MetricsDelta.js"
+import { deltaItems, fromStoreItems, SellerMetrics } from "../../src/domain/SellerMetrics.js"
+import { Schema } from "effect"
+import { ObjectStore } from "../../src/services/ObjectStore.js"
+import { startEmbedded, token } from "../support/embedded.js"
+import { baseMillis, created, deleted, encode, lowStock, product, updated } from "../support/events.js"
+
+/**
+ * analytics-service through the embedded program: POSTed lifecycle events show up in
+ * `GET /sellers/{id}/metrics` exactly as a fold of them; posting them again changes nothing;
+ * LowStockWarning changes nothing; the archive holds each event exactly once.
+ */
+let app: Awaited<ReturnType<typeof startEmbedded>>
+let serviceToken: string
+
+beforeAll(async () => {
+  app = await startEmbedded({ ARCHIVE_IDLE: "300 millis", ARCHIVE_TICK: "100 millis" })
+  serviceToken = await token({ role: "service" })
+})
+afterAll(() => app.dispose())
+
+const post = async (events: ReadonlyArray<unknown>) => {
+  const response = await fetch(`${app.baseUrl}/events`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${serviceToken}` },
+    body: JSON.stringify(events)
+  })
+  expect(response.status).toBe(202)
+}
+
+const metricsOf = async (seller: string) => {
+  const response = await fetch(`${app.baseUrl}/sellers/${seller}/metrics`, {
+    headers: { authorization: `Bearer ${await token({ sellerId: seller })}` }
+  })
+  expect(response.status).toBe(200)
+  return (await response.json()) as unknown
+}
+
+const expected = (seller: string, events: ReadonlyArray<LifecycleEvent>) =>
+  Schema.encodeSync(SellerMetrics)(fromStoreItems(seller as SellerId, deltaItems(combineAll(events.map(deltaOf)))))
+
+/** Polls until the metrics equal `want` (the pipeline is asynchronous), bounded. */
+const eventually = async (seller: string, want: unknown) => {
+  const deadline = Date.now() + 10_000
+  let last: unknown
+  while (Date.now() < deadline) {
+    last = await metricsOf(seller)
+    if (JSON.stringify(last) === JSON.stringify(want)) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  expect(last).toEqual(want)
+}
+
+const archivedEventIds = () =>
+  app.runtime.runPromise(Effect.gen(function*() {
+    const objects = yield* ObjectStore
+    const files = yield* objects.list("events/")
+    const ids: Array<string> = []
+    for (const file of files) {
+      const bytes = Option.getOrThrow(yield* objects.get(file.key))
+      for (const line of decodeArchive(bytes)) ids.push(JSON.parse(line).eventId)
+    }
+    return ids
+  }))
+
+describe("analytics end to end", () => {
+  it("serves metrics equal to a fold of the events, idempotently, and archives each event once", async () => {
+    const sellers = ["an_a", "an_b"]
+    const lives = sellers.map((s, i): Array<LifecycleEvent> => {
+      const t = baseMillis + i * 10
+      const lamp = product()
+      const cheaper = product({ price: { amountMinor: 3999, currency: "EUR" }, stock: 12 })
+      const mug = product({ name: "Mug", category: "kitchen/tableware", price: { amountMinor: 900, currency: "USD" }, stock: 100 })
+      return [
+        created(s, "lamp", t, lamp),
+        created(s, "mug", t + 1, mug),
+        updated(s, "lamp", t + 2, lamp, cheaper),
+        created(s, "desk", t + 3_600_000, product({ name: "Desk", category: "home/furniture", stock: 2 })),
+        deleted(s, "mug", t + 3_600_001, mug)
+      ] as Array<LifecycleEvent>
+    })
+    const batch = lives.flat().map(encode)
+    await post(batch)
+    for (const [i, seller] of sellers.entries()) await eventually(seller, expected(seller, lives[i]!))
+
+    // the same batch again, and low-stock warnings: nothing changes
+    await post(batch)
+    await post(sellers.map((s) => encode(lowStock(s, "lamp", baseMillis + 5, 3, 5))))
+    const marker = sellers.map((s) => created(s, "marker", baseMillis + 7_200_000) as LifecycleEvent)
+    await post(marker.map(encode))
+    for (const [i, seller] of sellers.entries()) await eventually(seller, expected(seller, [...lives[i]!, marker[i]!]))
+
+    // every lifecycle event exactly once across all objects, though the batch was published twice
+    const ids = await archivedEventIds()
+    const all = [...lives.flat(), ...marker].map((e) => e.eventId)
+    expect(ids.filter((id) => id.startsWith("an_")).sort()).toEqual(all.sort())
+    expect(ids.some((id) => id.includes("LowStockWarning"))).toBe(false)
+  })
+
+  it("answers 401 and 403 like every seller endpoint, and 400 for a bad range", async () => {
+    expect((await fetch(`${app.baseUrl}/sellers/an_a/metrics`)).status).toBe(401)
+    const other = await fetch(`${app.baseUrl}/sellers/an_a/metrics`, { headers: { authorization: `Bearer ${await token({ sellerId: "an_b" })}` } })
+    expect(other.status).toBe(403)
+    const bad = await fetch(`${app.baseUrl}/sellers/an_a/metrics?from=yesterday`, { headers: { authorization: `Bearer ${await token({ sellerId: "an_a" })}` } })
+    expect(bad.status).toBe(400)
+  })
+})
