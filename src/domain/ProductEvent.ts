@@ -256,3 +256,6 @@ export const eventSchemas = { ProductCreated, ProductUpdated, ProductDeleted, Lo
 
 export const decodeProductEvent = Schema.decodeUnknown(ProductEvent, { errors: "all", onExcessProperty: "ignore" })
 export const encodeProductEvent = Schema.encodeSync(ProductEvent)
+
+/** `decodeProductEvent` as a plain function returning an Either: the same decoding, for per-record hot paths. */
+export const decodeProductEventEither = Schema.decodeUnknownEither(ProductEvent, { errors: "all", onExcessProperty: "ignore" })

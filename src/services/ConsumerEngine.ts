@@ -1,7 +1,9 @@
-import { Cause, Clock, Duration, Effect, Either, ExecutionStrategy, Exit, Fiber, Layer, Option, Queue, Schedule, Scope, Stream } from "effect"
+import { Cause, Chunk, Clock, Duration, Effect, Either, ExecutionStrategy, Fiber, Layer, Option, Queue, Schedule, Scope, Stream } from "effect"
 import { type ConsumerContract, deadLetterTopic, productEventsTopic, retrySchedule, subscribes } from "../domain/Consumers.js"
-import { decodeProductEvent, eventTypes, type ProductEvent } from "../domain/ProductEvent.js"
-import { type DeadLetterCause, deadLetterMessage, DecodeError, describeFailure, formatParseError } from "./consumer/DeadLetters.js"
+import { eventTypes, type ProductEvent } from "../domain/ProductEvent.js"
+import { type DeadLetterCause, deadLetterMessage, describeFailure } from "./consumer/DeadLetters.js"
+import { decodeRecord } from "./consumer/Decode.js"
+import { EngineMetrics, type Outcome } from "./consumer/EngineMetrics.js"
 import { EngineStats, laneOf } from "./consumer/Lanes.js"
 import { type PartitionWatermark, Watermarks } from "./consumer/Watermark.js"
 import { EventLog, EventLogError, type LogRecord, type TopicPartition } from "./EventLog.js"
@@ -49,10 +51,16 @@ export interface RunOptions<E extends { readonly retriable: boolean }, R> {
 
 export const defaultLanes = 64
 
-type Outcome = "done" | "skipped" | "dead_lettered"
 interface Work {
   readonly record: LogRecord
   readonly mark: PartitionWatermark
+}
+/** A record being handled: its attempts and which one deferred its completion. */
+class Job {
+  attempts = 1
+  deferredBy = 0
+  completed = false
+  constructor(readonly work: Work) {}
 }
 interface Lane {
   readonly queue: Queue.Queue<Work | typeof endOfLane>
@@ -66,16 +74,6 @@ const eventTypeLabel = (record: LogRecord) => {
   const eventType = record.headers["eventType"]
   return eventType !== undefined && knownEventTypes.has(eventType) ? eventType : "unknown"
 }
-
-const utf8 = new TextDecoder("utf-8", { fatal: true })
-const decode = (record: LogRecord) =>
-  Effect.try({
-    try: () => JSON.parse(utf8.decode(record.value)) as unknown,
-    catch: (e) => new DecodeError({ message: `not UTF-8 JSON: ${e instanceof Error ? e.message : String(e)}` })
-  }).pipe(
-    Effect.flatMap((json) => decodeProductEvent(json)),
-    Effect.mapError((e) => (e._tag === "ParseError" ? new DecodeError({ message: formatParseError(e) }) : e))
-  )
 
 /** A dead letter must get out: its record cannot be committed before. Retried until it does. */
 const deadLetterRetry = Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("10 seconds")))
@@ -93,6 +91,7 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
     const laneCapacity = options.laneCapacity ?? 16
     const stats = options.stats ?? new EngineStats()
     const schedule = retrySchedule(contract.retry)
+    const counters = new EngineMetrics(metrics, group)
 
     const subscription = yield* log.subscribe({ group, topics: [productEventsTopic] })
     const laneScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
@@ -138,73 +137,115 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
         )
       })
 
-    const outcomeOf = (record: LogRecord, settle: (deferred: boolean) => void, finish: () => void): Effect.Effect<Outcome, never, R> =>
-      Effect.gen(function*() {
-        const decoded = yield* Effect.either(decode(record))
-        if (Either.isLeft(decoded)) {
-          yield* deadLetter(record, "decode-failed", { message: decoded.left.message, tag: decoded.left._tag }, 1)
-          return "dead_lettered"
+    /** Counts a record as finished: for the commit watermark and the metrics. */
+    const complete = (work: Work, outcome: Outcome) => {
+      work.mark.finish(work.record.offset)
+      counters.finished(work.record, eventTypeLabel(work.record), outcome)
+    }
+
+    /** One attempt's `defer`: only the attempt that succeeds last may hold the record back. */
+    const deferFor = (job: Job, attempt: number): Defer => () => {
+      job.deferredBy = attempt
+      return () => {
+        if (job.deferredBy === attempt && !job.completed) {
+          job.completed = true
+          complete(job.work, "done")
         }
-        const event = decoded.right
-        if (!subscribes(contract, event.eventType)) return "skipped"
-        let attempts = 0
-        let deferredBy = 0
-        const exit = yield* Effect.suspend(() => {
-          const attempt = ++attempts
-          if (attempt > 1) metrics.retried.inc({ group })
-          const defer: Defer = () => {
-            deferredBy = attempt
-            return () => {
-              if (deferredBy === attempt) finish()
-            }
+      }
+    }
+
+    const settle = (job: Job) => {
+      if (job.deferredBy !== job.attempts && !job.completed) {
+        job.completed = true
+        complete(job.work, "done")
+      }
+    }
+
+    /**
+     * After a failed first attempt: the contract's retries (that failure replayed as the schedule's
+     * first input, so the schedule sees exactly the attempts that ran), then a dead letter.
+     */
+    const recover = (job: Job, event: ProductEvent, first: Cause.Cause<E>): Effect.Effect<void, never, R> => {
+      let replay = true
+      const { record } = job.work
+      return Effect.suspend(() => {
+        if (replay) {
+          replay = false
+          return Effect.failCause(first)
+        }
+        const attempt = ++job.attempts
+        job.deferredBy = 0
+        counters.retried()
+        return options.handle(event, record, deferFor(job, attempt))
+      }).pipe(
+        Effect.retry({ schedule, while: (e) => e.retriable }),
+        Effect.matchCauseEffect({
+          onSuccess: () => Effect.sync(() => settle(job)),
+          onFailure: (cause) => {
+            job.deferredBy = 0
+            // An interruption seen here is the handler's own: this fiber's would not resume it.
+            const failure = Cause.failureOption(cause)
+            const reason = Option.isSome(failure) && failure.value.retriable ? "retries-exhausted" : "non-retriable"
+            const described = Option.isSome(failure)
+              ? describeFailure(failure.value)
+              : { message: Cause.pretty(cause), tag: Cause.isInterruptedOnly(cause) ? "Interrupted" : "Defect" }
+            return deadLetter(record, reason, described, job.attempts).pipe(Effect.tap(() => complete(job.work, "dead_lettered")))
           }
-          return options.handle(event, record, defer)
-        }).pipe(Effect.retry({ schedule, while: (e) => e.retriable }), Effect.exit)
-        if (Exit.isSuccess(exit)) {
-          settle(deferredBy === attempts)
-          return "done"
-        }
-        deferredBy = 0
-        // An interruption seen here is the handler's own: this fiber's would not resume it.
-        const failure = Cause.failureOption(exit.cause)
-        const reason = Option.isSome(failure) && failure.value.retriable ? "retries-exhausted" : "non-retriable"
-        const described = Option.isSome(failure)
-          ? describeFailure(failure.value)
-          : { message: Cause.pretty(exit.cause), tag: Cause.isInterruptedOnly(exit.cause) ? "Interrupted" : "Defect" }
-        yield* deadLetter(record, reason, described, attempts)
-        return "dead_lettered"
-      }).pipe(Effect.withSpan("ConsumerEngine.process", {
-        attributes: { group, partition: record.partition, offset: record.offset },
-        captureStackTrace: false
-      }))
+        }),
+        Effect.withSpan("ConsumerEngine.recover", {
+          attributes: { group, partition: record.partition, offset: record.offset },
+          captureStackTrace: false
+        })
+      )
+    }
 
-    const process = ({ mark, record }: Work) =>
-      Effect.gen(function*() {
-        if (mark.revoked) return
-        const complete = (outcome: Outcome) => {
-          mark.finish(record.offset)
-          metrics.consumed.inc({ group, event_type: eventTypeLabel(record), outcome })
-          metrics.latency.observe({ group }, Math.max(0, Date.now() - record.timestamp) / 1000)
-        }
-        let deferred = false
-        const outcome = yield* outcomeOf(record, (d) => (deferred = d), () => complete("done"))
-        if (!deferred) complete(outcome)
-      }).pipe(Effect.ensuring(Effect.sync(() => stats.finished())))
-
-    const laneLoop = (queue: Lane["queue"]) =>
-      Effect.gen(function*() {
-        while (true) {
-          const item = yield* Queue.take(queue)
-          if (item === endOfLane) return
-          yield* process(item)
-        }
+    /** The fast path: decoded synchronously, one handler run; the Effect machinery of retries only on failure. */
+    const process = (work: Work): Effect.Effect<void, never, R> => {
+      if (work.mark.revoked) return Effect.void
+      const { record } = work
+      const decoded = decodeRecord(record)
+      if (Either.isLeft(decoded)) {
+        return deadLetter(record, "decode-failed", { message: decoded.left.message, tag: decoded.left._tag }, 1).pipe(
+          Effect.tap(() => complete(work, "dead_lettered")),
+          Effect.withSpan("ConsumerEngine.deadLetter", {
+            attributes: { group, partition: record.partition, offset: record.offset },
+            captureStackTrace: false
+          })
+        )
+      }
+      const event = decoded.right
+      if (!subscribes(contract, event.eventType)) {
+        complete(work, "skipped")
+        return Effect.void
+      }
+      const job = new Job(work)
+      return Effect.matchCauseEffect(options.handle(event, record, deferFor(job, 1)), {
+        onSuccess: () => {
+          settle(job)
+          return Effect.void
+        },
+        onFailure: (cause) => recover(job, event, cause)
       })
+    }
 
-    const laneFor = (key: string | null): Effect.Effect<Lane, never, R> => {
-      const index = laneOf(key, laneCount)
-      const existing = lanes[index]
-      if (existing !== undefined) return Effect.succeed(existing)
-      return Effect.gen(function*() {
+    const laneLoop = (queue: Lane["queue"]): Effect.Effect<void, never, R> => {
+      let inHand = false
+      const next: Effect.Effect<void, never, R> = Effect.flatMap(Queue.take(queue), (item) => {
+        if (item === endOfLane) return Effect.void
+        inHand = true
+        return Effect.zipRight(process(item), Effect.suspend(() => {
+          inHand = false
+          stats.finished()
+          return next
+        }))
+      })
+      return Effect.ensuring(next, Effect.sync(() => {
+        if (inHand) stats.finished()
+      }))
+    }
+
+    const startLane = (index: number): Effect.Effect<Lane, never, R> =>
+      Effect.gen(function*() {
         const queue = yield* Queue.bounded<Work | typeof endOfLane>(laneCapacity)
         stats.laneStarted()
         const fiber = yield* laneLoop(queue).pipe(
@@ -213,23 +254,42 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
         )
         return (lanes[index] = { queue, fiber })
       })
-    }
 
-    const dispatch = (record: LogRecord) =>
-      Effect.suspend(() => {
-        if (revoked.has(Watermarks.key(record.topic, record.partition))) return Effect.void
-        const mark = watermarks.track(record)
-        const eventType = record.headers["eventType"]
-        if (eventType !== undefined && !subscribes(contract, eventType)) {
-          mark.finish(record.offset)
-          metrics.consumed.inc({ group, event_type: eventTypeLabel(record), outcome: "skipped" })
-          return Effect.void
+    /**
+     * Hands a chunk of records to their lanes: synchronously while the lanes have room, waiting
+     * (back-pressure) only on a full lane, in record order.
+     */
+    const dispatch = (chunk: Chunk.Chunk<LogRecord>): Effect.Effect<void, never, R> => {
+      const records = Chunk.toReadonlyArray(chunk)
+      let i = 0
+      const offer = (lane: Lane, work: Work) => {
+        stats.dispatched()
+        return lane.queue.unsafeOffer(work) ? undefined : Effect.zipRight(Queue.offer(lane.queue, work), Effect.suspend(loop))
+      }
+      const loop = (): Effect.Effect<void, never, R> => {
+        while (i < records.length) {
+          const record = records[i++]!
+          if (revoked.size > 0 && revoked.has(Watermarks.key(record.topic, record.partition))) continue
+          const mark = watermarks.track(record)
+          const eventType = record.headers["eventType"]
+          if (eventType !== undefined && !subscribes(contract, eventType)) {
+            mark.finish(record.offset)
+            counters.skipped(eventTypeLabel(record))
+            continue
+          }
+          const work: Work = { record, mark }
+          const index = laneOf(record.key, laneCount)
+          const lane = lanes[index]
+          if (lane === undefined) {
+            return Effect.flatMap(startLane(index), (lane) => offer(lane, work) ?? Effect.suspend(loop))
+          }
+          const blocked = offer(lane, work)
+          if (blocked !== undefined) return blocked
         }
-        return Effect.flatMap(laneFor(record.key), (lane) => {
-          stats.dispatched()
-          return Queue.offer(lane.queue, { record, mark })
-        })
-      })
+        return Effect.void
+      }
+      return Effect.suspend(loop)
+    }
 
     const revoke = (partitions: ReadonlyArray<TopicPartition>) =>
       Effect.gen(function*() {
@@ -279,7 +339,7 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
       Effect.forkScoped
     )
 
-    yield* Stream.runForEach(subscription.records, dispatch)
+    yield* Stream.runForEachChunk(subscription.records, dispatch)
     return yield* new EventLogError({ operation: "consume", cause: "the subscription's record stream ended" })
   }).pipe(Effect.scoped, Effect.annotateLogs({ service: "ConsumerEngine", group: options.contract.group }))
 

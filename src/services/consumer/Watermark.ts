@@ -24,12 +24,21 @@ export class PartitionWatermark {
 
   finish(offset: number): void {
     if (this.revoked) return
-    this.finishedAhead.add(offset)
-    while (this.head < this.seen.length && this.finishedAhead.delete(this.seen[this.head]!)) this.head++
+    if (this.head < this.seen.length && this.seen[this.head] === offset) {
+      // In order, the common case: no set to go through unless later records finished first.
+      this.head++
+      if (this.finishedAhead.size > 0) this.advance()
+    } else if (this.head < this.seen.length && offset > this.seen[this.head]! && offset <= this.newest) {
+      this.finishedAhead.add(offset)
+    }
     if (this.head > 1024 && this.head * 2 > this.seen.length) {
       this.seen.splice(0, this.head)
       this.head = 0
     }
+  }
+
+  private advance(): void {
+    while (this.head < this.seen.length && this.finishedAhead.delete(this.seen[this.head]!)) this.head++
   }
 
   /** Next offset to read once everything before it is finished; undefined before the first record. */
@@ -47,17 +56,23 @@ export class PartitionWatermark {
 /** The watermarks of every partition this member is consuming. */
 export class Watermarks {
   private readonly partitions = new Map<string, PartitionWatermark>()
+  /** The partition of the previous record: records come in runs of one partition. */
+  private last: PartitionWatermark | undefined
 
   static key(topic: string, partition: number): string {
     return `${topic}/${partition}`
   }
 
   track(record: LogRecord): PartitionWatermark {
-    const key = Watermarks.key(record.topic, record.partition)
-    let mark = this.partitions.get(key)
-    if (mark === undefined) {
-      mark = new PartitionWatermark(record.topic, record.partition)
-      this.partitions.set(key, mark)
+    let mark = this.last
+    if (mark === undefined || mark.partition !== record.partition || mark.topic !== record.topic || mark.revoked) {
+      const key = Watermarks.key(record.topic, record.partition)
+      mark = this.partitions.get(key)
+      if (mark === undefined) {
+        mark = new PartitionWatermark(record.topic, record.partition)
+        this.partitions.set(key, mark)
+      }
+      this.last = mark
     }
     mark.track(record.offset)
     return mark
@@ -69,6 +84,7 @@ export class Watermarks {
 
   forget(mark: PartitionWatermark): void {
     this.partitions.delete(Watermarks.key(mark.topic, mark.partition))
+    if (this.last === mark) this.last = undefined
   }
 
   all(): ReadonlyArray<PartitionWatermark> {

@@ -1,0 +1,104 @@
+/**
+ * The consumer engine alone, without Kafka: 200,000 small valid events keyed by 5,000 sellers on the
+ * in-memory event log (12 partitions), consumed (a) by the engine (decode, lanes, watermark commits, a
+ * no-op handler) and (b) by a bare loop over the same in-memory subscription stream that only parses
+ * JSON. Quick to iterate on; `npm run bench:consumer` measures the same on the real broker.
+ *
+ *   npm run bench:engine            BENCH_EVENTS=50000 npm run bench:engine
+ */
+import { NodeRuntime } from "@effect/platform-node"
+import { Deferred, Effect, Fiber, Layer, Stream } from "effect"
+import { notificationService, productEventsTopic } from "../src/domain/Consumers.js"
+import { makeEventId } from "../src/domain/ProductEvent.js"
+import * as EventLogMemory from "../src/layers/EventLogMemory.js"
+import * as ConsumerEngine from "../src/services/ConsumerEngine.js"
+import { EventLog, type OutgoingMessage } from "../src/services/EventLog.js"
+import { Metrics } from "../src/services/Metrics.js"
+
+const total = Number(process.env["BENCH_EVENTS"] ?? 200_000)
+const sellers = 5_000
+const partitions = 12
+
+const encoder = new TextEncoder()
+const baseMillis = Date.parse("2026-11-26T20:00:00.000Z")
+const message = (i: number): OutgoingMessage => {
+  const sellerId = `seller_${i % sellers}`
+  const productId = `sku_${i}`
+  const timestamp = new Date(baseMillis + i).toISOString()
+  const event = {
+    eventId: makeEventId(sellerId, productId, "ProductCreated", timestamp),
+    eventType: "ProductCreated",
+    timestamp,
+    data: {
+      sellerId,
+      productId,
+      product: { name: "Lamp", category: "home", price: { amountMinor: 4999, currency: "EUR" }, stock: 40, lowStockThreshold: 5 }
+    }
+  }
+  return { key: sellerId, value: encoder.encode(JSON.stringify(event)), headers: { eventType: "ProductCreated" } }
+}
+
+const rate = (n: number, ms: number) => Math.round((n / ms) * 1000)
+
+const produceAll = Effect.gen(function*() {
+  const log = yield* EventLog
+  yield* log.ensureTopic(productEventsTopic, partitions)
+  for (let from = 0; from < total; from += 5_000) {
+    yield* log.produce(productEventsTopic, Array.from({ length: Math.min(5_000, total - from) }, (_, k) => message(from + k)))
+  }
+})
+
+const engine = Effect.gen(function*() {
+  let handled = 0
+  const done = yield* Deferred.make<number>()
+  const started = Date.now()
+  const fiber = yield* ConsumerEngine.run({
+    contract: notificationService,
+    handle: () =>
+      Effect.suspend(() => {
+        if (++handled === total) Deferred.unsafeDone(done, Effect.succeed(Date.now()))
+        return Effect.void
+      })
+  }).pipe(Effect.fork)
+  const finished = yield* Deferred.await(done)
+  yield* Fiber.interrupt(fiber)
+  return { consumed: handled, ms: finished - started }
+})
+
+const bare = Effect.gen(function*() {
+  const log = yield* EventLog
+  const utf8 = new TextDecoder("utf-8", { fatal: true })
+  let consumed = 0
+  const started = Date.now()
+  const subscription = yield* log.subscribe({ group: "bench-bare", topics: [productEventsTopic] })
+  yield* subscription.records.pipe(
+    Stream.take(total),
+    Stream.runForEachChunk((chunk) =>
+      Effect.sync(() => {
+        for (const record of chunk) {
+          JSON.parse(utf8.decode(record.value))
+          consumed++
+        }
+      })
+    )
+  )
+  return { consumed, ms: Date.now() - started }
+}).pipe(Effect.scoped)
+
+const main = Effect.gen(function*() {
+  yield* produceAll
+  const b = yield* bare
+  const a = yield* engine
+  const lines = [
+    `events: ${total} (${sellers} sellers, ${partitions} partitions, in-memory log)`,
+    `(a) consumer engine: ${a.consumed} consumed in ${a.ms} ms = ${rate(a.consumed, a.ms)} events/s`,
+    `(b) bare stream    : ${b.consumed} consumed in ${b.ms} ms = ${rate(b.consumed, b.ms)} events/s`,
+    `ratio engine/bare: ${(rate(a.consumed, a.ms) / rate(b.consumed, b.ms)).toFixed(2)}`
+  ]
+  console.log(lines.join("\n"))
+  if (a.consumed !== total || b.consumed !== total) {
+    return yield* Effect.dieMessage(`consumed counts differ from ${total}: engine ${a.consumed}, bare ${b.consumed}`)
+  }
+}).pipe(Effect.provide(Layer.merge(EventLogMemory.layerMemory({ partitions }), Metrics.Default)))
+
+NodeRuntime.runMain(main)
