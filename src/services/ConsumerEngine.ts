@@ -51,16 +51,12 @@ export interface RunOptions<E extends { readonly retriable: boolean }, R> {
 
 export const defaultLanes = 64
 
-interface Work {
-  readonly record: LogRecord
-  readonly mark: PartitionWatermark
-}
-/** A record being handled: its attempts and which one deferred its completion. */
-class Job {
+/** A record handed to a lane: its attempts and which one deferred its completion. */
+class Work {
   attempts = 1
   deferredBy = 0
   completed = false
-  constructor(readonly work: Work) {}
+  constructor(readonly record: LogRecord, readonly mark: PartitionWatermark) {}
 }
 interface Lane {
   readonly queue: Queue.Queue<Work | typeof endOfLane>
@@ -138,26 +134,26 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
       })
 
     /** Counts a record as finished: for the commit watermark and the metrics. */
-    const complete = (work: Work, outcome: Outcome) => {
+    const complete = (work: Work, outcome: Outcome): void => {
       work.mark.finish(work.record.offset)
       counters.finished(work.record, eventTypeLabel(work.record), outcome)
     }
 
     /** One attempt's `defer`: only the attempt that succeeds last may hold the record back. */
-    const deferFor = (job: Job, attempt: number): Defer => () => {
+    const deferFor = (job: Work, attempt: number): Defer => () => {
       job.deferredBy = attempt
       return () => {
         if (job.deferredBy === attempt && !job.completed) {
           job.completed = true
-          complete(job.work, "done")
+          complete(job, "done")
         }
       }
     }
 
-    const settle = (job: Job) => {
+    const settle = (job: Work): void => {
       if (job.deferredBy !== job.attempts && !job.completed) {
         job.completed = true
-        complete(job.work, "done")
+        complete(job, "done")
       }
     }
 
@@ -165,9 +161,9 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
      * After a failed first attempt: the contract's retries (that failure replayed as the schedule's
      * first input, so the schedule sees exactly the attempts that ran), then a dead letter.
      */
-    const recover = (job: Job, event: ProductEvent, first: Cause.Cause<E>): Effect.Effect<void, never, R> => {
+    const recover = (job: Work, event: ProductEvent, first: Cause.Cause<E>): Effect.Effect<void, never, R> => {
       let replay = true
-      const { record } = job.work
+      const { record } = job
       return Effect.suspend(() => {
         if (replay) {
           replay = false
@@ -189,7 +185,7 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
             const described = Option.isSome(failure)
               ? describeFailure(failure.value)
               : { message: Cause.pretty(cause), tag: Cause.isInterruptedOnly(cause) ? "Interrupted" : "Defect" }
-            return deadLetter(record, reason, described, job.attempts).pipe(Effect.tap(() => complete(job.work, "dead_lettered")))
+            return deadLetter(record, reason, described, job.attempts).pipe(Effect.tap(() => complete(job, "dead_lettered")))
           }
         }),
         Effect.withSpan("ConsumerEngine.recover", {
@@ -199,48 +195,53 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
       )
     }
 
-    /** The fast path: decoded synchronously, one handler run; the Effect machinery of retries only on failure. */
-    const process = (work: Work): Effect.Effect<void, never, R> => {
-      if (work.mark.revoked) return Effect.void
-      const { record } = work
-      const decoded = decodeRecord(record)
-      if (Either.isLeft(decoded)) {
-        return deadLetter(record, "decode-failed", { message: decoded.left.message, tag: decoded.left._tag }, 1).pipe(
-          Effect.tap(() => complete(work, "dead_lettered")),
-          Effect.withSpan("ConsumerEngine.deadLetter", {
-            attributes: { group, partition: record.partition, offset: record.offset },
-            captureStackTrace: false
-          })
-        )
-      }
-      const event = decoded.right
-      if (!subscribes(contract, event.eventType)) {
-        complete(work, "skipped")
-        return Effect.void
-      }
-      const job = new Job(work)
-      return Effect.matchCauseEffect(options.handle(event, record, deferFor(job, 1)), {
-        onSuccess: () => {
-          settle(job)
+    /**
+     * A lane: takes its records one at a time and runs each on the fast path (decoded synchronously,
+     * one handler run), entering the Effect machinery of retries only after a failure. Its handlers
+     * and continuation are built once per lane, not per record.
+     */
+    const laneLoop = (queue: Lane["queue"]): Effect.Effect<void, never, R> => {
+      let current: Work | undefined
+      let event: ProductEvent
+      const handled = {
+        onSuccess: (): Effect.Effect<void> => {
+          settle(current!)
           return Effect.void
         },
-        onFailure: (cause) => recover(job, event, cause)
-      })
-    }
-
-    const laneLoop = (queue: Lane["queue"]): Effect.Effect<void, never, R> => {
-      let inHand = false
+        onFailure: (cause: Cause.Cause<E>) => recover(current!, event, cause)
+      }
+      const process = (work: Work): Effect.Effect<void, never, R> => {
+        if (work.mark.revoked) return Effect.void
+        const { record } = work
+        const decoded = decodeRecord(record)
+        if (Either.isLeft(decoded)) {
+          return deadLetter(record, "decode-failed", { message: decoded.left.message, tag: decoded.left._tag }, 1).pipe(
+            Effect.tap(() => complete(work, "dead_lettered")),
+            Effect.withSpan("ConsumerEngine.deadLetter", {
+              attributes: { group, partition: record.partition, offset: record.offset },
+              captureStackTrace: false
+            })
+          )
+        }
+        event = decoded.right
+        if (!subscribes(contract, event.eventType)) {
+          complete(work, "skipped")
+          return Effect.void
+        }
+        return Effect.matchCauseEffect(options.handle(event, record, deferFor(work, 1)), handled)
+      }
       const next: Effect.Effect<void, never, R> = Effect.flatMap(Queue.take(queue), (item) => {
         if (item === endOfLane) return Effect.void
-        inHand = true
-        return Effect.zipRight(process(item), Effect.suspend(() => {
-          inHand = false
-          stats.finished()
-          return next
-        }))
+        current = item
+        return Effect.zipRight(process(item), afterItem)
+      })
+      const afterItem = Effect.suspend(() => {
+        current = undefined
+        stats.finished()
+        return next
       })
       return Effect.ensuring(next, Effect.sync(() => {
-        if (inHand) stats.finished()
+        if (current !== undefined) stats.finished()
       }))
     }
 
@@ -277,7 +278,7 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
             counters.skipped(eventTypeLabel(record))
             continue
           }
-          const work: Work = { record, mark }
+          const work = new Work(record, mark)
           const index = laneOf(record.key, laneCount)
           const lane = lanes[index]
           if (lane === undefined) {
