@@ -36,6 +36,21 @@ describe("PartitionWatermark", () => {
     expect(mark.committable).toBe(15)
     expect(mark.unfinished).toBe(0)
   })
+
+  it("handles offsets with gaps (compacted or transactional partitions) and ignores repeated or unknown finishes", () => {
+    const mark = new PartitionWatermark("t", 0)
+    const offsets = Array.from({ length: 3000 }, (_, i) => i * 3 + (i % 7 === 0 ? 1 : 0))
+    for (const offset of offsets) mark.track(offset)
+    const reversed = [...offsets].reverse()
+    for (const offset of reversed.slice(0, -1)) mark.finish(offset)
+    mark.finish(offsets[1]!)
+    mark.finish(offsets[0]! + 1)
+    expect(mark.committable).toBe(offsets[0])
+    expect(mark.unfinished).toBe(offsets.length)
+    mark.finish(offsets[0]!)
+    expect(mark.committable).toBe(offsets.at(-1)! + 1)
+    expect(mark.unfinished).toBe(0)
+  })
 })
 
 describe("ConsumerEngine ordering and commits", () => {

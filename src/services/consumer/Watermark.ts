@@ -6,9 +6,10 @@ import type { CommitOffset, LogRecord } from "../EventLog.js"
  * record however the later ones finish. Holds only the records between that point and the newest.
  */
 export class PartitionWatermark {
+  /** Tracked offsets, ascending, and whether each is finished: `seen[head]` is the first unfinished one. */
   private readonly seen: Array<number> = []
+  private readonly finished: Array<boolean> = []
   private head = 0
-  private readonly finishedAhead = new Set<number>()
   private newest = -1
   /** The last offset committed for this partition by this member. */
   committed = -1
@@ -19,26 +20,39 @@ export class PartitionWatermark {
 
   track(offset: number): void {
     this.seen.push(offset)
+    this.finished.push(false)
     this.newest = offset
   }
 
   finish(offset: number): void {
     if (this.revoked) return
-    if (this.head < this.seen.length && this.seen[this.head] === offset) {
-      // In order, the common case: no set to go through unless later records finished first.
-      this.head++
-      if (this.finishedAhead.size > 0) this.advance()
-    } else if (this.head < this.seen.length && offset > this.seen[this.head]! && offset <= this.newest) {
-      this.finishedAhead.add(offset)
-    }
+    const index = this.indexOf(offset)
+    if (index < 0) return
+    this.finished[index] = true
+    while (this.head < this.seen.length && this.finished[this.head]) this.head++
     if (this.head > 1024 && this.head * 2 > this.seen.length) {
       this.seen.splice(0, this.head)
+      this.finished.splice(0, this.head)
       this.head = 0
     }
   }
 
-  private advance(): void {
-    while (this.head < this.seen.length && this.finishedAhead.delete(this.seen[this.head]!)) this.head++
+  /** Where an unfinished offset is tracked, -1 if it is not: offsets are usually consecutive, else searched. */
+  private indexOf(offset: number): number {
+    const { head, seen } = this
+    if (head >= seen.length || offset < seen[head]! || offset > this.newest) return -1
+    const guess = head + (offset - seen[head]!)
+    if (guess < seen.length && seen[guess] === offset) return guess
+    let low = head
+    let high = seen.length - 1
+    while (low <= high) {
+      const mid = (low + high) >>> 1
+      const at = seen[mid]!
+      if (at === offset) return mid
+      if (at < offset) low = mid + 1
+      else high = mid - 1
+    }
+    return -1
   }
 
   /** Next offset to read once everything before it is finished; undefined before the first record. */
