@@ -1,15 +1,17 @@
-import { Cause, Chunk, Clock, Duration, Effect, Either, ExecutionStrategy, Fiber, Layer, Option, Queue, Schedule, Scope, Stream } from "effect"
-import { type ConsumerContract, deadLetterTopic, productEventsTopic, retrySchedule, subscribes } from "../domain/Consumers.js"
+import { type Cause, Chunk, Duration, Effect, Either, ExecutionStrategy, Fiber, Layer, Option, Queue, Schedule, Scope, Stream } from "effect"
+import { type ConsumerContract, productEventsTopic, retrySchedule, subscribes } from "../domain/Consumers.js"
 import { eventTypes, type ProductEvent } from "../domain/ProductEvent.js"
-import { type DeadLetterCause, deadLetterMessage, describeFailure } from "./consumer/DeadLetters.js"
 import { decodeRecord } from "./consumer/Decode.js"
 import { EngineMetrics, type Outcome } from "./consumer/EngineMetrics.js"
 import { EngineStats, laneOf } from "./consumer/Lanes.js"
+import { makeRecovery } from "./consumer/Recovery.js"
 import { type PartitionWatermark, Watermarks } from "./consumer/Watermark.js"
+import { type Defer, Work } from "./consumer/Work.js"
 import { EventLog, EventLogError, type LogRecord, type TopicPartition } from "./EventLog.js"
 import { Metrics } from "./Metrics.js"
 
 export { EngineStats, laneOf } from "./consumer/Lanes.js"
+export type { Defer } from "./consumer/Work.js"
 
 /**
  * The consumer engine: runs one consumer's contract against `product-events`.
@@ -20,16 +22,12 @@ export { EngineStats, laneOf } from "./consumer/Lanes.js"
  *   queue is bounded, so a full lane holds back the whole subscription (back-pressure).
  * - A decode failure is dead-lettered at once; a handler failure is retried by the contract's
  *   schedule while retriable (blocking only its lane), then dead-lettered.
+ * - Per record, the common path is kept cheap: records are handed to lanes a chunk at a time,
+ *   decoded synchronously and handled by one run of the handler; retries, dead letters and their
+ *   spans (`ConsumerEngine.recover`, `ConsumerEngine.deadLetter`) only for the records that need them.
  * - Offsets are committed per partition up to the first unfinished record: periodically, on
  *   revocation and on shutdown (interruption), after the lanes drained within `shutdownTimeout`.
  */
-/**
- * Called by a handler whose work completes later (e.g. once a batch is uploaded): the record then
- * counts as finished, for the commit watermark, only when the returned function is called.
- * Only the successful attempt's deferral counts.
- */
-export type Defer = () => () => void
-
 export interface RunOptions<E extends { readonly retriable: boolean }, R> {
   readonly contract: ConsumerContract
   readonly handle: (event: ProductEvent, record: LogRecord, defer: Defer) => Effect.Effect<void, E, R>
@@ -51,13 +49,6 @@ export interface RunOptions<E extends { readonly retriable: boolean }, R> {
 
 export const defaultLanes = 64
 
-/** A record handed to a lane: its attempts and which one deferred its completion. */
-class Work {
-  attempts = 1
-  deferredBy = 0
-  completed = false
-  constructor(readonly record: LogRecord, readonly mark: PartitionWatermark) {}
-}
 interface Lane {
   readonly queue: Queue.Queue<Work | typeof endOfLane>
   readonly fiber: Fiber.RuntimeFiber<void>
@@ -70,9 +61,6 @@ const eventTypeLabel = (record: LogRecord) => {
   const eventType = record.headers["eventType"]
   return eventType !== undefined && knownEventTypes.has(eventType) ? eventType : "unknown"
 }
-
-/** A dead letter must get out: its record cannot be committed before. Retried until it does. */
-const deadLetterRetry = Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("10 seconds")))
 
 /** Runs until interrupted (then drains and commits) or until the subscription fails. */
 export const run = <E extends { readonly retriable: boolean }, R = never>(
@@ -118,82 +106,20 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
       Effect.catchAll((e) => Effect.logDebug("lag not updated", e))
     )
 
-    const deadLetter = (record: LogRecord, reason: DeadLetterCause, failure: { message: string; tag: string }, attempts: number) =>
-      Effect.gen(function*() {
-        const failedAt = new Date(yield* Clock.currentTimeMillis)
-        const message = deadLetterMessage(record, { reason, error: failure.message, errorTag: failure.tag, attempts, group, failedAt })
-        yield* log.produce(deadLetterTopic(group), [message]).pipe(
-          Effect.tapError((e) => Effect.logWarning("dead-letter produce failed; retrying", e)),
-          Effect.retry(deadLetterRetry),
-          Effect.orDie
-        )
-        metrics.deadLettered.inc({ group, reason })
-        yield* Effect.logWarning(`dead-lettered ${record.topic}/${record.partition}@${record.offset}: ${reason}`).pipe(
-          Effect.annotateLogs({ error: failure.message, attempts })
-        )
-      })
-
     /** Counts a record as finished: for the commit watermark and the metrics. */
     const complete = (work: Work, outcome: Outcome): void => {
       work.mark.finish(work.record.offset)
       counters.finished(work.record, eventTypeLabel(work.record), outcome)
     }
-
-    /** One attempt's `defer`: only the attempt that succeeds last may hold the record back. */
-    const deferFor = (job: Work, attempt: number): Defer => () => {
-      job.deferredBy = attempt
-      return () => {
-        if (job.deferredBy === attempt && !job.completed) {
-          job.completed = true
-          complete(job, "done")
-        }
-      }
-    }
-
-    const settle = (job: Work): void => {
-      if (job.deferredBy !== job.attempts && !job.completed) {
-        job.completed = true
-        complete(job, "done")
-      }
-    }
-
-    /**
-     * After a failed first attempt: the contract's retries (that failure replayed as the schedule's
-     * first input, so the schedule sees exactly the attempts that ran), then a dead letter.
-     */
-    const recover = (job: Work, event: ProductEvent, first: Cause.Cause<E>): Effect.Effect<void, never, R> => {
-      let replay = true
-      const { record } = job
-      return Effect.suspend(() => {
-        if (replay) {
-          replay = false
-          return Effect.failCause(first)
-        }
-        const attempt = ++job.attempts
-        job.deferredBy = 0
-        counters.retried()
-        return options.handle(event, record, deferFor(job, attempt))
-      }).pipe(
-        Effect.retry({ schedule, while: (e) => e.retriable }),
-        Effect.matchCauseEffect({
-          onSuccess: () => Effect.sync(() => settle(job)),
-          onFailure: (cause) => {
-            job.deferredBy = 0
-            // An interruption seen here is the handler's own: this fiber's would not resume it.
-            const failure = Cause.failureOption(cause)
-            const reason = Option.isSome(failure) && failure.value.retriable ? "retries-exhausted" : "non-retriable"
-            const described = Option.isSome(failure)
-              ? describeFailure(failure.value)
-              : { message: Cause.pretty(cause), tag: Cause.isInterruptedOnly(cause) ? "Interrupted" : "Defect" }
-            return deadLetter(record, reason, described, job.attempts).pipe(Effect.tap(() => complete(job, "dead_lettered")))
-          }
-        }),
-        Effect.withSpan("ConsumerEngine.recover", {
-          attributes: { group, partition: record.partition, offset: record.offset },
-          captureStackTrace: false
-        })
-      )
-    }
+    const done = (work: Work) => complete(work, "done")
+    const recovery = makeRecovery({
+      log,
+      group,
+      counters,
+      schedule,
+      handle: options.handle,
+      deadLettered: (work) => complete(work, "dead_lettered")
+    })
 
     /**
      * A lane: takes its records one at a time and runs each on the fast path (decoded synchronously,
@@ -205,30 +131,22 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
       let event: ProductEvent
       const handled = {
         onSuccess: (): Effect.Effect<void> => {
-          settle(current!)
+          current!.settle()
           return Effect.void
         },
-        onFailure: (cause: Cause.Cause<E>) => recover(current!, event, cause)
+        onFailure: (cause: Cause.Cause<E>) => recovery.handlerFailed(current!, event, cause)
       }
       const process = (work: Work): Effect.Effect<void, never, R> => {
         if (work.mark.revoked) return Effect.void
         const { record } = work
         const decoded = decodeRecord(record)
-        if (Either.isLeft(decoded)) {
-          return deadLetter(record, "decode-failed", { message: decoded.left.message, tag: decoded.left._tag }, 1).pipe(
-            Effect.tap(() => complete(work, "dead_lettered")),
-            Effect.withSpan("ConsumerEngine.deadLetter", {
-              attributes: { group, partition: record.partition, offset: record.offset },
-              captureStackTrace: false
-            })
-          )
-        }
+        if (Either.isLeft(decoded)) return recovery.decodeFailed(work, decoded.left)
         event = decoded.right
         if (!subscribes(contract, event.eventType)) {
           complete(work, "skipped")
           return Effect.void
         }
-        return Effect.matchCauseEffect(options.handle(event, record, deferFor(work, 1)), handled)
+        return Effect.matchCauseEffect(options.handle(event, record, work.deferFor(1)), handled)
       }
       const next: Effect.Effect<void, never, R> = Effect.flatMap(Queue.take(queue), (item) => {
         if (item === endOfLane) return Effect.void
@@ -278,7 +196,7 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
             counters.skipped(eventTypeLabel(record))
             continue
           }
-          const work = new Work(record, mark)
+          const work = new Work(record, mark, done)
           const index = laneOf(record.key, laneCount)
           const lane = lanes[index]
           if (lane === undefined) {

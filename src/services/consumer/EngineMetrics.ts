@@ -35,6 +35,10 @@ export class EngineMetrics {
     this.metrics.consumed.inc(this.labels(eventType, "skipped"))
   }
 
+  deadLettered(reason: string): void {
+    this.metrics.deadLettered.inc({ group: this.group, reason })
+  }
+
   retried(): void {
     this.metrics.retried.inc(this.groupLabels)
   }

@@ -1,0 +1,55 @@
+import type { LogRecord } from "../EventLog.js"
+import type { PartitionWatermark } from "./Watermark.js"
+
+/**
+ * Called by a handler whose work completes later (e.g. once a batch is uploaded): the record then
+ * counts as finished, for the commit watermark, only when the returned function is called.
+ * Only the successful attempt's deferral counts.
+ */
+export type Defer = () => () => void
+
+/** A record handed to a lane: its attempts, and which one deferred its completion. */
+export class Work {
+  attempts = 1
+  deferredBy = 0
+  completed = false
+
+  constructor(
+    readonly record: LogRecord,
+    readonly mark: PartitionWatermark,
+    /** Counts the record as done: called once, now or when a deferral is released. */
+    private readonly done: (work: Work) => void
+  ) {}
+
+  /** The `defer` given to one attempt of the handler. */
+  deferFor(attempt: number): Defer {
+    return () => {
+      this.deferredBy = attempt
+      return () => {
+        if (this.deferredBy === attempt) this.finish()
+      }
+    }
+  }
+
+  /** Starts another attempt: an earlier attempt's deferral no longer counts. */
+  nextAttempt(): number {
+    this.deferredBy = 0
+    return ++this.attempts
+  }
+
+  /** After a successful attempt: done now, unless that attempt deferred its completion. */
+  settle(): void {
+    if (this.deferredBy !== this.attempts) this.finish()
+  }
+
+  /** Given up on (dead-lettered): a deferral of a failed attempt must never count it as done. */
+  abandon(): void {
+    this.deferredBy = 0
+  }
+
+  private finish(): void {
+    if (this.completed) return
+    this.completed = true
+    this.done(this)
+  }
+}
