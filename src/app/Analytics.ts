@@ -3,7 +3,7 @@ import { analyticsService } from "../domain/Consumers.js"
 import type { LifecycleEvent } from "../domain/MetricsDelta.js"
 import { Auth } from "../http/Auth.js"
 import { sellerMetricsRouter } from "../http/SellerMetricsRoute.js"
-import { AnalyticsArchive } from "../services/AnalyticsArchive.js"
+import { makeArchive } from "../services/AnalyticsArchive.js"
 import * as ConsumerEngine from "../services/ConsumerEngine.js"
 import { Metrics } from "../services/Metrics.js"
 import { AnalyticsWorkers } from "../workers/AnalyticsWorkers.js"
@@ -16,17 +16,22 @@ import { EventLogInfra, MetricsStoreInfra, ObjectStoreInfra, TopicsLive } from "
  * store writes, uploads) runs per partition behind it, in worker threads and concurrently.
  * The engine subscribes only to lifecycle events, per the contract.
  */
-export const AnalyticsConsumer = Layer.unwrapEffect(
-  Effect.map(AnalyticsArchive, (archive) =>
-    ConsumerEngine.layer({
-      contract: analyticsService,
-      lanes: 1,
-      laneCapacity: 1024,
-      handle: (event, record, defer) => archive.append(record, event as LifecycleEvent, defer()),
-      onDrain: archive.flushAll,
-      onRevoke: archive.drop
-    }))
-).pipe(Layer.provide(AnalyticsArchive.Default))
+export const AnalyticsConsumer = Layer.scopedDiscard(Effect.gen(function*() {
+  // Built first in this scope, released last: at shutdown the engine settles its deferred records
+  // through the archive's upload fibers before they are stopped.
+  const archive = yield* makeArchive
+  yield* ConsumerEngine.run({
+    contract: analyticsService,
+    lanes: 1,
+    laneCapacity: 1024,
+    handle: (event, record, defer) => archive.append(record, event as LifecycleEvent, defer()),
+    onDrain: archive.flushAll,
+    onRevoke: archive.drop
+  }).pipe(
+    Effect.tapErrorCause((cause) => Effect.logError("analytics consumer stopped", cause)),
+    Effect.forkScoped
+  )
+}))
 
 export const AnalyticsHttp = sellerMetricsRouter.pipe(Effect.provide(Auth.Default))
 

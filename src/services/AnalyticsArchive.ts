@@ -1,4 +1,4 @@
-import { Clock, Config, Deferred, Duration, Effect, Queue, Schedule } from "effect"
+import { Clock, Config, Deferred, Duration, Effect, ExecutionStrategy, Queue, Schedule, Scope } from "effect"
 import { analyticsService, deadLetterTopic, productEventsTopic, retrySchedule } from "../domain/Consumers.js"
 import { hourOf, type LifecycleEvent } from "../domain/MetricsDelta.js"
 import { encodeProductEvent } from "../domain/ProductEvent.js"
@@ -61,168 +61,178 @@ const filesQueuedPerPartition = 4
  * only for the record that claimed it first. After a crash, redelivered records that an uploaded object
  * already covers are finished at once: each event is in exactly one object.
  */
-export class AnalyticsArchive extends Effect.Service<AnalyticsArchive>()("product-events/AnalyticsArchive", {
-  scoped: Effect.gen(function*() {
-    const settings = yield* ArchiveSettings
-    const workers = yield* AnalyticsWorkers
-    const store = yield* MetricsStore
-    const objects = yield* ObjectStore
-    const log = yield* EventLog
-    const scope = yield* Effect.scope
-    const schedule = retrySchedule(analyticsService.retry)
+export const makeArchive = Effect.gen(function*() {
+  const settings = yield* ArchiveSettings
+  const workers = yield* AnalyticsWorkers
+  const store = yield* MetricsStore
+  const objects = yield* ObjectStore
+  const log = yield* EventLog
+  // A scope of its own, made now: its fibers are stopped after whatever is built later in the
+  // enclosing scope (the consumer, whose shutdown still needs them), and it accepts new fibers
+  // while the enclosing scope is already closing.
+  const scope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
+  const schedule = retrySchedule(analyticsService.retry)
 
-    const open = new Map<number, OpenFile>()
-    const queues = new Map<number, Queue.Queue<OpenFile>>()
-    const inFlight = new Set<Deferred.Deferred<void>>()
-    const done = new WeakMap<OpenFile, Deferred.Deferred<void>>()
-    /** Offset ranges already uploaded, per `partition/hour`, loaded from the object store on first use. */
-    const covered = new Map<string, Array<readonly [number, number]>>()
+  const open = new Map<number, OpenFile>()
+  const queues = new Map<number, Queue.Queue<OpenFile>>()
+  const inFlight = new Set<Deferred.Deferred<void>>()
+  const done = new WeakMap<OpenFile, Deferred.Deferred<void>>()
+  /** Offset ranges already uploaded, per `partition/hour`, loaded from the object store on first use. */
+  const covered = new Map<string, Array<readonly [number, number]>>()
 
-    const coverage = (partition: number, hour: string) =>
-      Effect.suspend(() => {
-        const key = `${partition}/${hour}`
-        const known = covered.get(key)
-        if (known !== undefined) return Effect.succeed(known)
-        return objects.list(partitionPrefix(productEventsTopic, partition, hour)).pipe(
-          Effect.map((summaries) => {
-            const ranges = summaries.flatMap((s) => {
-              const range = rangeOfKey(s.key)
-              return range ? [range] : []
-            })
-            covered.set(key, ranges)
-            return ranges
+  const coverage = (partition: number, hour: string) =>
+    Effect.suspend(() => {
+      const key = `${partition}/${hour}`
+      const known = covered.get(key)
+      if (known !== undefined) return Effect.succeed(known)
+      return objects.list(partitionPrefix(productEventsTopic, partition, hour)).pipe(
+        Effect.map((summaries) => {
+          const ranges = summaries.flatMap((s) => {
+            const range = rangeOfKey(s.key)
+            return range ? [range] : []
           })
-        )
-      })
-
-    /** The file's events not already counted under another record (the same event published twice). */
-    const firstSeen = (file: OpenFile) =>
-      Effect.filter(
-        file.entries,
-        (e) => store.claim(e.event.data.sellerId, e.event.eventId, `${file.partition}:${e.record.offset}`),
-        { concurrency: 32 }
-      )
-
-    const upload = (file: OpenFile) =>
-      Effect.gen(function*() {
-        const first = file.entries[0]!.record.offset
-        const last = file.entries[file.entries.length - 1]!.record.offset
-        const entries = yield* firstSeen(file)
-        if (entries.length > 0) {
-          yield* applyHot(workers, store, file.partition, entries)
-          const bytes = yield* workers.encodeArchive(entries.map((e) => JSON.stringify(e.json)))
-          if (file.dropped) return
-          const key = archiveKey(productEventsTopic, file.partition, file.hour, first, last)
-          yield* objects.put(key, bytes, { contentType: "application/x-ndjson", contentEncoding: "gzip" })
-        }
-        covered.get(`${file.partition}/${file.hour}`)?.push([first, last])
-      }).pipe(Effect.withSpan("AnalyticsArchive.upload", { attributes: { partition: file.partition, events: file.entries.length } }))
-
-    const deadLetterAll = (file: OpenFile, error: unknown) =>
-      Effect.gen(function*() {
-        const failedAt = new Date(yield* Clock.currentTimeMillis)
-        const failure = describeFailure(error)
-        const messages = file.entries.map((e) =>
-          deadLetterMessage(e.record, {
-            reason: "retries-exhausted",
-            error: failure.message,
-            errorTag: failure.tag,
-            attempts: analyticsService.retry.maxRetries + 1,
-            group: analyticsService.group,
-            failedAt
-          })
-        )
-        yield* log.produce(deadLetterTopic(analyticsService.group), messages).pipe(
-          Effect.retry(Schedule.spaced("5 seconds")),
-          Effect.orDie
-        )
-        yield* Effect.logError(`dead-lettered ${messages.length} events of partition ${file.partition}`, error)
-      })
-
-    const flush = (file: OpenFile) =>
-      upload(file).pipe(
-        Effect.retry({ schedule, while: (e) => e.retriable }),
-        Effect.catchAll((error) => deadLetterAll(file, error)),
-        Effect.tap(() => Effect.sync(() => file.finishers.forEach((finish) => finish()))),
-        Effect.ensuring(Effect.suspend(() => {
-          const deferred = done.get(file)!
-          inFlight.delete(deferred)
-          return Deferred.succeed(deferred, undefined)
-        }))
-      )
-
-    const queueOf = (partition: number) =>
-      Effect.suspend(() => {
-        const existing = queues.get(partition)
-        if (existing !== undefined) return Effect.succeed(existing)
-        return Effect.gen(function*() {
-          const queue = yield* Queue.bounded<OpenFile>(filesQueuedPerPartition)
-          queues.set(partition, queue)
-          yield* Queue.take(queue).pipe(Effect.flatMap(flush), Effect.forever, Effect.forkIn(scope))
-          return queue
+          covered.set(key, ranges)
+          return ranges
         })
-      })
-
-    const roll = (file: OpenFile) =>
-      Effect.gen(function*() {
-        if (open.get(file.partition) === file) open.delete(file.partition)
-        const deferred = yield* Deferred.make<void>()
-        done.set(file, deferred)
-        inFlight.add(deferred)
-        yield* Queue.offer(yield* queueOf(file.partition), file)
-      })
-
-    /** Appends a lifecycle event; `finish` is called once it is in the hot store and in an uploaded object. */
-    const append = Effect.fn("AnalyticsArchive.append")(function*(record: LogRecord, event: LifecycleEvent, finish: () => void) {
-      const hour = hourOf(event.timestamp)
-      const ranges = yield* coverage(record.partition, hour)
-      if (ranges.some(([first, last]) => record.offset >= first && record.offset <= last)) return finish()
-      const now = yield* Clock.currentTimeMillis
-      let file = open.get(record.partition)
-      if (file !== undefined && file.hour !== hour) {
-        yield* roll(file)
-        file = undefined
-      }
-      if (file === undefined) {
-        file = { partition: record.partition, hour, entries: [], finishers: [], openedAt: now, lastAppendAt: now, bytes: 0, dropped: false }
-        open.set(record.partition, file)
-      }
-      const json = encodeProductEvent(event) as LifecycleEventJson
-      const line = JSON.stringify(json)
-      file.entries.push({ record, event, json })
-      file.finishers.push(finish)
-      file.bytes += line.length + 1
-      file.lastAppendAt = now
-      if (file.bytes >= settings.maxBytes) yield* roll(file)
+      )
     })
 
-    const rollDue = Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      for (const file of [...open.values()]) {
-        if (
-          now - file.openedAt >= Duration.toMillis(settings.maxAge) ||
-          now - file.lastAppendAt >= Duration.toMillis(settings.idleAfter)
-        ) yield* roll(file)
+  /** The file's events not already counted under another record (the same event published twice). */
+  const firstSeen = (file: OpenFile) =>
+    Effect.filter(
+      file.entries,
+      (e) => store.claim(e.event.data.sellerId, e.event.eventId, `${file.partition}:${e.record.offset}`),
+      { concurrency: 32 }
+    )
+
+  const upload = (file: OpenFile) =>
+    Effect.gen(function*() {
+      const first = file.entries[0]!.record.offset
+      const last = file.entries[file.entries.length - 1]!.record.offset
+      const entries = yield* firstSeen(file)
+      if (entries.length > 0) {
+        yield* applyHot(workers, store, file.partition, entries)
+        const bytes = yield* workers.encodeArchive(entries.map((e) => JSON.stringify(e.json)))
+        if (file.dropped) return
+        const key = archiveKey(productEventsTopic, file.partition, file.hour, first, last)
+        yield* objects.put(key, bytes, { contentType: "application/x-ndjson", contentEncoding: "gzip" })
       }
+      covered.get(`${file.partition}/${file.hour}`)?.push([first, last])
+    }).pipe(Effect.withSpan("AnalyticsArchive.upload", { attributes: { partition: file.partition, events: file.entries.length } }))
+
+  const deadLetterAll = (file: OpenFile, error: unknown) =>
+    Effect.gen(function*() {
+      const failedAt = new Date(yield* Clock.currentTimeMillis)
+      const failure = describeFailure(error)
+      const messages = file.entries.map((e) =>
+        deadLetterMessage(e.record, {
+          reason: "retries-exhausted",
+          error: failure.message,
+          errorTag: failure.tag,
+          attempts: analyticsService.retry.maxRetries + 1,
+          group: analyticsService.group,
+          failedAt
+        })
+      )
+      yield* log.produce(deadLetterTopic(analyticsService.group), messages).pipe(
+        Effect.retry(Schedule.spaced("5 seconds")),
+        Effect.orDie
+      )
+      yield* Effect.logError(`dead-lettered ${messages.length} events of partition ${file.partition}`, error)
     })
-    yield* rollDue.pipe(Effect.repeat(Schedule.spaced(settings.tick)), Effect.forkIn(scope))
 
-    /** Rolls every open file and waits for all uploads: the consumer's last step before its final commit. */
-    const flushAll = Effect.gen(function*() {
-      for (const file of [...open.values()]) yield* roll(file)
-      yield* Effect.forEach([...inFlight], Deferred.await, { discard: true })
-    }).pipe(Effect.withSpan("AnalyticsArchive.flushAll"))
+  const flush = (file: OpenFile) =>
+    upload(file).pipe(
+      Effect.retry({ schedule, while: (e) => e.retriable }),
+      Effect.catchAll((error) => deadLetterAll(file, error)),
+      Effect.tap(() => Effect.sync(() => file.finishers.forEach((finish) => finish()))),
+      Effect.ensuring(Effect.suspend(() => {
+        const deferred = done.get(file)!
+        inFlight.delete(deferred)
+        return Deferred.succeed(deferred, undefined)
+      }))
+    )
 
-    /** Forgets the files of revoked partitions: their records will be consumed again by their new owner. */
-    const drop = (partitions: ReadonlyArray<TopicPartition>) =>
-      Effect.sync(() => {
-        for (const { partition } of partitions) {
-          const file = open.get(partition)
-          if (file !== undefined) file.dropped = true
-          open.delete(partition)
-        }
+  const queueOf = (partition: number) =>
+    Effect.suspend(() => {
+      const existing = queues.get(partition)
+      if (existing !== undefined) return Effect.succeed(existing)
+      return Effect.gen(function*() {
+        const queue = yield* Queue.bounded<OpenFile>(filesQueuedPerPartition)
+        queues.set(partition, queue)
+        // Interruptible even when first needed by the shutdown's (uninterruptible) final flush.
+        yield* Queue.take(queue).pipe(Effect.flatMap(flush), Effect.forever, Effect.interruptible, Effect.forkIn(scope))
+        return queue
       })
+    })
 
-    return { append, flushAll, drop, openFiles: Effect.sync(() => open.size) } as const
+  const roll = (file: OpenFile) =>
+    Effect.gen(function*() {
+      if (open.get(file.partition) === file) open.delete(file.partition)
+      const deferred = yield* Deferred.make<void>()
+      done.set(file, deferred)
+      inFlight.add(deferred)
+      yield* Queue.offer(yield* queueOf(file.partition), file)
+    })
+
+  /** Appends a lifecycle event; `finish` is called once it is in the hot store and in an uploaded object. */
+  const append = Effect.fn("AnalyticsArchive.append")(function*(record: LogRecord, event: LifecycleEvent, finish: () => void) {
+    const hour = hourOf(event.timestamp)
+    const ranges = yield* coverage(record.partition, hour)
+    if (ranges.some(([first, last]) => record.offset >= first && record.offset <= last)) return finish()
+    const now = yield* Clock.currentTimeMillis
+    let file = open.get(record.partition)
+    if (file !== undefined && file.hour !== hour) {
+      yield* roll(file)
+      file = undefined
+    }
+    if (file === undefined) {
+      file = { partition: record.partition, hour, entries: [], finishers: [], openedAt: now, lastAppendAt: now, bytes: 0, dropped: false }
+      open.set(record.partition, file)
+    }
+    const json = encodeProductEvent(event) as LifecycleEventJson
+    const line = JSON.stringify(json)
+    file.entries.push({ record, event, json })
+    file.finishers.push(finish)
+    file.bytes += line.length + 1
+    file.lastAppendAt = now
+    if (file.bytes >= settings.maxBytes) yield* roll(file)
   })
+
+  const rollDue = Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    for (const file of [...open.values()]) {
+      if (
+        now - file.openedAt >= Duration.toMillis(settings.maxAge) ||
+        now - file.lastAppendAt >= Duration.toMillis(settings.idleAfter)
+      ) yield* roll(file)
+    }
+  })
+  yield* rollDue.pipe(Effect.repeat(Schedule.spaced(settings.tick)), Effect.forkIn(scope))
+
+  /** Rolls every open file and waits for all uploads: the consumer's last step before its final commit. */
+  const flushAll = Effect.gen(function*() {
+    for (const file of [...open.values()]) yield* roll(file)
+    yield* Effect.forEach([...inFlight], Deferred.await, { discard: true })
+  }).pipe(Effect.withSpan("AnalyticsArchive.flushAll"))
+
+  /** Forgets the files of revoked partitions: their records will be consumed again by their new owner. */
+  const drop = (partitions: ReadonlyArray<TopicPartition>) =>
+    Effect.sync(() => {
+      for (const { partition } of partitions) {
+        const file = open.get(partition)
+        if (file !== undefined) file.dropped = true
+        open.delete(partition)
+      }
+    })
+
+  return { append, flushAll, drop, openFiles: Effect.sync(() => open.size) } as const
+})
+
+/**
+ * The archive as a service. Its background fibers live in the scope it is built in: a consumer that
+ * settles deferred work in it at shutdown must be built after it in the same scope (see app/Analytics.ts).
+ */
+export class AnalyticsArchive extends Effect.Service<AnalyticsArchive>()("product-events/AnalyticsArchive", {
+  scoped: makeArchive
 }) {}
