@@ -2,13 +2,13 @@ import { Command, ValidationError } from "@effect/cli"
 import { Cause, Console, Effect, Option } from "effect"
 import { CliExit } from "./CliExit.js"
 import { contracts } from "./Contracts.js"
+import { dlq } from "./Dlq.js"
 import { token } from "./Token.js"
 import { validate } from "./Validate.js"
 
-// `dlq` (dead-letter replay) joins these subcommands when it exists.
 export const command = Command.make("product-events").pipe(
   Command.withDescription("Tools for the product-events contracts and services."),
-  Command.withSubcommands([validate, token, contracts])
+  Command.withSubcommands([validate, token, contracts, dlq])
 )
 
 const cli = Command.run(command, { name: "product-events", version: "0.1.0" })
