@@ -72,7 +72,9 @@ const retryPolicyExtension = (c: ConsumerContract) => ({
   nominalDelaysMillis: nominalDelays(c.retry),
   jitterMeaning: `each delay is multiplied by a uniform random factor in [${1 - c.retry.jitter}, ${1 + c.retry.jitter}], then capped at maxDelayMillis`,
   retriedFailures: "infrastructure (retriable) failures only; a record that fails to decode is dead-lettered at once",
-  scope: "a retry holds back later events of the same sellerId only",
+  scope: c.group === "analytics-service"
+    ? "a retry holds back the partition of the archive file being retried"
+    : "a retry holds back only the sellers sharing the record's lane (a hash of sellerId)",
   deadLetterTopic: deadLetterTopic(c.group)
 })
 

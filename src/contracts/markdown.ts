@@ -85,8 +85,10 @@ const retries = () => [
   "Each consumer retries a record whose processing failed for a retriable (infrastructure) reason: delay n",
   "(n = 0, 1, ...) is `initialDelay * factor^n`, multiplied by a uniform random jitter factor in",
   "`[1 - jitter, 1 + jitter]`, then capped at `maxDelay`. After `maxRetries` retries the record is dead-lettered.",
-  "A record that fails to decode is never retried: it is dead-lettered at once. A retry holds back later events",
-  "of the same seller only; other sellers keep flowing. The services read these policies from `src/domain/Consumers.ts`.",
+  "A record that fails to decode is never retried: it is dead-lettered at once. A retry holds back only its lane:",
+  "the sellers whose `sellerId` hashes to the same one of the consumer's lanes (1 in 64 for notification-service);",
+  "other sellers keep flowing. analytics-service retries a whole archive file (aggregation, metric writes, upload)",
+  "and holds back that file's partition meanwhile. The services read these policies from `src/domain/Consumers.ts`.",
   "",
   "| consumer | retries | initial delay | factor | cap | jitter | nominal delays (before jitter) | nominal total |",
   "|---|---|---|---|---|---|---|---|",
@@ -115,6 +117,8 @@ const ordering = () => [
   "- Each consumer applies the events of one seller in the order they were produced, retries included.",
   "- Different sellers are processed concurrently (key-ordered parallelism, not partition-serial): a bounded",
   "  number of lanes chosen by a hash of `sellerId`, so resources stay bounded however many sellers exist.",
+  "- analytics-service appends events to one archive file per partition in offset order (one lane), and does its",
+  "  heavy work (aggregation in worker threads, metric writes, upload) per file, concurrently across partitions.",
   "- There is no ordering across sellers, and none across partitions."
 ]
 
@@ -123,6 +127,11 @@ const delivery = () => [
   "",
   "- At-least-once delivery: a record may be delivered again after a crash or a rebalance.",
   "- Effectively-once results: every write is idempotent, keyed by `eventId`, so a redelivery changes nothing.",
+  "  notification-service: the notification's key is the eventId (a conditional put); a redelivered event is",
+  "  published again and subscribers drop it by `seq`. analytics-service: each event is claimed once by the record",
+  "  that carries it (a conditional put keyed by eventId), metric items advance under a per-partition offset",
+  "  watermark (a conditional update), and archive objects are keyed by partition and offsets and never rewritten",
+  "  with other content; an offset is committed only once its event is in the metrics and in an uploaded object.",
   "- Commit watermark: an offset is committed only when every earlier record of its partition is finished",
   "  (done, skipped because the consumer does not subscribe to its type, or dead-lettered).",
   "- Consumers skip unsubscribed types by the `eventType` header, without decoding the value.",
