@@ -12,11 +12,11 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Deferred, Effect, Fiber, Layer } from "effect"
 import { Kafka, logLevel } from "kafkajs"
 import { type ConsumerGroup, deadLetterTopic, notificationService, productEventsTopic } from "../src/domain/Consumers.js"
-import { makeEventId } from "../src/domain/ProductEvent.js"
 import * as EventLogKafka from "../src/layers/EventLogKafka.js"
 import * as ConsumerEngine from "../src/services/ConsumerEngine.js"
-import { EventLog, type OutgoingMessage } from "../src/services/EventLog.js"
+import { EventLog } from "../src/services/EventLog.js"
 import { Metrics } from "../src/services/Metrics.js"
+import { benchMessage } from "./events.js"
 
 const total = Number(process.env["BENCH_EVENTS"] ?? 200_000)
 const sellers = 5_000
@@ -27,24 +27,7 @@ const topic = `bench_consumer_${run}`
 const engineGroup = `bench_engine_${run}` as ConsumerGroup
 const bareGroup = `bench_bare_${run}`
 
-const encoder = new TextEncoder()
-const baseMillis = Date.parse("2026-11-26T20:00:00.000Z")
-const message = (i: number): OutgoingMessage => {
-  const sellerId = `seller_${i % sellers}`
-  const productId = `sku_${i}`
-  const timestamp = new Date(baseMillis + i).toISOString()
-  const event = {
-    eventId: makeEventId(sellerId, productId, "ProductCreated", timestamp),
-    eventType: "ProductCreated",
-    timestamp,
-    data: {
-      sellerId,
-      productId,
-      product: { name: "Lamp", category: "home", price: { amountMinor: 4999, currency: "EUR" }, stock: 40, lowStockThreshold: 5 }
-    }
-  }
-  return { key: sellerId, value: encoder.encode(JSON.stringify(event)), headers: { eventType: "ProductCreated" } }
-}
+const message = (i: number) => benchMessage(i, sellers)
 
 /** `product-events` read as the bench topic. */
 const BenchTopic = Layer.effect(

@@ -11,7 +11,9 @@ import {
   MetricsStore,
   MetricsStoreError,
   type MetricsUpdate,
-  watermarkAttribute
+  watermarkAttribute,
+  checkUpdate,
+  compareSortKeys
 } from "../services/MetricsStore.js"
 import { call, clientOptionsConfig, type DynamoClientOptions, ensureTable, isConditionalCheckFailed, makeDocumentClient } from "./Dynamo.js"
 
@@ -25,17 +27,7 @@ export interface Options extends DynamoClientOptions {
   readonly tableName: string
 }
 
-const byKeyBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"))
 
-const checkUpdate = (update: MetricsUpdate) => {
-  const { fromOffset, offset, partition } = update
-  if (![fromOffset, offset, partition].every((n) => Number.isSafeInteger(n) && n >= 0) || fromOffset > offset) {
-    return Effect.dieMessage(`MetricsStore.apply: invalid partition/offset range ${partition}:[${fromOffset}, ${offset}]`)
-  }
-  const reserved = Object.keys(update.add).filter(isReservedAttribute)
-  if (reserved.length > 0) return Effect.dieMessage(`MetricsStore.apply: reserved attribute names ${reserved.join(", ")}`)
-  return Effect.void
-}
 
 /** Attribute of a claim item: the source record that claimed the event. */
 const claimSource = "claimedBy"
@@ -131,7 +123,7 @@ export const make = (options: Options) =>
       const values: Record<string, unknown> = { ":s": sellerId }
       let condition = "sellerId = :s"
       if (range !== undefined) {
-        if (byKeyBytes(itemPrefix + range.from, itemPrefix + range.to) > 0) return []
+        if (compareSortKeys(itemPrefix + range.from, itemPrefix + range.to) > 0) return []
         condition += " AND #item BETWEEN :from AND :to"
         values[":from"] = itemPrefix + range.from
         values[":to"] = itemPrefix + range.to
@@ -164,7 +156,7 @@ export const make = (options: Options) =>
         }
         startKey = page.LastEvaluatedKey
       } while (startKey !== undefined)
-      return found.sort((a, b) => byKeyBytes(a.item, b.item))
+      return found.sort((a, b) => compareSortKeys(a.item, b.item))
     })
 
     const ping = call(

@@ -2,10 +2,11 @@ import { Effect, Layer, Option } from "effect"
 import {
   type ApplyResult,
   claimItemPrefix,
-  isReservedAttribute,
   type ItemRange,
   MetricsStore,
-  type MetricsUpdate
+  type MetricsUpdate,
+  checkUpdate,
+  compareSortKeys
 } from "../services/MetricsStore.js"
 
 interface StoredItem {
@@ -16,18 +17,7 @@ interface StoredItem {
   source?: string
 }
 
-/** DynamoDB orders string sort keys by UTF-8 bytes. */
-const byKeyBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"))
 
-const checkUpdate = (update: MetricsUpdate) => {
-  const { fromOffset, offset, partition } = update
-  if (![fromOffset, offset, partition].every((n) => Number.isSafeInteger(n) && n >= 0) || fromOffset > offset) {
-    return Effect.dieMessage(`MetricsStore.apply: invalid partition/offset range ${partition}:[${fromOffset}, ${offset}]`)
-  }
-  const reserved = Object.keys(update.add).filter(isReservedAttribute)
-  if (reserved.length > 0) return Effect.dieMessage(`MetricsStore.apply: reserved attribute names ${reserved.join(", ")}`)
-  return Effect.void
-}
 
 /**
  * The table in memory: a partition (Map) per seller of items by sort key. Every operation is one
@@ -71,9 +61,9 @@ export const make = Effect.sync(() => {
         .filter((stored) =>
           stored.item.startsWith(itemPrefix) && stored.source === undefined &&
           (range === undefined ||
-            (byKeyBytes(stored.item, itemPrefix + range.from) >= 0 && byKeyBytes(stored.item, itemPrefix + range.to) <= 0))
+            (compareSortKeys(stored.item, itemPrefix + range.from) >= 0 && compareSortKeys(stored.item, itemPrefix + range.to) <= 0))
         )
-        .sort((a, b) => byKeyBytes(a.item, b.item))
+        .sort((a, b) => compareSortKeys(a.item, b.item))
         .map((stored) => ({ item: stored.item, values: { ...stored.values } }))
     )
   )

@@ -1,4 +1,4 @@
-import { Context, Data, type Effect, type Option } from "effect"
+import { Context, Data, Effect, type Option } from "effect"
 
 /**
  * The analytics hot store, in DynamoDB terms: one item per (sellerId, item), e.g. "totals",
@@ -98,3 +98,17 @@ export class MetricsStore extends Context.Tag("product-events/MetricsStore")<
     readonly ping: Effect.Effect<void, MetricsStoreError>
   }
 >() {}
+
+/** DynamoDB orders string sort keys by their UTF-8 bytes. */
+export const compareSortKeys = (a: string, b: string): number => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"))
+
+/** An update no implementation may accept: a bug in the caller, hence a defect. */
+export const checkUpdate = (update: MetricsUpdate): Effect.Effect<void> => {
+  const { fromOffset, offset, partition } = update
+  if (![fromOffset, offset, partition].every((n) => Number.isSafeInteger(n) && n >= 0) || fromOffset > offset) {
+    return Effect.dieMessage(`MetricsStore.apply: invalid partition/offset range ${partition}:[${fromOffset}, ${offset}]`)
+  }
+  const reserved = Object.keys(update.add).filter(isReservedAttribute)
+  if (reserved.length > 0) return Effect.dieMessage(`MetricsStore.apply: reserved attribute names ${reserved.join(", ")}`)
+  return Effect.void
+}
