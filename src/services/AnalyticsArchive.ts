@@ -1,4 +1,4 @@
-import { Clock, Config, Deferred, Duration, Effect, ExecutionStrategy, Queue, Schedule, Scope } from "effect"
+import { Cause, Clock, Config, Deferred, Duration, Effect, ExecutionStrategy, Queue, Schedule, Scope } from "effect"
 import { analyticsService, deadLetterTopic, productEventsTopic, retrySchedule } from "../domain/Consumers.js"
 import { hourOf, type LifecycleEvent } from "../domain/MetricsDelta.js"
 import { encodeProductEvent } from "../domain/ProductEvent.js"
@@ -27,6 +27,9 @@ interface OpenFile {
   readonly openedAt: number
   lastAppendAt: number
   bytes: number
+  /** Handed to its partition's upload queue: later rolls are no-ops. */
+  rolled: boolean
+  /** Its partition was revoked: upload nothing, its records belong to another member now. */
   dropped: boolean
 }
 
@@ -107,6 +110,7 @@ export const makeArchive = Effect.gen(function*() {
 
   const upload = (file: OpenFile) =>
     Effect.gen(function*() {
+      if (file.dropped) return
       const first = file.entries[0]!.record.offset
       const last = file.entries[file.entries.length - 1]!.record.offset
       const entries = yield* firstSeen(file)
@@ -144,13 +148,12 @@ export const makeArchive = Effect.gen(function*() {
   const flush = (file: OpenFile) =>
     upload(file).pipe(
       Effect.retry({ schedule, while: (e) => e.retriable }),
-      Effect.catchAll((error) => deadLetterAll(file, error)),
+      // A defect (a bug, a worker that cannot decode) must not stop the partition's upload loop.
+      Effect.catchAllCause((cause) =>
+        Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : deadLetterAll(file, Cause.squash(cause))
+      ),
       Effect.tap(() => Effect.sync(() => file.finishers.forEach((finish) => finish()))),
-      Effect.ensuring(Effect.suspend(() => {
-        const deferred = done.get(file)!
-        inFlight.delete(deferred)
-        return Deferred.succeed(deferred, undefined)
-      }))
+      Effect.ensuring(settled(file))
     )
 
   const queueOf = (partition: number) =>
@@ -166,13 +169,32 @@ export const makeArchive = Effect.gen(function*() {
       })
     })
 
+  /** Files of each partition rolled and not yet settled (queued or uploading). */
+  const pending = new Map<number, Set<OpenFile>>()
+
+  const settled = (file: OpenFile) =>
+    Effect.suspend(() => {
+      pending.get(file.partition)?.delete(file)
+      const deferred = done.get(file)!
+      inFlight.delete(deferred)
+      return Deferred.succeed(deferred, undefined)
+    })
+
   const roll = (file: OpenFile) =>
     Effect.gen(function*() {
+      if (file.rolled) return
+      file.rolled = true
       if (open.get(file.partition) === file) open.delete(file.partition)
       const deferred = yield* Deferred.make<void>()
       done.set(file, deferred)
       inFlight.add(deferred)
-      yield* Queue.offer(yield* queueOf(file.partition), file)
+      let files = pending.get(file.partition)
+      if (files === undefined) pending.set(file.partition, files = new Set())
+      files.add(file)
+      yield* Queue.offer(yield* queueOf(file.partition), file).pipe(
+        // Not queued after all (the lane was interrupted while the queue was full): nothing to wait for.
+        Effect.onInterrupt(() => settled(file))
+      )
     })
 
   /** Appends a lifecycle event; `finish` is called once it is in the hot store and in an uploaded object. */
@@ -187,7 +209,17 @@ export const makeArchive = Effect.gen(function*() {
       file = undefined
     }
     if (file === undefined) {
-      file = { partition: record.partition, hour, entries: [], finishers: [], openedAt: now, lastAppendAt: now, bytes: 0, dropped: false }
+      file = {
+        partition: record.partition,
+        hour,
+        entries: [],
+        finishers: [],
+        openedAt: now,
+        lastAppendAt: now,
+        bytes: 0,
+        rolled: false,
+        dropped: false
+      }
       open.set(record.partition, file)
     }
     const json = encodeProductEvent(event) as LifecycleEventJson
@@ -216,13 +248,19 @@ export const makeArchive = Effect.gen(function*() {
     yield* Effect.forEach([...inFlight], Deferred.await, { discard: true })
   }).pipe(Effect.withSpan("AnalyticsArchive.flushAll"))
 
-  /** Forgets the files of revoked partitions: their records will be consumed again by their new owner. */
+  /**
+   * Forgets the files of revoked partitions, open or queued: their records will be consumed again by
+   * their new owner. What this member knew of their uploaded objects is forgotten too (read again if
+   * the partition comes back).
+   */
   const drop = (partitions: ReadonlyArray<TopicPartition>) =>
     Effect.sync(() => {
       for (const { partition } of partitions) {
         const file = open.get(partition)
         if (file !== undefined) file.dropped = true
         open.delete(partition)
+        for (const queued of pending.get(partition) ?? []) queued.dropped = true
+        for (const key of [...covered.keys()]) if (key.startsWith(`${partition}/`)) covered.delete(key)
       }
     })
 

@@ -137,8 +137,10 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
         onFailure: (cause: Cause.Cause<E>) => recovery.handlerFailed(current!, event, cause)
       }
       const process = (work: Work): Effect.Effect<void, never, R> => {
-        if (work.mark.revoked) return Effect.void
         const { record } = work
+        if (work.mark.revoked || (revoked.size > 0 && revoked.has(Watermarks.key(record.topic, record.partition)))) {
+          return Effect.void
+        }
         const decoded = decodeRecord(record)
         if (Either.isLeft(decoded)) return recovery.decodeFailed(work, decoded.left)
         event = decoded.right
@@ -180,6 +182,9 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
      */
     const dispatch = (chunk: Chunk.Chunk<LogRecord>): Effect.Effect<void, never, R> => {
       const records = Chunk.toReadonlyArray(chunk)
+      // A partition revoked while this chunk waited on a full lane may be assigned again meanwhile:
+      // the rest of its records in the chunk are stale (the log delivers them again), never tracked.
+      const revocationsAtStart = revocations
       let i = 0
       const offer = (lane: Lane, work: Work) => {
         stats.dispatched()
@@ -188,7 +193,10 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
       const loop = (): Effect.Effect<void, never, R> => {
         while (i < records.length) {
           const record = records[i++]!
-          if (revoked.size > 0 && revoked.has(Watermarks.key(record.topic, record.partition))) continue
+          if (revoked.size > 0 || revocations !== revocationsAtStart) {
+            const key = Watermarks.key(record.topic, record.partition)
+            if (revoked.has(key) || (revokedAt.get(key) ?? 0) > revocationsAtStart) continue
+          }
           const mark = watermarks.track(record)
           const eventType = record.headers["eventType"]
           if (eventType !== undefined && !subscribes(contract, eventType)) {
@@ -210,10 +218,16 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
       return Effect.suspend(loop)
     }
 
+    /** Revocations so far, and the count at each partition's last revocation. */
+    let revocations = 0
+    const revokedAt = new Map<string, number>()
+
     const revoke = (partitions: ReadonlyArray<TopicPartition>) =>
       Effect.gen(function*() {
+        revocations++
         const marks = partitions.flatMap((tp) => {
           revoked.add(Watermarks.key(tp.topic, tp.partition))
+          revokedAt.set(Watermarks.key(tp.topic, tp.partition), revocations)
           const mark = watermarks.get(tp.topic, tp.partition)
           return mark === undefined ? [] : [mark]
         })
@@ -225,6 +239,15 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
         }
       })
 
+    // Forked before the shutdown finalizer is added, so it still handles revocations while shutdown drains.
+    yield* subscription.rebalances.pipe(
+      Stream.runForEach((rebalance) =>
+        rebalance._tag === "Revoked"
+          ? revoke(rebalance.partitions)
+          : Effect.sync(() => rebalance.partitions.forEach((tp) => revoked.delete(Watermarks.key(tp.topic, tp.partition))))
+      ),
+      Effect.forkScoped
+    )
     const shutdownTimeout = options.shutdownTimeout ?? Duration.seconds(30)
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
@@ -238,20 +261,15 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
           yield* Effect.logWarning(`shutdown: ${stats.inFlight} records unfinished after ${Duration.format(shutdownTimeout)}`)
         }
         yield* Effect.forEach(open, (lane) => Fiber.interrupt(lane.fiber), { discard: true })
-        if (options.onDrain) yield* options.onDrain
+        if (options.onDrain) {
+          const settled = yield* options.onDrain.pipe(Effect.interruptible, Effect.timeoutOption(shutdownTimeout))
+          if (Option.isNone(settled)) yield* Effect.logWarning("shutdown: deferred work not settled in time; it will be redelivered")
+        }
         yield* commit()
         yield* updateLag
       }).pipe(Effect.withSpan("ConsumerEngine.shutdown"))
     )
 
-    yield* subscription.rebalances.pipe(
-      Stream.runForEach((rebalance) =>
-        rebalance._tag === "Revoked"
-          ? revoke(rebalance.partitions)
-          : Effect.sync(() => rebalance.partitions.forEach((tp) => revoked.delete(Watermarks.key(tp.topic, tp.partition))))
-      ),
-      Effect.forkScoped
-    )
     yield* commit().pipe(
       Effect.zipRight(updateLag),
       Effect.repeat(Schedule.spaced(options.commitInterval ?? Duration.seconds(1))),

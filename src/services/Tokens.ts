@@ -71,7 +71,7 @@ export const verifyToken = (
   token: string
 ): Effect.Effect<Claims, InvalidToken> =>
   Effect.tryPromise({
-    try: () => jwtVerify(token, keyOf(secret), { algorithms: ["HS256"] }),
+    try: () => jwtVerify(token, keyOf(secret), { algorithms: ["HS256"], requiredClaims: ["exp"] }),
     catch: (error) =>
       new InvalidToken({ reason: reasonOf(error), detail: error instanceof Error ? error.message : String(error) })
   }).pipe(

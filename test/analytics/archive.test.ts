@@ -167,6 +167,27 @@ describe("AnalyticsArchive", () => {
       expect(yield* Effect.provide(metricsOf("arc_d"), stores)).toEqual(foldOf("arc_d", events))
     }))
 
+  it.scoped("uploads nothing of a revoked partition, whether its file is open or queued, and rolls a file once", () =>
+    Effect.gen(function*() {
+      const stores = yield* Layer.build(Stores)
+      const { archive } = yield* archiveOver(stores)
+      const hour20 = created("arc_g", "p1", baseMillis) as LifecycleEvent
+      const hour21 = created("arc_g", "p2", baseMillis + 3_600_000) as LifecycleEvent
+      const kept = created("arc_h", "p1", baseMillis) as LifecycleEvent
+      const finished: Array<string> = []
+      // partition 7: the hour-20 file is rolled (queued) by the hour change, the hour-21 file stays open
+      yield* archive.append(recordOf(hour20, 7, 0), hour20, () => finished.push("7@0"))
+      yield* archive.append(recordOf(hour21, 7, 1), hour21, () => finished.push("7@1"))
+      yield* archive.append(recordOf(kept, 8, 0), kept, () => finished.push("8@0"))
+      yield* archive.drop([{ topic: "product-events", partition: 7 }])
+      yield* archive.flushAll
+      yield* archive.flushAll
+      const keys = (yield* Effect.provide(archivedLines, stores)).map((f) => f.key)
+      expect(keys).toEqual(["events/date=2026-11-26/hour=20/product-events-p008-00000000000000000000-00000000000000000000.ndjson.gz"])
+      expect(yield* Effect.provide(metricsOf("arc_g"), stores)).toEqual(foldOf("arc_g", []))
+      expect(finished).toContain("8@0")
+    }))
+
   it.scoped("a run cut differently after a crash adds to the hot store only what it had not", () =>
     Effect.gen(function*() {
       const stores = yield* Layer.build(Stores)

@@ -42,6 +42,14 @@ describe("Tokens", () => {
       expect(error.reason).toBe("expired")
     }))
 
+  it.effect("rejects a token that never expires", () =>
+    Effect.gen(function*() {
+      const token = yield* Effect.promise(() =>
+        new SignJWT({ sellerId: "s1" }).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode(Redacted.value(secret)))
+      )
+      yield* Effect.flip(verifyToken(secret, token))
+    }))
+
   it.effect("rejects malformed tokens", () =>
     Effect.gen(function*() {
       for (const token of ["", "not-a-jwt", "a.b.c", "eyJhbGciOiJub25lIn0.eyJzZWxsZXJJZCI6InMxIn0."]) {

@@ -3,7 +3,7 @@ import { combineAll, deltaOf } from "../../domain/MetricsDelta.js"
 import { toStoreUpdates } from "../../domain/SellerMetrics.js"
 import type { AnalyticsWorkers } from "../../workers/AnalyticsWorkers.js"
 import type { ArchiveEntry } from "../AnalyticsArchive.js"
-import type { MetricsStore, MetricsUpdate } from "../MetricsStore.js"
+import type { MetricsStore, MetricsStoreError, MetricsUpdate } from "../MetricsStore.js"
 
 /**
  * Applies a run of one partition's events to the hot store, effectively once: the deltas are
@@ -22,7 +22,8 @@ export const applyHot = (
     const offset = entries[entries.length - 1]!.record.offset
     const deltas = yield* workers.aggregate(entries.map((e) => e.json))
 
-    const reapply = (update: MetricsUpdate) =>
+    // Another writer may move the watermark again meanwhile (an old owner still uploading): re-fold until settled.
+    const reapply = (update: MetricsUpdate): Effect.Effect<void, MetricsStoreError> =>
       Effect.gen(function*() {
         const watermark = yield* store.watermark(update.sellerId, update.item, partition)
         const after = Option.getOrElse(watermark, () => -1)
@@ -32,7 +33,8 @@ export const applyHot = (
             .map((e) => deltaOf(e.event))
         )[update.item]
         if (values === undefined || after >= offset) return
-        yield* store.apply({ ...update, fromOffset: after + 1, add: values })
+        const result = yield* store.apply({ ...update, fromOffset: after + 1, add: values })
+        if (result === "overlap") yield* reapply(update)
       })
 
     yield* Effect.forEach(
