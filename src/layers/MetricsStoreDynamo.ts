@@ -1,5 +1,5 @@
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb"
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb"
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb"
 import { Config, Effect, Layer, Option } from "effect"
 import {
   type ApplyResult,
@@ -185,7 +185,28 @@ export const make = (options: Options) =>
       )
     )
 
-    return MetricsStore.of({ apply, get, watermark, query, claim, ping })
+    const release = Effect.fn("MetricsStore.release")((sellerId: string, eventId: string, source: string) =>
+      call(
+        (abortSignal) =>
+          client.send(
+            new DeleteCommand({
+              TableName: tableName,
+              Key: { sellerId, item: claimItemPrefix + eventId },
+              ConditionExpression: "#source = :source",
+              ExpressionAttributeNames: { "#source": claimSource },
+              ExpressionAttributeValues: { ":source": source }
+            }),
+            { abortSignal }
+          ),
+        (cause) => cause
+      ).pipe(
+        Effect.asVoid,
+        Effect.catchIf(isConditionalCheckFailed, () => Effect.void),
+        Effect.mapError((cause) => cause instanceof MetricsStoreError ? cause : fail("release")(cause))
+      )
+    )
+
+    return MetricsStore.of({ apply, get, watermark, query, claim, release, ping })
   })
 
 export const layer = (options: Options): Layer.Layer<MetricsStore, MetricsStoreError> =>

@@ -81,12 +81,20 @@ export const make = Effect.sync(() => {
     })
   )
 
+  const release = Effect.fn("MetricsStore.release")((sellerId: string, eventId: string, source: string) =>
+    Effect.sync(() => {
+      const items = sellers.get(sellerId)
+      if (items?.get(claimItemPrefix + eventId)?.source === source) items.delete(claimItemPrefix + eventId)
+    })
+  )
+
   return MetricsStore.of({
     apply,
     get,
     watermark,
     query,
     claim,
+    release,
     ping: Effect.void.pipe(Effect.withSpan("MetricsStore.ping"))
   })
 })

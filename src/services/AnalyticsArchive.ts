@@ -142,6 +142,12 @@ export const makeArchive = Effect.gen(function*() {
         Effect.retry(Schedule.spaced("5 seconds")),
         Effect.orDie
       )
+      // A replay of these events (at other offsets) must be able to count them: give up their claims.
+      yield* Effect.forEach(
+        file.entries,
+        (e) => store.release(e.event.data.sellerId, e.event.eventId, `${file.partition}:${e.record.offset}`),
+        { concurrency: 32, discard: true }
+      ).pipe(Effect.catchAll((e) => Effect.logWarning("claims of dead-lettered events not released", e)))
       yield* Effect.logError(`dead-lettered ${messages.length} events of partition ${file.partition}`, error)
     })
 

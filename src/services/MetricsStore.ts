@@ -94,6 +94,11 @@ export class MetricsStore extends Context.Tag("product-events/MetricsStore")<
      * One item per event, `event#<eventId>`, conditional on `attribute_not_exists OR source = :source`.
      */
     readonly claim: (sellerId: string, eventId: string, source: string) => Effect.Effect<boolean, MetricsStoreError>
+    /**
+     * Gives up the source record's claim on an event (the record was dead-lettered, so a replay of the
+     * event, at another offset, must be able to claim it). A claim held by another source is left alone.
+     */
+    readonly release: (sellerId: string, eventId: string, source: string) => Effect.Effect<void, MetricsStoreError>
     /** Reachable and serving: for readiness probes. */
     readonly ping: Effect.Effect<void, MetricsStoreError>
   }

@@ -239,5 +239,8 @@ describe("AnalyticsArchive", () => {
       const letters = Chunk.toReadonlyArray(yield* Stream.runCollect(Stream.take(sub.records, 2)))
       expect(letters.map((r) => r.headers[deadLetterHeaders.reason])).toEqual(["retries-exhausted", "retries-exhausted"])
       expect(letters.map((r) => r.headers[deadLetterHeaders.attempts])).toEqual(["11", "11"])
+      // their claims were given up: a replay of the same events at other offsets counts them
+      const store = Context.get(stores, MetricsStore)
+      for (const event of events) expect(yield* store.claim("arc_f", event.eventId, "4:1000")).toBe(true)
     }))
 })

@@ -160,6 +160,11 @@ export const metricsStoreContract = <E>(name: string, layer: Layer.Layer<Metrics
           expect(yield* store.claim(unique("seller"), "e1", "5:7")).toBe(true)
           // claims are not metrics
           expect(yield* store.query(sellerId, "")).toEqual([])
+          // only the holder can give a claim up; then another record may claim the event
+          yield* store.release(sellerId, "e1", "3:250")
+          expect(yield* store.claim(sellerId, "e1", "3:250")).toBe(false)
+          yield* store.release(sellerId, "e1", "3:100")
+          expect(yield* store.claim(sellerId, "e1", "3:250")).toBe(true)
         }))
 
       it.effect("ping succeeds", () => Effect.flatMap(MetricsStore, (store) => store.ping))
