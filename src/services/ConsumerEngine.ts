@@ -1,9 +1,10 @@
-import { type Cause, Chunk, Duration, Effect, Either, ExecutionStrategy, Fiber, Layer, Option, Queue, Schedule, Scope, Stream } from "effect"
+import { Chunk, Duration, Effect, Either, ExecutionStrategy, Fiber, Layer, Option, Queue, Schedule, Scope, Stream } from "effect"
 import { type ConsumerContract, productEventsTopic, retrySchedule, subscribes } from "../domain/Consumers.js"
-import { eventTypes, type ProductEvent } from "../domain/ProductEvent.js"
+import type { ProductEvent } from "../domain/ProductEvent.js"
 import { decodeRecord } from "./consumer/Decode.js"
-import { EngineMetrics, type Outcome } from "./consumer/EngineMetrics.js"
+import { EngineMetrics, eventTypeLabel, type Outcome } from "./consumer/EngineMetrics.js"
 import { EngineStats, laneOf } from "./consumer/Lanes.js"
+import { endOfLane, type LaneQueue, makeLaneLoop } from "./consumer/LaneLoop.js"
 import { makeRecovery } from "./consumer/Recovery.js"
 import { type PartitionWatermark, Watermarks } from "./consumer/Watermark.js"
 import { type Defer, Work } from "./consumer/Work.js"
@@ -21,7 +22,10 @@ export type { Defer } from "./consumer/Work.js"
  *   handles its records one at a time in arrival order, lanes run concurrently, and each lane's
  *   queue is bounded, so a full lane holds back the whole subscription (back-pressure).
  * - A decode failure is dead-lettered at once; a handler failure is retried by the contract's
- *   schedule while retriable (blocking only its lane), then dead-lettered.
+ *   schedule while retriable, then dead-lettered. A retrying record parks its seller
+ *   (consumer/Parking.ts): it and that seller's later records move, in order, to a fiber of the
+ *   seller, and the lane goes on with other sellers; at most `maxParkedPerLane` sellers per lane and
+ *   `laneCapacity` records each, past which the lane waits.
  * - Per record, the common path is kept cheap: records are handed to lanes a chunk at a time,
  *   decoded synchronously and handled by one run of the handler; retries, dead letters and their
  *   spans (`ConsumerEngine.recover`, `ConsumerEngine.deadLetter`) only for the records that need them.
@@ -37,8 +41,10 @@ export interface RunOptions<E extends { readonly retriable: boolean }, R> {
   readonly onRevoke?: (partitions: ReadonlyArray<TopicPartition>) => Effect.Effect<void>
   /** Records handled concurrently at most. Default 64. */
   readonly lanes?: number
-  /** Records queued per lane. Default 16. */
+  /** Records queued per lane, and per parked seller. Default 16. */
   readonly laneCapacity?: number
+  /** Sellers parked (retrying, off their lane) per lane at most; past it the lane waits. Default 8. */
+  readonly maxParkedPerLane?: number
   /** Default 1 second. */
   readonly commitInterval?: Duration.DurationInput
   /** How long in-flight work may take to finish on shutdown. Default 30 seconds. */
@@ -50,16 +56,8 @@ export interface RunOptions<E extends { readonly retriable: boolean }, R> {
 export const defaultLanes = 64
 
 interface Lane {
-  readonly queue: Queue.Queue<Work | typeof endOfLane>
+  readonly queue: LaneQueue
   readonly fiber: Fiber.RuntimeFiber<void>
-}
-const endOfLane = Symbol("endOfLane")
-
-const knownEventTypes: ReadonlySet<string> = new Set(eventTypes)
-/** Bounded label values: a header is untrusted input. */
-const eventTypeLabel = (record: LogRecord) => {
-  const eventType = record.headers["eventType"]
-  return eventType !== undefined && knownEventTypes.has(eventType) ? eventType : "unknown"
 }
 
 /** Runs until interrupted (then drains and commits) or until the subscription fails. */
@@ -106,6 +104,8 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
       Effect.catchAll((e) => Effect.logDebug("lag not updated", e))
     )
 
+    const isRevoked = (work: Work) =>
+      work.mark.revoked || (revoked.size > 0 && revoked.has(Watermarks.key(work.record.topic, work.record.partition)))
     /** Counts a record as finished: for the commit watermark and the metrics. */
     const complete = (work: Work, outcome: Outcome): void => {
       work.mark.finish(work.record.offset)
@@ -118,52 +118,29 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
       counters,
       schedule,
       handle: options.handle,
+      dropped: isRevoked,
       deadLettered: (work) => complete(work, "dead_lettered")
     })
 
-    /**
-     * A lane: takes its records one at a time and runs each on the fast path (decoded synchronously,
-     * one handler run), entering the Effect machinery of retries only after a failure. Its handlers
-     * and continuation are built once per lane, not per record.
-     */
-    const laneLoop = (queue: Lane["queue"]): Effect.Effect<void, never, R> => {
-      let current: Work | undefined
-      let event: ProductEvent
-      const handled = {
-        onSuccess: (): Effect.Effect<void> => {
-          current!.settle()
-          return Effect.void
-        },
-        onFailure: (cause: Cause.Cause<E>) => recovery.handlerFailed(current!, event, cause)
+    /** Before a record's handler: its event, or the effect that finishes it (dropped, skipped, or dead-lettered). */
+    const prepare = (work: Work): ProductEvent | Effect.Effect<void> => {
+      if (isRevoked(work)) return Effect.void
+      const decoded = decodeRecord(work.record)
+      if (Either.isLeft(decoded)) return recovery.decodeFailed(work, decoded.left)
+      if (!subscribes(contract, decoded.right.eventType)) {
+        complete(work, "skipped")
+        return Effect.void
       }
-      const process = (work: Work): Effect.Effect<void, never, R> => {
-        const { record } = work
-        if (work.mark.revoked || (revoked.size > 0 && revoked.has(Watermarks.key(record.topic, record.partition)))) {
-          return Effect.void
-        }
-        const decoded = decodeRecord(record)
-        if (Either.isLeft(decoded)) return recovery.decodeFailed(work, decoded.left)
-        event = decoded.right
-        if (!subscribes(contract, event.eventType)) {
-          complete(work, "skipped")
-          return Effect.void
-        }
-        return Effect.matchCauseEffect(options.handle(event, record, work.deferFor(1)), handled)
-      }
-      const next: Effect.Effect<void, never, R> = Effect.flatMap(Queue.take(queue), (item) => {
-        if (item === endOfLane) return Effect.void
-        current = item
-        return Effect.zipRight(process(item), afterItem)
-      })
-      const afterItem = Effect.suspend(() => {
-        current = undefined
-        stats.finished()
-        return next
-      })
-      return Effect.ensuring(next, Effect.sync(() => {
-        if (current !== undefined) stats.finished()
-      }))
+      return decoded.right
     }
+    const laneLoop = makeLaneLoop<E, R>({
+      handle: options.handle,
+      prepare,
+      recover: recovery.handlerFailed,
+      stats,
+      maxParked: options.maxParkedPerLane ?? 8,
+      capacity: laneCapacity
+    })
 
     const startLane = (index: number): Effect.Effect<Lane, never, R> =>
       Effect.gen(function*() {

@@ -37,6 +37,8 @@ describe("ConsumerEngine resources", () => {
       expect(seen.size).toBe(sellers)
       expect(stats.peakLiveLanes).toBeLessThanOrEqual(lanes)
       expect(peakLanesSeenByHandler).toBeLessThanOrEqual(lanes)
+      // Lanes plus parked sellers (default 8 per lane).
+      expect(stats.peakLiveFibers).toBeLessThanOrEqual(lanes * (1 + 8))
       // Queued plus in hand plus the one being offered: independent of the number of sellers.
       expect(stats.peakInFlight).toBeLessThanOrEqual(lanes * (laneCapacity + 1) + 1)
 

@@ -1,5 +1,13 @@
+import { eventTypes } from "../../domain/ProductEvent.js"
 import type { LogRecord } from "../EventLog.js"
 import type { Metrics } from "../Metrics.js"
+
+const knownEventTypes: ReadonlySet<string> = new Set(eventTypes)
+/** Bounded label values: a header is untrusted input. */
+export const eventTypeLabel = (record: LogRecord) => {
+  const eventType = record.headers["eventType"]
+  return eventType !== undefined && knownEventTypes.has(eventType) ? eventType : "unknown"
+}
 
 export type Outcome = "done" | "skipped" | "dead_lettered"
 

@@ -18,16 +18,30 @@ export class EngineStats {
   /** Lane fibers currently running (created on first use, at most `lanes`). */
   liveLanes = 0
   peakLiveLanes = 0
-  /** Records handed to lanes and not yet finished. */
+  /** Parked-seller fibers currently running (at most `maxParkedPerLane` per lane). */
+  liveParked = 0
+  peakLiveParked = 0
+  /** Lanes plus parked fibers, at their peak: at most lanes × (1 + maxParkedPerLane). */
+  peakLiveFibers = 0
+  /** Records handed to lanes and not yet finished (queued, in hand, or parked). */
   inFlight = 0
   peakInFlight = 0
 
   laneStarted(): void {
     this.liveLanes++
     this.peakLiveLanes = Math.max(this.peakLiveLanes, this.liveLanes)
+    this.peakLiveFibers = Math.max(this.peakLiveFibers, this.liveLanes + this.liveParked)
   }
   laneStopped(): void {
     this.liveLanes--
+  }
+  parkedStarted(): void {
+    this.liveParked++
+    this.peakLiveParked = Math.max(this.peakLiveParked, this.liveParked)
+    this.peakLiveFibers = Math.max(this.peakLiveFibers, this.liveLanes + this.liveParked)
+  }
+  parkedStopped(): void {
+    this.liveParked--
   }
   dispatched(): void {
     this.inFlight++

@@ -15,6 +15,8 @@ export interface RecoveryOptions<E extends { readonly retriable: boolean }, R> {
   readonly counters: EngineMetrics
   readonly schedule: Schedule.Schedule<unknown, unknown>
   readonly handle: (event: ProductEvent, record: LogRecord, defer: Defer) => Effect.Effect<void, E, R>
+  /** Whether a record's partition was revoked: its retries then stop, neither done nor dead-lettered. */
+  readonly dropped?: (work: Work) => boolean
   /** Counts a record as dead-lettered (watermark and metrics). */
   readonly deadLettered: (work: Work) => void
 }
@@ -54,11 +56,16 @@ export const makeRecovery = <E extends { readonly retriable: boolean }, R>(optio
    */
   const handlerFailed = (work: Work, event: ProductEvent, first: Cause.Cause<E>): Effect.Effect<void, never, R> => {
     let replay = true
+    let dropped = false
     const { record } = work
     return Effect.suspend(() => {
       if (replay) {
         replay = false
         return Effect.failCause(first)
+      }
+      if (options.dropped?.(work)) {
+        dropped = true
+        return Effect.void
       }
       const attempt = work.nextAttempt()
       counters.retried()
@@ -66,7 +73,10 @@ export const makeRecovery = <E extends { readonly retriable: boolean }, R>(optio
     }).pipe(
       Effect.retry({ schedule, while: (e) => e.retriable }),
       Effect.matchCauseEffect({
-        onSuccess: () => Effect.sync(() => work.settle()),
+        onSuccess: () =>
+          Effect.sync(() => {
+            if (!dropped) work.settle()
+          }),
         onFailure: (cause) => {
           work.abandon()
           // An interruption seen here is the handler's own: this fiber's would not resume it.
