@@ -74,7 +74,7 @@ const retryPolicyExtension = (c: ConsumerContract) => ({
   retriedFailures: "infrastructure (retriable) failures only; a record that fails to decode is dead-lettered at once",
   scope: c.group === "analytics-service"
     ? "a retry holds back the partition of the archive file being retried"
-    : "a retry holds back only the sellers sharing the record's lane (a hash of sellerId)",
+    : "a retry holds back later events of the same sellerId only (up to 8 parked sellers per lane, then the lane waits)",
   deadLetterTopic: deadLetterTopic(c.group)
 })
 
