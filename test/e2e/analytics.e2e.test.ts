@@ -7,7 +7,7 @@ import { deltaItems, fromStoreItems, SellerMetrics } from "../../src/domain/Sell
 import { Schema } from "effect"
 import { ObjectStore } from "../../src/services/ObjectStore.js"
 import { startEmbedded, token } from "../support/embedded.js"
-import { baseMillis, created, deleted, encode, lowStock, product, updated } from "../support/events.js"
+import { baseMillis, created, encode, lifecycles, lowStock } from "../support/events.js"
 
 /**
  * analytics-service through the embedded program: POSTed lifecycle events show up in
@@ -70,19 +70,7 @@ const archivedEventIds = () =>
 describe("analytics end to end", () => {
   it("serves metrics equal to a fold of the events, idempotently, and archives each event once", async () => {
     const sellers = ["an_a", "an_b"]
-    const lives = sellers.map((s, i): Array<LifecycleEvent> => {
-      const t = baseMillis + i * 10
-      const lamp = product()
-      const cheaper = product({ price: { amountMinor: 3999, currency: "EUR" }, stock: 12 })
-      const mug = product({ name: "Mug", category: "kitchen/tableware", price: { amountMinor: 900, currency: "USD" }, stock: 100 })
-      return [
-        created(s, "lamp", t, lamp),
-        created(s, "mug", t + 1, mug),
-        updated(s, "lamp", t + 2, lamp, cheaper),
-        created(s, "desk", t + 3_600_000, product({ name: "Desk", category: "home/furniture", stock: 2 })),
-        deleted(s, "mug", t + 3_600_001, mug)
-      ] as Array<LifecycleEvent>
-    })
+    const lives = lifecycles(sellers) as Array<Array<LifecycleEvent>>
     const batch = lives.flat().map(encode)
     await post(batch)
     for (const [i, seller] of sellers.entries()) await eventually(seller, expected(seller, lives[i]!))

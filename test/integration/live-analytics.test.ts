@@ -17,7 +17,7 @@ import { MetricsStore } from "../../src/services/MetricsStore.js"
 import { ObjectStore } from "../../src/services/ObjectStore.js"
 import { AnalyticsWorkers } from "../../src/workers/AnalyticsWorkers.js"
 import { unique } from "../contract/unique.js"
-import { baseMillis, created, deleted, encode, product, updated } from "../support/events.js"
+import { encode, lifecycles as sharedLifecycles } from "../support/events.js"
 import { liveEnv, requireServers } from "../support/servers.js"
 import { kafkaLayer, withProductEventsAs } from "./kafka-support.js"
 
@@ -69,21 +69,7 @@ const commitsLost = Layer.effect(
     }))
 )
 
-/** Each seller's lifecycle: two products created, one repriced, then an hour later one created, one deleted. */
-const lifecycles = (sellers: ReadonlyArray<string>) =>
-  sellers.map((s, i): ReadonlyArray<LifecycleEvent> => {
-    const t = baseMillis + i * 10
-    const lamp = product()
-    const cheaper = product({ price: { amountMinor: 3999, currency: "EUR" }, stock: 12 })
-    const mug = product({ name: "Mug", category: "kitchen/tableware", price: { amountMinor: 900, currency: "USD" }, stock: 100 })
-    return [
-      created(s, "lamp", t, lamp),
-      created(s, "mug", t + 1, mug),
-      updated(s, "lamp", t + 2, lamp, cheaper),
-      created(s, "desk", t + 3_600_000, product({ name: "Desk", category: "home/furniture", stock: 2 })),
-      deleted(s, "mug", t + 3_600_001, mug)
-    ] as ReadonlyArray<LifecycleEvent>
-  })
+const lifecycles = (sellers: ReadonlyArray<string>) => sharedLifecycles(sellers) as ReadonlyArray<ReadonlyArray<LifecycleEvent>>
 
 const produceAll = (topic: string, events: ReadonlyArray<LifecycleEvent>) =>
   Effect.flatMap(EventLog, (log) =>

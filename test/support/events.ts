@@ -51,3 +51,19 @@ export const lowStock = (sellerId: string, productId: string, millis: number, st
 
 const encodeEvent = Schema.encodeSync(ProductEventSchema)
 export const encode = (event: ProductEvent) => encodeEvent(event)
+
+/** Each seller's lifecycle: two products created, one repriced, then an hour later one created, one deleted. */
+export const lifecycles = (sellers: ReadonlyArray<string>) =>
+  sellers.map((s, i) => {
+    const t = baseMillis + i * 10
+    const lamp = product()
+    const cheaper = product({ price: { amountMinor: 3999, currency: "EUR" }, stock: 12 })
+    const mug = product({ name: "Mug", category: "kitchen/tableware", price: { amountMinor: 900, currency: "USD" }, stock: 100 })
+    return [
+      created(s, "lamp", t, lamp),
+      created(s, "mug", t + 1, mug),
+      updated(s, "lamp", t + 2, lamp, cheaper),
+      created(s, "desk", t + 3_600_000, product({ name: "Desk", category: "home/furniture", stock: 2 })),
+      deleted(s, "mug", t + 3_600_001, mug)
+    ]
+  })
