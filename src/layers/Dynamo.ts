@@ -6,7 +6,7 @@ import {
   type KeySchemaElement,
   type LocalSecondaryIndex
 } from "@aws-sdk/client-dynamodb"
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb"
+import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb"
 import { Clock, Config, Duration, Effect, Option, Schedule } from "effect"
 
 /**
@@ -49,6 +49,38 @@ export const call = <A, E>(
   run: (signal: AbortSignal) => Promise<A>,
   onError: (cause: unknown) => E
 ): Effect.Effect<A, E> => Effect.tryPromise({ try: run, catch: onError })
+
+/**
+ * A Query followed page by page (LastEvaluatedKey) until the pages end, or until `limit` items
+ * were read (each page then asks only for what is still missing).
+ */
+export const queryPages = <E>(
+  client: DynamoDBDocumentClient,
+  input: QueryCommandInput,
+  onError: (cause: unknown) => E,
+  limit?: number
+): Effect.Effect<Array<Record<string, unknown>>, E> =>
+  Effect.gen(function*() {
+    const items: Array<Record<string, unknown>> = []
+    let startKey: Record<string, unknown> | undefined = undefined
+    do {
+      const page = yield* call(
+        (abortSignal) =>
+          client.send(
+            new QueryCommand({
+              ...input,
+              ...(limit === undefined ? {} : { Limit: limit - items.length }),
+              ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey })
+            }),
+            { abortSignal }
+          ),
+        onError
+      )
+      items.push(...(page.Items ?? []))
+      startKey = page.LastEvaluatedKey
+    } while (startKey !== undefined && (limit === undefined || items.length < limit))
+    return limit === undefined ? items : items.slice(0, limit)
+  })
 
 export const errorName = (cause: unknown): string | undefined =>
   typeof cause === "object" && cause !== null && "name" in cause && typeof cause.name === "string"

@@ -1,5 +1,5 @@
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb"
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb"
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb"
 import { Config, Effect, Layer, Option } from "effect"
 import {
   type ApplyResult,
@@ -15,7 +15,7 @@ import {
   checkUpdate,
   compareSortKeys
 } from "../services/MetricsStore.js"
-import { call, clientOptionsConfig, type DynamoClientOptions, ensureTable, isConditionalCheckFailed, makeDocumentClient } from "./Dynamo.js"
+import { call, clientOptionsConfig, queryPages, type DynamoClientOptions, ensureTable, isConditionalCheckFailed, makeDocumentClient } from "./Dynamo.js"
 
 /**
  * MetricsStore on DynamoDB: table `tableName` keyed by sellerId (S) + item (S). Each apply is one
@@ -131,31 +131,23 @@ export const make = (options: Options) =>
         condition += " AND begins_with(#item, :p)"
         values[":p"] = itemPrefix
       }
+      const items = yield* queryPages(
+        client,
+        {
+          TableName: tableName,
+          KeyConditionExpression: condition,
+          ...(condition.includes("#item") ? { ExpressionAttributeNames: { "#item": keyAttributes.sort } } : {}),
+          ExpressionAttributeValues: values,
+          ConsistentRead: true
+        },
+        fail("query")
+      )
       const found: Array<MetricsItem> = []
-      let startKey: Record<string, unknown> | undefined = undefined
-      do {
-        const page = yield* call(
-          (abortSignal) =>
-            client.send(
-              new QueryCommand({
-                TableName: tableName,
-                KeyConditionExpression: condition,
-                ...(condition.includes("#item") ? { ExpressionAttributeNames: { "#item": keyAttributes.sort } } : {}),
-                ExpressionAttributeValues: values,
-                ConsistentRead: true,
-                ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey })
-              }),
-              { abortSignal }
-            ),
-          fail("query")
-        )
-        for (const stored of page.Items ?? []) {
-          // A key attribute cannot be filtered server-side: the range query may reach past the prefix.
-          const item = String(stored[keyAttributes.sort])
-          if (item.startsWith(itemPrefix) && stored[claimSource] === undefined) found.push({ item, values: valuesOf(stored) })
-        }
-        startKey = page.LastEvaluatedKey
-      } while (startKey !== undefined)
+      for (const stored of items) {
+        // A key attribute cannot be filtered server-side: the range query may reach past the prefix.
+        const item = String(stored[keyAttributes.sort])
+        if (item.startsWith(itemPrefix) && stored[claimSource] === undefined) found.push({ item, values: valuesOf(stored) })
+      }
       return found.sort((a, b) => compareSortKeys(a.item, b.item))
     })
 

@@ -1,5 +1,5 @@
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb"
-import { GetCommand, PutCommand, QueryCommand, type QueryCommandInput, UpdateCommand } from "@aws-sdk/lib-dynamodb"
+import { GetCommand, PutCommand, type QueryCommandInput, UpdateCommand } from "@aws-sdk/lib-dynamodb"
 import { Config, Effect, Layer, Option, Schema } from "effect"
 import { type Notification, StoredNotification } from "../domain/Notification.js"
 import {
@@ -8,7 +8,7 @@ import {
   NotificationStoreError,
   type PutResult
 } from "../services/NotificationStore.js"
-import { call, clientOptionsConfig, type DynamoClientOptions, ensureTable, isConditionalCheckFailed, makeDocumentClient } from "./Dynamo.js"
+import { call, clientOptionsConfig, queryPages, type DynamoClientOptions, ensureTable, isConditionalCheckFailed, makeDocumentClient } from "./Dynamo.js"
 
 /**
  * NotificationStore on DynamoDB.
@@ -131,30 +131,20 @@ export const make = (options: Options) =>
     const list = Effect.fn("NotificationStore.list")(function*(sellerId: string, options: ListOptions) {
       const condition = keyCondition(options)
       if (options.limit <= 0 || condition === undefined) return []
-      const found: Array<StoredNotification> = []
-      let startKey: Record<string, unknown> | undefined = undefined
-      do {
-        const page = yield* call(
-          (abortSignal) =>
-            client.send(
-              new QueryCommand({
-                TableName: tableName,
-                IndexName: seqIndex,
-                KeyConditionExpression: condition.KeyConditionExpression,
-                ExpressionAttributeValues: { ...condition.ExpressionAttributeValues, ":s": sellerId },
-                ScanIndexForward: options.order === "asc",
-                ConsistentRead: true,
-                Limit: options.limit - found.length,
-                ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey })
-              }),
-              { abortSignal }
-            ),
-          fail("list")
-        )
-        for (const item of page.Items ?? []) found.push(yield* decode("list")(item))
-        startKey = page.LastEvaluatedKey
-      } while (startKey !== undefined && found.length < options.limit)
-      return found.slice(0, options.limit)
+      const items = yield* queryPages(
+        client,
+        {
+          TableName: tableName,
+          IndexName: seqIndex,
+          KeyConditionExpression: condition.KeyConditionExpression,
+          ExpressionAttributeValues: { ...condition.ExpressionAttributeValues, ":s": sellerId },
+          ScanIndexForward: options.order === "asc",
+          ConsistentRead: true
+        },
+        fail("list"),
+        options.limit
+      )
+      return yield* Effect.forEach(items, decode("list"))
     })
 
     const ping = call(
