@@ -82,15 +82,3 @@ export const verifyToken = (
     ),
     Effect.withSpan("Tokens.verify")
   )
-
-/** Signing and verification with the configured {@link AuthSecret}. */
-export class Tokens extends Effect.Service<Tokens>()("product-events/Tokens", {
-  effect: Effect.gen(function*() {
-    const secret = yield* AuthSecret
-    return {
-      sign: (claims: { readonly sellerId?: string; readonly role?: Role }, options?: { readonly expiresIn?: string }) =>
-        signToken(secret, claims, options),
-      verify: (token: string) => verifyToken(secret, token)
-    } as const
-  })
-}) {}
