@@ -1,8 +1,8 @@
-import { Chunk, Data, Effect, Layer, Stream } from "effect"
+import { Chunk, Data, Effect, Layer, Queue, Stream } from "effect"
 import { productEventsTopic } from "../../src/domain/Consumers.js"
 import { type EventType, makeEventId } from "../../src/domain/ProductEvent.js"
-import { layerMemory } from "../../src/layers/EventLogMemory.js"
-import { EventLog, type LogRecord, type OutgoingMessage } from "../../src/services/EventLog.js"
+import { layerMemory, make as makeMemoryLog } from "../../src/layers/EventLogMemory.js"
+import { EventLog, type LogRecord, type OutgoingMessage, type Rebalance } from "../../src/services/EventLog.js"
 import { Metrics } from "../../src/services/Metrics.js"
 
 export const partitions = 4
@@ -62,3 +62,14 @@ export class Unavailable extends Data.TaggedError("Unavailable")<{ readonly mess
 export class Rejected extends Data.TaggedError("Rejected")<{ readonly message: string }> {
   readonly retriable = false
 }
+
+/** An in-memory log whose rebalances the test emits itself (the memory log never revokes). */
+export const revocableLog = Effect.gen(function*() {
+  const memory = yield* makeMemoryLog({ partitions })
+  const rebalances = yield* Queue.unbounded<Rebalance>()
+  const log = EventLog.of({
+    ...memory,
+    subscribe: (options) => Effect.map(memory.subscribe(options), (s) => ({ ...s, rebalances: Stream.fromQueue(rebalances) }))
+  })
+  return { log, rebalances }
+})

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Fiber, Queue, Stream, TestClock } from "effect"
+import { Clock, Effect, Fiber, Queue, TestClock } from "effect"
 import { deadLetterTopic, notificationService, productEventsTopic } from "../../src/domain/Consumers.js"
 import { deadLetterHeaders } from "../../src/domain/DeadLetter.js"
-import { make as makeMemoryLog, partitionFor } from "../../src/layers/EventLogMemory.js"
+import { partitionFor } from "../../src/layers/EventLogMemory.js"
 import * as ConsumerEngine from "../../src/services/ConsumerEngine.js"
-import { EventLog, type Rebalance } from "../../src/services/EventLog.js"
+import { EventLog } from "../../src/services/EventLog.js"
 import { Metrics } from "../../src/services/Metrics.js"
-import { committedOf, event, partitions, publish, readTopic, sellerOf, TestLayer, Unavailable } from "./fixtures.js"
+import { revocableLog, committedOf, event, partitions, publish, readTopic, sellerOf, TestLayer, Unavailable } from "./fixtures.js"
 
 const lanes = 8
 /** Sellers on the partition and in the lane of `first`. */
@@ -143,12 +143,7 @@ describe("ConsumerEngine per-seller parking", () => {
 
   it.effect("revocation drops a parked seller's records: no more retries, no dead letter, no commit past them", () =>
     Effect.gen(function*() {
-      const memory = yield* makeMemoryLog({ partitions })
-      const rebalances = yield* Queue.unbounded<Rebalance>()
-      const log = EventLog.of({
-        ...memory,
-        subscribe: (options) => Effect.map(memory.subscribe(options), (s) => ({ ...s, rebalances: Stream.fromQueue(rebalances) }))
-      })
+      const { log, rebalances } = yield* revocableLog
       yield* Effect.gen(function*() {
         const [a, b] = sellersSharingLane("seller_a", 2) as [string, string]
         const [a1, b2, a3] = [event(a, 1), event(b, 2), event(a, 3)]

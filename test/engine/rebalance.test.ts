@@ -1,22 +1,16 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Queue, Stream, TestClock } from "effect"
+import { Deferred, Effect, Fiber, Queue, TestClock } from "effect"
 import { notificationService } from "../../src/domain/Consumers.js"
-import { make as makeMemoryLog, partitionFor } from "../../src/layers/EventLogMemory.js"
+import { partitionFor } from "../../src/layers/EventLogMemory.js"
 import * as ConsumerEngine from "../../src/services/ConsumerEngine.js"
-import { EventLog, type Rebalance } from "../../src/services/EventLog.js"
+import { EventLog } from "../../src/services/EventLog.js"
 import { Metrics } from "../../src/services/Metrics.js"
-import { committedOf, event, partitions, publish } from "./fixtures.js"
+import { revocableLog, committedOf, event, partitions, publish } from "./fixtures.js"
 
 describe("ConsumerEngine rebalances", () => {
   it.effect("on Revoked it stops feeding the partition, commits its finished prefix and forgets it", () =>
     Effect.gen(function*() {
-      const memory = yield* makeMemoryLog({ partitions })
-      const rebalances = yield* Queue.unbounded<Rebalance>()
-      // The memory log never revokes: this one lets the test do it.
-      const log = EventLog.of({
-        ...memory,
-        subscribe: (options) => Effect.map(memory.subscribe(options), (s) => ({ ...s, rebalances: Stream.fromQueue(rebalances) }))
-      })
+      const { log, rebalances } = yield* revocableLog
       yield* Effect.gen(function*() {
         const [fast, slow] = ["seller_3", "seller_7"]
         expect(partitionFor(fast, partitions)).toBe(partitionFor(slow, partitions))
