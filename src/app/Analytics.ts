@@ -20,7 +20,7 @@ export const AnalyticsConsumer = Layer.scopedDiscard(Effect.gen(function*() {
   // Built first in this scope, released last: at shutdown the engine settles its deferred records
   // through the archive's upload fibers before they are stopped.
   const archive = yield* makeArchive
-  yield* ConsumerEngine.run({
+  yield* ConsumerEngine.supervised({
     contract: analyticsService,
     lanes: 1,
     laneCapacity: 1024,

@@ -257,12 +257,39 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
     return yield* new EventLogError({ operation: "consume", cause: "the subscription's record stream ended" })
   }).pipe(Effect.scoped, Effect.annotateLogs({ service: "ConsumerEngine", group: options.contract.group }))
 
-/** The engine as a layer: runs in the background for the layer's lifetime; closing it drains and commits. */
+/**
+ * Restarts of a consumer whose subscription failed (the broker unreachable, the client crashed):
+ * 1 s doubling to 30 s, jittered, and from 1 s again after five quiet minutes. It never gives up:
+ * consuming is the service's reason to run, and each restart is logged and counted
+ * (`consumer_restarts_total`).
+ */
+export const restartSchedule = Schedule.exponential(Duration.seconds(1)).pipe(
+  Schedule.either(Schedule.spaced(Duration.seconds(30))),
+  Schedule.jittered,
+  Schedule.resetAfter(Duration.minutes(5))
+)
+
+/** `run`, restarted by `restartSchedule` after each failure, with a fresh subscription: only interruption or a defect ends it. */
+export const supervised = <E extends { readonly retriable: boolean }, R = never>(
+  options: RunOptions<E, R>
+): Effect.Effect<never, EventLogError, EventLog | Metrics | R> =>
+  Effect.flatMap(Metrics, (metrics) =>
+    run(options).pipe(
+      Effect.tapError((error) =>
+        Effect.sync(() => metrics.restarts.inc({ group: options.contract.group })).pipe(
+          Effect.zipRight(Effect.logError("consumer failed; restarting it with a new subscription", error)),
+          Effect.annotateLogs({ service: "ConsumerEngine", group: options.contract.group })
+        )
+      ),
+      Effect.retry(restartSchedule)
+    ))
+
+/** The engine as a layer: runs (supervised) in the background for the layer's lifetime; closing it drains and commits. */
 export const layer = <E extends { readonly retriable: boolean }, R = never>(
   options: RunOptions<E, R>
 ): Layer.Layer<never, never, EventLog | Metrics | R> =>
   Layer.scopedDiscard(
-    run(options).pipe(
+    supervised(options).pipe(
       Effect.tapErrorCause((cause) => Effect.logError("consumer stopped", cause)),
       Effect.forkScoped
     )

@@ -29,6 +29,12 @@ export class Metrics extends Effect.Service<Metrics>()("product-events/Metrics",
         labelNames: ["group", "reason"] as const,
         registers
       }),
+      restarts: new Prometheus.Counter({
+        name: "consumer_restarts_total",
+        help: "Consumers restarted with a new subscription after theirs failed.",
+        labelNames: ["group"] as const,
+        registers
+      }),
       lag: new Prometheus.Gauge({
         name: "consumer_lag_records",
         help: "Records between the committed offset and the end of the partition.",
