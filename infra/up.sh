@@ -106,8 +106,10 @@ kafka_up() {
   wait_port kafka "$KAFKA_PORT" "$KAFKA_TIMEOUT" "$([[ -f "$RUN/kafka.pid" ]] && echo kafka)"
   local left=$((deadline - SECONDS))
   ((left > 5)) || left=5
-  node infra/kafka-ready.mjs "127.0.0.1:$KAFKA_PORT" "$left" ||
-    fail "kafka: the broker does not answer metadata requests; see $LOGS/kafka/server.log"
+  local offsets_partitions
+  offsets_partitions="$(sed -n 's/^offsets\.topic\.num\.partitions=//p' infra/kafka/server.properties)"
+  node infra/kafka-ready.mjs "127.0.0.1:$KAFKA_PORT" "$left" "${offsets_partitions:-50}" ||
+    fail "kafka: not ready (metadata and group coordinator); see $LOGS/kafka/server.log"
   log "kafka ready"
 }
 
