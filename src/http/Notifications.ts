@@ -5,21 +5,29 @@ import { encodeStoredNotification } from "../services/NotificationService.js"
 import { NotificationFeed } from "../services/NotificationFeed.js"
 import { NotificationStore } from "../services/NotificationStore.js"
 import { Auth } from "./Auth.js"
-import { BadRequest, problemResponse, unavailable } from "./Problem.js"
+import { BadRequest, invalidQuery, problemResponse, unavailable } from "./Problem.js"
 import { sseBody } from "./Sse.js"
 
 const SellerPath = Schema.Struct({ sellerId: SellerId })
 
 const ListQuery = Schema.Struct({
-  limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 200))),
-  cursor: Schema.optional(Schema.String.pipe(Schema.pattern(/^[1-9][0-9]{0,15}$/, { message: () => "is not a cursor from a previous page" })))
+  limit: Schema.optionalWith(
+    Schema.NumberFromString.pipe(
+      Schema.int(),
+      Schema.between(1, 200),
+      Schema.annotations({ message: () => ({ message: "must be an integer from 1 to 200", override: true }) })
+    ),
+    { exact: true }
+  ),
+  cursor: Schema.optionalWith(
+    Schema.String.pipe(Schema.pattern(/^[1-9][0-9]{0,15}$/, { message: () => "is not a cursor from a previous page" })),
+    { exact: true }
+  )
 })
 
 const sellerFromPath = HttpRouter.schemaPathParams(SellerPath).pipe(
   Effect.mapError(() => new BadRequest({ reason: "sellerId must be 1-64 characters of A-Z, a-z, 0-9 or _" }))
 )
-
-const badQuery = (e: { readonly message: string }) => new BadRequest({ reason: `invalid query: ${e.message}` })
 
 /** The seller's stored notifications (newest first, cursor paging) and the live SSE stream. */
 export const notificationsRouter = Effect.gen(function*() {
@@ -31,7 +39,7 @@ export const notificationsRouter = Effect.gen(function*() {
   const list = Effect.gen(function*() {
     const { sellerId } = yield* sellerFromPath
     yield* auth.requireSeller(sellerId)
-    const query = yield* HttpServerRequest.schemaSearchParams(ListQuery).pipe(Effect.mapError(badQuery))
+    const query = yield* HttpServerRequest.schemaSearchParams(ListQuery).pipe(Effect.mapError(invalidQuery))
     const limit = query.limit ?? 50
     const page = yield* store.list(sellerId, {
       limit,

@@ -1,5 +1,6 @@
 import { HttpServerResponse } from "@effect/platform"
-import { Effect, Schema } from "effect"
+import { Effect, type ParseResult, Schema } from "effect"
+import { formatParseError } from "../services/consumer/DeadLetters.js"
 
 /** 401: no credentials, or credentials that do not verify. */
 export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", { reason: Schema.String }) {}
@@ -12,6 +13,9 @@ export class BadRequest extends Schema.TaggedError<BadRequest>()("BadRequest", {
   reason: Schema.String,
   errors: Schema.optional(Schema.Array(Schema.Unknown))
 }) {}
+
+/** 400 for a query string that does not decode, naming each parameter: `invalid query: limit: must be …`. */
+export const invalidQuery = (error: ParseResult.ParseError) => new BadRequest({ reason: `invalid query: ${formatParseError(error)}` })
 
 /** 413: the body exceeds the configured limit. */
 export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()("PayloadTooLarge", {

@@ -5,12 +5,12 @@ import { dayItemPrefix, hourItemPrefix, totalsItem } from "../domain/MetricsDelt
 import { fromStoreItems, SellerMetrics } from "../domain/SellerMetrics.js"
 import { MetricsStore } from "../services/MetricsStore.js"
 import { Auth } from "./Auth.js"
-import { BadRequest, problemResponse, unavailable } from "./Problem.js"
+import { BadRequest, invalidQuery, problemResponse, unavailable } from "./Problem.js"
 
 const Hour = Schema.String.pipe(
   Schema.pattern(/^\d{4}-\d{2}-\d{2}(T\d{2})?$/, { message: () => "must be YYYY-MM-DD or YYYY-MM-DDTHH (UTC)" })
 )
-const RangeQuery = Schema.Struct({ from: Schema.optional(Hour), to: Schema.optional(Hour) })
+const RangeQuery = Schema.Struct({ from: Schema.optionalWith(Hour, { exact: true }), to: Schema.optionalWith(Hour, { exact: true }) })
 
 const encodeMetrics = Schema.encodeSync(SellerMetrics)
 
@@ -28,7 +28,7 @@ export const sellerMetricsRouter = Effect.gen(function*() {
     )
     yield* auth.requireSeller(sellerId)
     const { from, to } = yield* HttpServerRequest.schemaSearchParams(RangeQuery).pipe(
-      Effect.mapError((e) => new BadRequest({ reason: `invalid query: ${e.message}` }))
+      Effect.mapError(invalidQuery)
     )
     if (from !== undefined && to !== undefined && from > to) {
       return yield* new BadRequest({ reason: "from must not be after to" })

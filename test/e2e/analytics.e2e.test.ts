@@ -95,5 +95,6 @@ describe("analytics end to end", () => {
     expect(other.status).toBe(403)
     const bad = await fetch(`${app.baseUrl}/sellers/an_a/metrics?from=yesterday`, { headers: { authorization: `Bearer ${await token({ sellerId: "an_a" })}` } })
     expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { reason: string }).reason).toBe("invalid query: from: must be YYYY-MM-DD or YYYY-MM-DDTHH (UTC)")
   })
 })

@@ -143,4 +143,36 @@ describe("embedded program end to end", () => {
     stream.close()
     expect(await listIds(seller)).toEqual([later.eventId])
   })
+
+  it("pages a seller's notifications newest first by cursor, and names a bad query parameter", async () => {
+    const seller = "e2e_pages"
+    const events = Array.from({ length: 5 }, (_, i) => created(seller, `p${i}`, baseMillis + i))
+    const auth = { authorization: `Bearer ${await token({ sellerId: seller })}` }
+    const stream = await openSse(`${app.baseUrl}/sellers/${seller}/notifications/stream`, auth)
+    expect((await post(events.map(encode))).status).toBe(202)
+    await stream.waitFor(events.length)
+    stream.close()
+
+    const pages: Array<Array<string>> = []
+    let cursor: string | null = null
+    do {
+      const response = await fetch(
+        `${app.baseUrl}/sellers/${seller}/notifications?limit=2${cursor === null ? "" : `&cursor=${cursor}`}`,
+        { headers: auth }
+      )
+      expect(response.status).toBe(200)
+      const body = (await response.json()) as { items: Array<{ id: string }>; nextCursor: string | null }
+      pages.push(body.items.map((n) => n.id))
+      cursor = body.nextCursor
+    } while (cursor !== null && pages.length < 10)
+    expect(pages).toEqual([[events[4], events[3]], [events[2], events[1]], [events[0]]].map((page) => page.map((e) => e!.eventId)))
+
+    const reasonOf = async (query: string) => {
+      const response = await fetch(`${app.baseUrl}/sellers/${seller}/notifications?${query}`, { headers: auth })
+      return [response.status, ((await response.json()) as { reason: string }).reason]
+    }
+    expect(await reasonOf("limit=0")).toEqual([400, "invalid query: limit: must be an integer from 1 to 200"])
+    expect(await reasonOf("limit=ten")).toEqual([400, "invalid query: limit: must be an integer from 1 to 200"])
+    expect(await reasonOf("cursor=-3")).toEqual([400, "invalid query: cursor: is not a cursor from a previous page"])
+  })
 })
