@@ -1,4 +1,5 @@
-import { Context, Data, type Effect, type Scope, type Stream } from "effect"
+import { Context, type Effect, type Scope, type Stream } from "effect"
+import { InfraError } from "./InfraError.js"
 
 /**
  * A partitioned, replicated log with consumer groups: Kafka's model, reduced to what the
@@ -53,13 +54,7 @@ export interface SubscribeOptions {
   readonly fromBeginning?: boolean
 }
 
-export class EventLogError extends Data.TaggedError("EventLogError")<{
-  readonly operation: string
-  readonly cause: unknown
-}> {
-  /** Broker faults are infrastructure faults: worth another try. */
-  readonly retriable = true
-}
+export class EventLogError extends InfraError("EventLogError", "event log") {}
 
 export class EventLog extends Context.Tag("product-events/EventLog")<
   EventLog,

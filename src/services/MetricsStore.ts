@@ -1,4 +1,5 @@
-import { Context, Data, Effect, type Option } from "effect"
+import { Context, Effect, type Option } from "effect"
+import { InfraError } from "./InfraError.js"
 
 /**
  * The analytics hot store, in DynamoDB terms: one item per (sellerId, item), e.g. "totals",
@@ -57,13 +58,7 @@ export const claimItemPrefix = "event#"
 export const isReservedAttribute = (name: string): boolean =>
   name === keyAttributes.partition || name === keyAttributes.sort || name.startsWith("wm_")
 
-export class MetricsStoreError extends Data.TaggedError("MetricsStoreError")<{
-  readonly operation: string
-  readonly cause: unknown
-}> {
-  /** Store faults are infrastructure faults: worth another try. */
-  readonly retriable = true
-}
+export class MetricsStoreError extends InfraError("MetricsStoreError", "metrics store") {}
 
 export class MetricsStore extends Context.Tag("product-events/MetricsStore")<
   MetricsStore,

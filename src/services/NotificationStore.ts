@@ -1,5 +1,6 @@
-import { Context, Data, type Effect, type Option } from "effect"
+import { Context, type Effect, type Option } from "effect"
 import type { Notification, StoredNotification } from "../domain/Notification.js"
+import { InfraError } from "./InfraError.js"
 
 /**
  * Stored notifications, per seller, in consumption order. In memory (`layers/NotificationStoreMemory.ts`)
@@ -25,13 +26,7 @@ export interface PutResult {
   readonly created: boolean
 }
 
-export class NotificationStoreError extends Data.TaggedError("NotificationStoreError")<{
-  readonly operation: string
-  readonly cause: unknown
-}> {
-  /** Store faults are infrastructure faults: worth another try. */
-  readonly retriable = true
-}
+export class NotificationStoreError extends InfraError("NotificationStoreError", "notification store") {}
 
 export class NotificationStore extends Context.Tag("product-events/NotificationStore")<
   NotificationStore,

@@ -1,4 +1,5 @@
-import { Context, Data, type Effect, type Option } from "effect"
+import { Context, type Effect, type Option } from "effect"
+import { InfraError } from "./InfraError.js"
 
 /**
  * Objects by key in one bucket, as S3: whole-object puts (last writer wins), gets and prefix listings.
@@ -16,13 +17,7 @@ export interface ObjectSummary {
   readonly size: number
 }
 
-export class ObjectStoreError extends Data.TaggedError("ObjectStoreError")<{
-  readonly operation: string
-  readonly cause: unknown
-}> {
-  /** Storage faults are infrastructure faults: worth another try. */
-  readonly retriable = true
-}
+export class ObjectStoreError extends InfraError("ObjectStoreError", "object store") {}
 
 export class ObjectStore extends Context.Tag("product-events/ObjectStore")<
   ObjectStore,

@@ -1,4 +1,5 @@
-import { Context, Data, type Effect, type Scope, type Stream } from "effect"
+import { Context, type Effect, type Scope, type Stream } from "effect"
+import { InfraError } from "./InfraError.js"
 
 /**
  * Fire-and-forget messages on named channels, as Redis Pub/Sub: a message reaches the subscribers
@@ -13,13 +14,7 @@ import { Context, Data, type Effect, type Scope, type Stream } from "effect"
  */
 export const defaultSubscriberBuffer = 1024
 
-export class PubSubError extends Data.TaggedError("PubSubError")<{
-  readonly operation: string
-  readonly cause: unknown
-}> {
-  /** Broker faults are infrastructure faults: worth another try. */
-  readonly retriable = true
-}
+export class PubSubError extends InfraError("PubSubError", "pub/sub") {}
 
 export class PubSub extends Context.Tag("product-events/PubSub")<
   PubSub,

@@ -15,19 +15,21 @@ const otherSeller = { ...example, eventId: example.eventId.replace("seller_42", 
 const badLine = { ...example, data: { ...example.data, sellerId: "seller 42" } }
 const secret = "cli-test-secret"
 
-// Spawning tsx is slow: the five runs start together, once.
+// Spawning tsx is slow: the six runs start together, once.
 const runs: Record<string, Run> = {}
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), "product-events-cli-"))
   const file = (name: string, content: string) => (writeFileSync(join(dir, name), content), join(dir, name))
-  const [valid, inconsistent, token, ndjson, missing] = await Promise.all([
+  const [valid, inconsistent, token, ndjson, missing, unreachable] = await Promise.all([
     runCli(["validate", file("valid.json", JSON.stringify(example, null, 2))]),
     runCli(["validate", file("other-seller.json", JSON.stringify([otherSeller]))]),
     runCli(["token", "s1"], { env: { AUTH_JWT_SECRET: secret } }),
     runCli(["validate", "-"], { stdin: `${JSON.stringify(example)}\n{not json\n${JSON.stringify(badLine)}\n` }),
-    runCli(["validate", join(dir, "missing.json")])
+    runCli(["validate", join(dir, "missing.json")]),
+    // Nothing listens on port 1: the Kafka client gives up after its retries.
+    runCli(["dlq", "replay", "--group", "notification-service", "--dry-run"], { env: { KAFKA_BROKERS: "127.0.0.1:1" } })
   ])
-  Object.assign(runs, { valid, inconsistent, token, ndjson, missing })
+  Object.assign(runs, { valid, inconsistent, token, ndjson, missing, unreachable })
 }, 120_000)
 
 describe("product-events CLI", () => {
@@ -62,5 +64,12 @@ describe("product-events CLI", () => {
     expect(runs.token!.stdout).toBe(`${token}\n`)
     const claims = await Effect.runPromise(verifyToken(Redacted.make(secret), token))
     expect(claims).toEqual({ sellerId: "s1", role: "seller" })
+  })
+
+  it("dlq replay: an unreachable broker exits 1 with a last line naming the operation and the address", () => {
+    expect(runs.unreachable!.code).toBe(1)
+    expect(runs.unreachable!.stderr.trimEnd().split("\n").at(-1)).toMatch(
+      /^error: event log connect failed: .*ECONNREFUSED 127\.0\.0\.1:1$/
+    )
   })
 })
