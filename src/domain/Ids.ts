@@ -1,6 +1,7 @@
 import { Schema } from "effect"
 
-const idPattern = /^[A-Za-z0-9_]{1,64}$/
+/** Seller and product ids: no `-`, which separates the parts of an eventId. */
+export const idPattern = /^[A-Za-z0-9_]{1,64}$/
 
 /** The seller who owns a product. Kafka message key and the unit of ordering. */
 export const SellerId = Schema.String.pipe(

@@ -1,15 +1,20 @@
 import { Schema } from "effect"
 import { Money } from "./Money.js"
 
+export const maxNameLength = 200
+export const maxCategoryLength = 100
+export const categoryPattern = /^[a-z0-9]+(?:[-/][a-z0-9]+)*$/
+export const maxStockUnits = 1_000_000_000
+
 export const ProductName = Schema.String.pipe(
   Schema.minLength(1),
-  Schema.maxLength(200),
+  Schema.maxLength(maxNameLength),
   Schema.annotations({ identifier: "ProductName", description: "Display name, 1-200 characters.", examples: ["Walnut desk lamp"] })
 )
 
 export const Category = Schema.String.pipe(
-  Schema.pattern(/^[a-z0-9]+(?:[-/][a-z0-9]+)*$/, { message: () => "must be a lower-case slug such as home/lighting" }),
-  Schema.maxLength(100),
+  Schema.pattern(categoryPattern, { message: () => "must be a lower-case slug such as home/lighting" }),
+  Schema.maxLength(maxCategoryLength),
   Schema.annotations({
     identifier: "Category",
     description: "Category slug: lower-case words joined by '-' and '/', at most 100 characters.",
@@ -19,7 +24,7 @@ export const Category = Schema.String.pipe(
 
 export const StockUnits = Schema.Int.pipe(
   Schema.nonNegative(),
-  Schema.lessThanOrEqualTo(1_000_000_000),
+  Schema.lessThanOrEqualTo(maxStockUnits),
   Schema.annotations({ identifier: "StockUnits", description: "Units in stock: an integer from 0 to 10^9.", examples: [12] })
 )
 

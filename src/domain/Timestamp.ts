@@ -4,9 +4,10 @@ import { Schema } from "effect"
 export const minEpochMillis = 1_000_000_000_000
 export const maxEpochMillis = 9_999_999_999_999
 
-const isoMillisUtc = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+export const isoMillisUtc = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 
-const isCanonical = (s: string): boolean => {
+/** A real instant in the 13-digit range, written exactly as `toISOString` writes it. */
+export const isCanonical = (s: string): boolean => {
   const ms = Date.parse(s)
   return Number.isFinite(ms) && ms >= minEpochMillis && ms <= maxEpochMillis && new Date(ms).toISOString() === s
 }

@@ -1,0 +1,121 @@
+import { Either, type ParseResult } from "effect"
+import { idPattern } from "./Ids.js"
+import { currencyCodes, type Money } from "./Money.js"
+import { categoryPattern, maxCategoryLength, maxNameLength, maxStockUnits, type ProductState, productFields } from "./Product.js"
+import { decodeProductEventEither, type EventType, eventTypes, type ProductChanges, type ProductEvent } from "./ProductEvent.js"
+import { isCanonical, isoMillisUtc } from "./Timestamp.js"
+
+/**
+ * The consumer's and the gateway's hot path: a hand-written check of a parsed JSON value against
+ * the `ProductEvent` schema, about three times cheaper than the schema's decoder.
+ *
+ * `validProductEvent` returns an event only when the schema would decode the input to that very
+ * value (the same fields, in the same order, unknown properties dropped); for anything else it
+ * returns `undefined` and `decodeProductEventFast` asks the schema, which rejects it with its
+ * issues or, for an input this check does not cover, decodes it. So the schema stays the one
+ * definition of validity: property tests (test/domain/fastDecode.test.ts) check on generated
+ * valid events, the invalid corpus and mutations of both that this never accepts what the schema
+ * rejects and always returns what the schema returns.
+ */
+
+type Json = { readonly [key: string]: unknown }
+
+const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
+const isId = (u: unknown): u is string => typeof u === "string" && idPattern.test(u)
+const isUnits = (u: unknown): u is number => typeof u === "number" && Number.isSafeInteger(u) && u >= 0 && u <= maxStockUnits
+const isName = (u: unknown): u is string => typeof u === "string" && u.length >= 1 && u.length <= maxNameLength
+const isCategory = (u: unknown): u is string =>
+  typeof u === "string" && u.length <= maxCategoryLength && categoryPattern.test(u)
+const isTimestamp = (u: unknown): u is string => typeof u === "string" && isoMillisUtc.test(u) && isCanonical(u)
+
+const currencies: ReadonlySet<string> = new Set(currencyCodes)
+const knownEventTypes: ReadonlySet<string> = new Set(eventTypes)
+
+const money = (u: unknown): Money | undefined => {
+  if (!isObject(u)) return undefined
+  const { amountMinor, currency } = u
+  if (typeof amountMinor !== "number" || !Number.isSafeInteger(amountMinor) || amountMinor < 0) return undefined
+  if (typeof currency !== "string" || !currencies.has(currency)) return undefined
+  return { amountMinor, currency: currency as Money["currency"] }
+}
+
+const productState = (u: unknown): ProductState | undefined => {
+  if (!isObject(u)) return undefined
+  const { category, lowStockThreshold, name, stock } = u
+  const price = money(u["price"])
+  if (!isName(name) || !isCategory(category) || price === undefined || !isUnits(stock) || !isUnits(lowStockThreshold)) {
+    return undefined
+  }
+  return { name, category, price, stock, lowStockThreshold }
+}
+
+/** One field's validation, as the schema of that field of `ProductState`. */
+const fieldValue: { readonly [F in keyof ProductState]: (u: unknown) => ProductState[F] | undefined } = {
+  name: (u) => (isName(u) ? u : undefined),
+  category: (u) => (isCategory(u) ? u : undefined),
+  price: money,
+  stock: (u) => (isUnits(u) ? u : undefined),
+  lowStockThreshold: (u) => (isUnits(u) ? u : undefined)
+}
+
+const sameValue = (a: unknown, b: unknown): boolean =>
+  isObject(a) && isObject(b) ? a["amountMinor"] === b["amountMinor"] && a["currency"] === b["currency"] : a === b
+
+/** `changes` and `product` of a ProductUpdated, with the rules that tie them together. */
+const updatedData = (data: Json): { changes: ProductChanges; product: ProductState } | undefined => {
+  const changesIn = data["changes"]
+  const product = productState(data["product"])
+  if (!isObject(changesIn) || product === undefined) return undefined
+  const changes: Record<string, { before: unknown; after: unknown }> = {}
+  let count = 0
+  for (const field of productFields) {
+    if (!(field in changesIn)) continue
+    const change = changesIn[field]
+    if (!isObject(change)) return undefined
+    const before = fieldValue[field](change["before"])
+    const after = fieldValue[field](change["after"])
+    if (before === undefined || after === undefined || sameValue(before, after) || !sameValue(after, product[field])) {
+      return undefined
+    }
+    changes[field] = { before, after }
+    count++
+  }
+  return count === 0 ? undefined : { changes: changes as ProductChanges, product }
+}
+
+/** The decoded event when the input is certainly valid; `undefined` when the schema must decide. */
+export const validProductEvent = (input: unknown): ProductEvent | undefined => {
+  if (!isObject(input)) return undefined
+  const { data, eventId, eventType, timestamp } = input
+  if (typeof eventType !== "string" || !knownEventTypes.has(eventType) || !isTimestamp(timestamp) || !isObject(data)) {
+    return undefined
+  }
+  const { productId, sellerId } = data
+  if (!isId(sellerId) || !isId(productId)) return undefined
+  if (eventId !== `${sellerId}-${productId}-${eventType}-${Date.parse(timestamp)}`) return undefined
+  const envelope = { eventId, eventType: eventType as EventType, timestamp }
+  switch (envelope.eventType) {
+    case "ProductCreated":
+    case "ProductDeleted": {
+      const product = productState(data["product"])
+      if (product === undefined) return undefined
+      return { ...envelope, data: { sellerId, productId, product } } as ProductEvent
+    }
+    case "ProductUpdated": {
+      const updated = updatedData(data)
+      if (updated === undefined) return undefined
+      return { ...envelope, data: { sellerId, productId, changes: updated.changes, product: updated.product } } as ProductEvent
+    }
+    case "LowStockWarning": {
+      const { lowStockThreshold, name, stock } = data
+      if (!isName(name) || !isUnits(stock) || !isUnits(lowStockThreshold) || stock > lowStockThreshold) return undefined
+      return { ...envelope, data: { sellerId, productId, name, stock, lowStockThreshold } } as ProductEvent
+    }
+  }
+}
+
+/** `decodeProductEventEither`, answered by `validProductEvent` when it can: the same results, cheaper. */
+export const decodeProductEventFast = (input: unknown): Either.Either<ProductEvent, ParseResult.ParseError> => {
+  const event = validProductEvent(input)
+  return event === undefined ? decodeProductEventEither(input) : Either.right(event)
+}
