@@ -1,5 +1,6 @@
 import { Either } from "effect"
-import { decodeProductEventEither, type ProductEvent } from "../../domain/ProductEvent.js"
+import type { ProductEvent } from "../../domain/ProductEvent.js"
+import { decodeProductEventFast } from "../../domain/ProductEventFast.js"
 import type { LogRecord } from "../EventLog.js"
 import { DecodeError, formatParseError } from "./DeadLetters.js"
 
@@ -13,6 +14,6 @@ export const decodeRecord = (record: LogRecord): Either.Either<ProductEvent, Dec
   } catch (e) {
     return Either.left(new DecodeError({ message: `not UTF-8 JSON: ${e instanceof Error ? e.message : String(e)}` }))
   }
-  const decoded = decodeProductEventEither(json)
+  const decoded = decodeProductEventFast(json)
   return Either.mapLeft(decoded, (error) => new DecodeError({ message: formatParseError(error) }))
 }
