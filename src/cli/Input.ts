@@ -25,9 +25,11 @@ export const parseEntries = (input: string): Either.Either<ReadonlyArray<Entry>,
     return tryParse(input).pipe(
       Either.mapLeft((message) => `not a JSON array: ${message}`),
       Either.flatMap((value) =>
-        Array.isArray(value)
-          ? Either.right(value.map((value): Entry => ({ _tag: "Json", value })))
-          : Either.left("not a JSON array")
+        !Array.isArray(value)
+          ? Either.left("not a JSON array")
+          : value.length === 0
+          ? Either.left("the JSON array is empty: no events to validate")
+          : Either.right(value.map((value): Entry => ({ _tag: "Json", value })))
       )
     )
   }

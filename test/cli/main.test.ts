@@ -23,6 +23,7 @@ describe("parseEntries", () => {
 
   it("refuses what is none of those", () => {
     expect(parseEntries("  \n")).toEqual(Either.left("input is empty"))
+    expect(parseEntries(" [ ]\n")).toEqual(Either.left("the JSON array is empty: no events to validate"))
     expect(Either.getLeft(parseEntries('[{"a":1},'))).toEqual(Option.some(expect.stringMatching(/^not a JSON array: /)))
     expect(Either.getLeft(parseEntries("{\n \"a\": 1,,\n}"))).toEqual(
       Option.some(expect.stringMatching(/^not JSON, a JSON array or NDJSON: /))
