@@ -2,17 +2,21 @@ import {
   type AttributeDefinition,
   CreateTableCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   DynamoDBClient,
   type KeySchemaElement,
-  type LocalSecondaryIndex
+  type LocalSecondaryIndex,
+  UpdateTimeToLiveCommand
 } from "@aws-sdk/client-dynamodb"
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb"
 import { Clock, Config, Duration, Effect, Option, Schedule } from "effect"
+import { causeMessage } from "../services/InfraError.js"
 
 /**
  * What the DynamoDB layers share: a document client acquired for the layer's lifetime, calls mapped to
  * each service's error type, and table provisioning (create when missing, wait until ACTIVE) at layer build.
- * Designed for dynalite too: no transactions, TTL or streams.
+ * Designed for dynalite too: no transactions, TTL or streams (items that should expire carry their
+ * expiry and the conditions honour it, so deletion by TTL only saves space).
  */
 
 export interface DynamoClientOptions {
@@ -148,3 +152,32 @@ export const ensureTable = (
       Effect.withClock(Clock.make())
     )
   }).pipe(Effect.withSpan("Dynamo.ensureTable", { attributes: { table: table.tableName } }))
+
+/**
+ * Turns the table's TTL on for `attribute` unless it is on already. An endpoint without TTL (dynalite)
+ * is logged, not fatal: the items then stay after their expiry, and the conditions still treat them
+ * as expired.
+ */
+export const ensureTimeToLive = (client: DynamoDBDocumentClient, tableName: string, attribute: string): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const described = yield* call(
+      (abortSignal) => client.send(new DescribeTimeToLiveCommand({ TableName: tableName }), { abortSignal }),
+      (cause) => cause
+    )
+    const ttl = described.TimeToLiveDescription
+    if ((ttl?.TimeToLiveStatus === "ENABLED" || ttl?.TimeToLiveStatus === "ENABLING") && ttl.AttributeName === attribute) return
+    yield* call(
+      (abortSignal) =>
+        client.send(
+          new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: attribute, Enabled: true } }),
+          { abortSignal }
+        ),
+      (cause) => cause
+    )
+    yield* Effect.logInfo(`enabled TTL on ${tableName}.${attribute}`)
+  }).pipe(
+    Effect.catchAll((cause) =>
+      Effect.logInfo(`TTL on ${tableName}.${attribute} not enabled (${causeMessage(cause)}): expired items stay, and count as expired`)
+    ),
+    Effect.withSpan("Dynamo.ensureTimeToLive", { attributes: { table: tableName } })
+  )

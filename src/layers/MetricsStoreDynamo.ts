@@ -1,11 +1,14 @@
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb"
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb"
-import { Config, Effect, Layer, Option } from "effect"
+import { Clock, Config, Duration, Effect, Layer, Option } from "effect"
 import {
   type ApplyResult,
   isReservedAttribute,
   type ItemRange,
+  claimExpiry,
   claimItemPrefix,
+  defaultClaimRetention,
+  expiresAtAttribute,
   keyAttributes,
   type MetricsItem,
   MetricsStore,
@@ -15,7 +18,16 @@ import {
   checkUpdate,
   compareSortKeys
 } from "../services/MetricsStore.js"
-import { call, clientOptionsConfig, queryPages, type DynamoClientOptions, ensureTable, isConditionalCheckFailed, makeDocumentClient } from "./Dynamo.js"
+import {
+  call,
+  clientOptionsConfig,
+  type DynamoClientOptions,
+  ensureTable,
+  ensureTimeToLive,
+  isConditionalCheckFailed,
+  makeDocumentClient,
+  queryPages
+} from "./Dynamo.js"
 
 /**
  * MetricsStore on DynamoDB: table `tableName` keyed by sellerId (S) + item (S). Each apply is one
@@ -25,6 +37,8 @@ import { call, clientOptionsConfig, queryPages, type DynamoClientOptions, ensure
 
 export interface Options extends DynamoClientOptions {
   readonly tableName: string
+  /** How long a claim holds. Default `defaultClaimRetention` (30 days). */
+  readonly claimRetention?: Duration.DurationInput
 }
 
 
@@ -57,6 +71,8 @@ export const make = (options: Options) =>
         { AttributeName: keyAttributes.sort, AttributeType: "S" }
       ]
     }).pipe(Effect.mapError(fail("provision")))
+    yield* ensureTimeToLive(client, tableName, expiresAtAttribute)
+    const retention = options.claimRetention === undefined ? defaultClaimRetention : Duration.decode(options.claimRetention)
 
     const readItem = (operation: string, sellerId: string, item: string) =>
       call(
@@ -156,16 +172,17 @@ export const make = (options: Options) =>
       fail("ping")
     ).pipe(Effect.asVoid, Effect.withSpan("MetricsStore.ping"))
 
-    const claim = Effect.fn("MetricsStore.claim")((sellerId: string, eventId: string, source: string) =>
-      call(
+    const claim = Effect.fn("MetricsStore.claim")(function*(sellerId: string, eventId: string, source: string) {
+      const now = yield* Clock.currentTimeMillis
+      return yield* call(
         (abortSignal) =>
           client.send(
             new PutCommand({
               TableName: tableName,
-              Item: { sellerId, item: claimItemPrefix + eventId, [claimSource]: source },
-              ConditionExpression: "attribute_not_exists(#item) OR #source = :source",
-              ExpressionAttributeNames: { "#item": keyAttributes.sort, "#source": claimSource },
-              ExpressionAttributeValues: { ":source": source }
+              Item: { sellerId, item: claimItemPrefix + eventId, [claimSource]: source, [expiresAtAttribute]: claimExpiry(now, retention) },
+              ConditionExpression: "attribute_not_exists(#item) OR #source = :source OR #expiresAt <= :now",
+              ExpressionAttributeNames: { "#item": keyAttributes.sort, "#source": claimSource, "#expiresAt": expiresAtAttribute },
+              ExpressionAttributeValues: { ":source": source, ":now": Math.floor(now / 1000) }
             }),
             { abortSignal }
           ),
@@ -175,7 +192,7 @@ export const make = (options: Options) =>
         Effect.catchIf(isConditionalCheckFailed, () => Effect.succeed(false)),
         Effect.mapError((cause) => cause instanceof MetricsStoreError ? cause : fail("claim")(cause))
       )
-    )
+    })
 
     const release = Effect.fn("MetricsStore.release")((sellerId: string, eventId: string, source: string) =>
       call(
@@ -209,8 +226,9 @@ export const layerConfig = Layer.unwrapEffect(
   Effect.map(
     Config.all({
       client: clientOptionsConfig,
-      tableName: Config.string("METRICS_TABLE").pipe(Config.withDefault("product-events-metrics"))
+      tableName: Config.string("METRICS_TABLE").pipe(Config.withDefault("product-events-metrics")),
+      claimRetention: Config.duration("CLAIM_RETENTION").pipe(Config.withDefault(defaultClaimRetention))
     }),
-    ({ client, tableName }) => layer({ ...client, tableName })
+    ({ claimRetention, client, tableName }) => layer({ ...client, tableName, claimRetention })
   )
 )

@@ -1,7 +1,10 @@
-import { Effect, Layer, Option } from "effect"
+import { Clock, Config, Duration, Effect, Layer, Option } from "effect"
 import {
   type ApplyResult,
+  claimExpiry,
   claimItemPrefix,
+  claimLapsed,
+  defaultClaimRetention,
   type ItemRange,
   MetricsStore,
   type MetricsUpdate,
@@ -15,6 +18,13 @@ interface StoredItem {
   /** Last applied offset by source partition. */
   readonly watermarks: Map<number, number>
   source?: string
+  /** A claim's expiry, epoch seconds. */
+  expiresAt?: number
+}
+
+export interface Options {
+  /** How long a claim holds. Default `defaultClaimRetention` (30 days). */
+  readonly claimRetention?: Duration.DurationInput
 }
 
 
@@ -23,7 +33,8 @@ interface StoredItem {
  * The table in memory: a partition (Map) per seller of items by sort key. Every operation is one
  * synchronous step, so each is atomic as a DynamoDB conditional write is.
  */
-export const make = Effect.sync(() => {
+export const make = (options: Options = {}) => Effect.sync(() => {
+  const retention = options.claimRetention === undefined ? defaultClaimRetention : Duration.decode(options.claimRetention)
   const sellers = new Map<string, Map<string, StoredItem>>()
   const partitionOf = (sellerId: string) => {
     let items = sellers.get(sellerId)
@@ -68,16 +79,36 @@ export const make = Effect.sync(() => {
     )
   )
 
+  /**
+   * Claims in the order they expire (the retention is one for all), to delete lapsed ones as later
+   * claims come: as DynamoDB's TTL does, so memory stays bounded by the retention's traffic.
+   */
+  const expiries: Array<{ readonly sellerId: string; readonly key: string; readonly expiresAt: number }> = []
+  let nextExpiry = 0
+  const deleteLapsed = (now: number) => {
+    while (nextExpiry < expiries.length && claimLapsed(expiries[nextExpiry]!.expiresAt, now)) {
+      const { expiresAt, key, sellerId } = expiries[nextExpiry++]!
+      const items = sellers.get(sellerId)
+      // A claim renewed since (a redelivery) has a later expiry and an entry of its own further on.
+      if (items?.get(key)?.expiresAt === expiresAt) items.delete(key)
+    }
+    if (nextExpiry > 1024 && nextExpiry * 2 > expiries.length) {
+      expiries.splice(0, nextExpiry)
+      nextExpiry = 0
+    }
+  }
+
   const claim = Effect.fn("MetricsStore.claim")((sellerId: string, eventId: string, source: string) =>
-    Effect.sync(() => {
+    Effect.map(Clock.currentTimeMillis, (now) => {
+      deleteLapsed(now)
       const items = partitionOf(sellerId)
       const key = claimItemPrefix + eventId
       const existing = items.get(key)
-      if (existing === undefined) {
-        items.set(key, { item: key, values: {}, watermarks: new Map(), source })
-        return true
-      }
-      return existing.source === source
+      if (existing !== undefined && existing.source !== source && !claimLapsed(existing.expiresAt ?? Infinity, now)) return false
+      const expiresAt = claimExpiry(now, retention)
+      items.set(key, { item: key, values: {}, watermarks: new Map(), source, expiresAt })
+      expiries.push({ sellerId, key, expiresAt })
+      return true
     })
   )
 
@@ -100,4 +131,11 @@ export const make = Effect.sync(() => {
 })
 
 /** A fresh, empty table per layer build. */
-export const layerMemory = Layer.effect(MetricsStore, make)
+/** The in-memory store, its claim retention from `CLAIM_RETENTION` (default 30 days). */
+export const layerMemory = Layer.effect(
+  MetricsStore,
+  Effect.flatMap(
+    Config.duration("CLAIM_RETENTION").pipe(Config.withDefault(defaultClaimRetention)),
+    (claimRetention) => make({ claimRetention })
+  )
+)

@@ -1,4 +1,4 @@
-import { Context, Effect, type Option } from "effect"
+import { Context, Duration, Effect, type Option } from "effect"
 import { InfraError } from "./InfraError.js"
 
 /**
@@ -54,9 +54,19 @@ export const keyAttributes = { partition: "sellerId", sort: "item" } as const
 export const watermarkAttribute = (partition: number): string => `wm_p${partition}`
 /** Sort-key prefix of the per-event claim items (see `claim`). */
 export const claimItemPrefix = "event#"
+/** A claim item's expiry, epoch seconds: DynamoDB's TTL attribute on the table. */
+export const expiresAtAttribute = "expiresAt"
+
+/** How long a claim holds unless configured (`CLAIM_RETENTION`): an event republished within it counts once. */
+export const defaultClaimRetention = Duration.days(30)
+/** The expiry (epoch seconds) of a claim made at `nowMillis`. */
+export const claimExpiry = (nowMillis: number, retention: Duration.Duration): number =>
+  Math.floor(nowMillis / 1000) + Math.ceil(Duration.toSeconds(retention))
+/** A claim has lapsed once its expiry second has begun. */
+export const claimLapsed = (expiresAt: number, nowMillis: number): boolean => expiresAt * 1000 <= nowMillis
 
 export const isReservedAttribute = (name: string): boolean =>
-  name === keyAttributes.partition || name === keyAttributes.sort || name.startsWith("wm_")
+  name === keyAttributes.partition || name === keyAttributes.sort || name.startsWith("wm_") || name === expiresAtAttribute
 
 export class MetricsStoreError extends InfraError("MetricsStoreError", "metrics store") {}
 
@@ -86,7 +96,10 @@ export class MetricsStore extends Context.Tag("product-events/MetricsStore")<
      * Claims an event for the source record that carries it (`"<partition>:<offset>"`): true when the
      * event is new or already claimed by that same record (a redelivery), false when another record
      * claimed it (the same event published twice). Makes the metrics idempotent by eventId.
-     * One item per event, `event#<eventId>`, conditional on `attribute_not_exists OR source = :source`.
+     * A claim lapses after the store's claim retention (`defaultClaimRetention`): then the event may be
+     * claimed anew, so claims do not pile up for ever. One item per event, `event#<eventId>`, with
+     * `expiresAt`, conditional on `attribute_not_exists OR source = :source OR expiresAt <= :now`;
+     * on DynamoDB `expiresAt` is the table's TTL attribute, so lapsed claims are also deleted.
      */
     readonly claim: (sellerId: string, eventId: string, source: string) => Effect.Effect<boolean, MetricsStoreError>
     /**

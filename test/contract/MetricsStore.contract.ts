@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Array as Arr, Cause, Effect, Exit, type Layer, Option } from "effect"
-import { MetricsStore, type MetricsUpdate } from "../../src/services/MetricsStore.js"
+import { Array as Arr, Cause, Duration, Effect, Exit, type Layer, Option, TestClock } from "effect"
+import { defaultClaimRetention, MetricsStore, type MetricsUpdate } from "../../src/services/MetricsStore.js"
 import { unique } from "./unique.js"
 
 const update = (
@@ -165,6 +165,22 @@ export const metricsStoreContract = <E>(name: string, layer: Layer.Layer<Metrics
           expect(yield* store.claim(sellerId, "e1", "3:250")).toBe(false)
           yield* store.release(sellerId, "e1", "3:100")
           expect(yield* store.claim(sellerId, "e1", "3:250")).toBe(true)
+        }))
+
+      it.effect("claim: a claim lapses after the retention (30 days by default); a redelivery renews it", () =>
+        Effect.gen(function*() {
+          const store = yield* MetricsStore
+          const sellerId = unique("seller")
+          expect(yield* store.claim(sellerId, "e1", "3:100")).toBe(true)
+          yield* TestClock.adjust(Duration.subtract(defaultClaimRetention, Duration.seconds(1)))
+          expect(yield* store.claim(sellerId, "e1", "4:7")).toBe(false)
+          expect(yield* store.claim(sellerId, "e1", "3:100")).toBe(true)
+          yield* TestClock.adjust(Duration.seconds(1))
+          expect(yield* store.claim(sellerId, "e1", "4:7")).toBe(false)
+          yield* TestClock.adjust(defaultClaimRetention)
+          expect(yield* store.claim(sellerId, "e1", "4:7")).toBe(true)
+          expect(yield* store.claim(sellerId, "e1", "3:100")).toBe(false)
+          expect(yield* store.query(sellerId, "")).toEqual([])
         }))
 
       it.effect("ping succeeds", () => Effect.flatMap(MetricsStore, (store) => store.ping))
