@@ -79,7 +79,8 @@ export const ProductChanges = Schema.Struct({
 })
 export type ProductChanges = typeof ProductChanges.Type
 
-const sameValue = (a: unknown, b: unknown): boolean =>
+/** Equality of two values of one product field (money by amount and currency). */
+export const sameValue = (a: unknown, b: unknown): boolean =>
   typeof a === "object" && a !== null && typeof b === "object" && b !== null
     ? moneyEquals(a as Money, b as Money)
     : a === b

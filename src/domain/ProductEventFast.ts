@@ -2,7 +2,14 @@ import { Either, type ParseResult } from "effect"
 import { idPattern } from "./Ids.js"
 import { currencyCodes, type Money } from "./Money.js"
 import { categoryPattern, maxCategoryLength, maxNameLength, maxStockUnits, type ProductState, productFields } from "./Product.js"
-import { decodeProductEventEither, type EventType, eventTypes, type ProductChanges, type ProductEvent } from "./ProductEvent.js"
+import {
+  decodeProductEventEither,
+  type EventType,
+  eventTypes,
+  type ProductChanges,
+  type ProductEvent,
+  sameValue
+} from "./ProductEvent.js"
 import { isCanonical, isoMillisUtc } from "./Timestamp.js"
 
 /**
@@ -57,9 +64,6 @@ const fieldValue: { readonly [F in keyof ProductState]: (u: unknown) => ProductS
   stock: (u) => (isUnits(u) ? u : undefined),
   lowStockThreshold: (u) => (isUnits(u) ? u : undefined)
 }
-
-const sameValue = (a: unknown, b: unknown): boolean =>
-  isObject(a) && isObject(b) ? a["amountMinor"] === b["amountMinor"] && a["currency"] === b["currency"] : a === b
 
 /** `changes` and `product` of a ProductUpdated, with the rules that tie them together. */
 const updatedData = (data: Json): { changes: ProductChanges; product: ProductState } | undefined => {
