@@ -23,6 +23,9 @@ export const AnalyticsConsumer = Layer.scopedDiscard(Effect.gen(function*() {
   yield* ConsumerEngine.supervised({
     contract: analyticsService,
     lanes: 1,
+    // A retry of an append (its coverage listing failed) must hold the lane, never let a later
+    // offset of the partition into the file before it: the file's first and last offsets name its range.
+    maxParkedPerLane: 0,
     laneCapacity: 1024,
     handle: (event, record, defer) => archive.append(record, event as LifecycleEvent, defer()),
     onDrain: archive.flushAll,

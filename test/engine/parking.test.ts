@@ -117,6 +117,29 @@ describe("ConsumerEngine per-seller parking", () => {
       yield* Fiber.interrupt(engine)
     }).pipe(Effect.provide(TestLayer)))
 
+  it.effect("with maxParkedPerLane 0 nothing is parked: a retry holds its lane, which keeps arrival order", () =>
+    Effect.gen(function*() {
+      const [a, b] = sellersSharingLane("seller_a", 2) as [string, string]
+      const [a1, b2, a3] = [event(a, 1), event(b, 2), event(a, 3)]
+      yield* publish(a1, b2, a3)
+      const rec = recorder()
+      const stats = new ConsumerEngine.EngineStats()
+      const engine = yield* Effect.fork(ConsumerEngine.run({
+        contract: notificationService,
+        lanes,
+        maxParkedPerLane: 0,
+        stats,
+        handle: (e) => rec.attempt(e, e.eventId === a1.eventId ? 2 : 0)
+      }))
+      yield* TestClock.adjust("100 millis")
+      expect(rec.handled).toEqual([])
+      yield* TestClock.adjust("1 minute")
+      expect(rec.handled.map((h) => h.id)).toEqual([a1.eventId, b2.eventId, a3.eventId])
+      expect(rec.at(b2.eventId)).toBe(rec.at(a1.eventId))
+      expect(stats.peakLiveParked).toBe(0)
+      yield* Fiber.interrupt(engine)
+    }).pipe(Effect.provide(TestLayer)))
+
   it.effect("a full parked queue blocks the lane until the parked seller makes room; order is kept", () =>
     Effect.gen(function*() {
       const [a, b, c] = sellersSharingLane("seller_a", 3) as [string, string, string]
