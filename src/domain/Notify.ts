@@ -13,7 +13,9 @@ export const formatMoney = (money: Money): string => {
       .maximumFractionDigits ?? 2
     fractionDigits.set(money.currency, digits)
   }
-  const major = digits === 0 ? String(money.amountMinor) : (money.amountMinor / 10 ** digits).toFixed(digits)
+  // Integer digits only: dividing by 10^digits would round large amounts (up to 2^53-1) through a float.
+  const minor = String(money.amountMinor).padStart(digits + 1, "0")
+  const major = digits === 0 ? minor : `${minor.slice(0, -digits)}.${minor.slice(-digits)}`
   return `${major} ${money.currency}`
 }
 

@@ -30,7 +30,8 @@ export const sellerMetricsRouter = Effect.gen(function*() {
     const { from, to } = yield* HttpServerRequest.schemaSearchParams(RangeQuery).pipe(
       Effect.mapError(invalidQuery)
     )
-    if (from !== undefined && to !== undefined && from > to) {
+    // A day and an hour compare on what both name: from=2026-11-26T05&to=2026-11-26 is that day from 05h.
+    if (from !== undefined && to !== undefined && from.slice(0, to.length) > to.slice(0, from.length)) {
       return yield* new BadRequest({ reason: "from must not be after to" })
     }
     const range = (prefix: string, length: number) =>

@@ -96,5 +96,17 @@ describe("analytics end to end", () => {
     const bad = await fetch(`${app.baseUrl}/sellers/an_a/metrics?from=yesterday`, { headers: { authorization: `Bearer ${await token({ sellerId: "an_a" })}` } })
     expect(bad.status).toBe(400)
     expect(((await bad.json()) as { reason: string }).reason).toBe("invalid query: from: must be YYYY-MM-DD or YYYY-MM-DDTHH (UTC)")
+    // An hour and a day compare on what both name: from 20h of a day to that same day is a range.
+    const tokenA = await token({ sellerId: "an_a" })
+    const range = (query: string) =>
+      fetch(`${app.baseUrl}/sellers/an_a/metrics?${query}`, { headers: { authorization: `Bearer ${tokenA}` } })
+    const sameDay = await range("from=2026-11-26T20&to=2026-11-26")
+    expect(sameDay.status).toBe(200)
+    const hours = ((await sameDay.json()) as { hourly: Array<{ hour: string }> }).hourly.map((h) => h.hour)
+    expect(hours.length).toBeGreaterThan(0)
+    expect(hours.every((h) => h >= "2026-11-26T20" && h < "2026-11-27")).toBe(true)
+    const reversed = await range("from=2026-11-27&to=2026-11-26T23")
+    expect(reversed.status).toBe(400)
+    expect(((await reversed.json()) as { reason: string }).reason).toBe("from must not be after to")
   })
 })

@@ -42,5 +42,7 @@ describe("toNotification", () => {
     expect(formatMoney({ amountMinor: 500, currency: "JPY" })).toBe("500 JPY")
     expect(formatMoney({ amountMinor: 1234, currency: "KWD" })).toBe("1.234 KWD")
     expect(formatMoney({ amountMinor: 5, currency: "USD" })).toBe("0.05 USD")
+    expect(formatMoney({ amountMinor: 0, currency: "EUR" })).toBe("0.00 EUR")
+    expect(formatMoney({ amountMinor: 9007199254709315, currency: "EUR" })).toBe("90071992547093.15 EUR")
   })
 })
