@@ -3,7 +3,6 @@ import { Effect, Fiber, TestClock } from "effect"
 import { analyticsService, deadLetterTopic, productEventsTopic } from "../../src/domain/Consumers.js"
 import { deadLetterHeaders } from "../../src/domain/DeadLetter.js"
 import * as ConsumerEngine from "../../src/services/ConsumerEngine.js"
-import { errorTagHeader } from "../../src/services/consumer/DeadLetters.js"
 import { EventLog } from "../../src/services/EventLog.js"
 import { Metrics } from "../../src/services/Metrics.js"
 import { event, message, readTopic, TestLayer } from "./fixtures.js"
@@ -42,7 +41,7 @@ describe("ConsumerEngine dead letters and subscriptions", () => {
         eventType: "ProductCreated",
         traceparent: "t-1",
         [deadLetterHeaders.reason]: "decode-failed",
-        [errorTagHeader]: "DecodeError",
+        [deadLetterHeaders.errorTag]: "DecodeError",
         [deadLetterHeaders.sourceTopic]: productEventsTopic,
         [deadLetterHeaders.sourcePartition]: String(positions[0]!.partition),
         [deadLetterHeaders.sourceOffset]: String(positions[0]!.offset),

@@ -3,7 +3,6 @@ import { Clock, Effect, Fiber, TestClock } from "effect"
 import { analyticsService, type ConsumerContract, deadLetterTopic, nominalDelays, notificationService } from "../../src/domain/Consumers.js"
 import { deadLetterHeaders } from "../../src/domain/DeadLetter.js"
 import * as ConsumerEngine from "../../src/services/ConsumerEngine.js"
-import { errorTagHeader } from "../../src/services/consumer/DeadLetters.js"
 import { committedOf, event, publish, readTopic, Rejected, TestLayer, Unavailable } from "./fixtures.js"
 
 /** Runs one always-failing event through the engine; returns the TestClock time of every attempt. */
@@ -45,7 +44,7 @@ describe("ConsumerEngine retries", () => {
         }
         expect(dead.headers[deadLetterHeaders.attempts]).toBe(String(expectedAttempts))
         expect(dead.headers[deadLetterHeaders.reason]).toBe("retries-exhausted")
-        expect(dead.headers[errorTagHeader]).toBe("Unavailable")
+        expect(dead.headers[deadLetterHeaders.errorTag]).toBe("Unavailable")
         expect(dead.headers[deadLetterHeaders.error]).toBe("store down")
         expect(dead.headers[deadLetterHeaders.consumerGroup]).toBe(contract.group)
       }).pipe(Effect.provide(TestLayer)))
@@ -59,9 +58,6 @@ describe("ConsumerEngine retries", () => {
       expect(gaps.slice(-2)).toEqual([300_000, 300_000])
     }).pipe(Effect.provide(TestLayer)))
 
-  // Skipped until `retrySchedule` in src/domain/Consumers.ts applies the jitter: its
-  // `Schedule.modifyDelay((d) => ...)` reads the schedule's output (the nominal delay), not the
-  // jittered delay, which is the second argument. The bounds above hold either way.
   it.effect("the delays are jittered, not the nominal ones", () =>
     Effect.gen(function*() {
       const { times } = yield* attemptTimes(notificationService, new Unavailable({ message: "down" }))
@@ -75,7 +71,7 @@ describe("ConsumerEngine retries", () => {
       expect(times).toEqual([0])
       expect(dead.headers[deadLetterHeaders.attempts]).toBe("1")
       expect(dead.headers[deadLetterHeaders.reason]).toBe("non-retriable")
-      expect(dead.headers[errorTagHeader]).toBe("Rejected")
+      expect(dead.headers[deadLetterHeaders.errorTag]).toBe("Rejected")
     }).pipe(Effect.provide(TestLayer)))
 
   it.effect("a retriable failure that later succeeds is done, not dead-lettered", () =>

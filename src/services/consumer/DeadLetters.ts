@@ -1,5 +1,5 @@
 import { Data, ParseResult } from "effect"
-import { deadLetterHeaders } from "../../domain/DeadLetter.js"
+import { deadLetterHeaders, type DeadLetterReason } from "../../domain/DeadLetter.js"
 import type { Headers, LogRecord, OutgoingMessage } from "../EventLog.js"
 
 /** A record whose value is not a valid event: not retried, dead-lettered at once. */
@@ -11,17 +11,8 @@ export const formatParseError = (error: ParseResult.ParseError): string =>
     .map((issue) => `${issue.path.length === 0 ? "(root)" : issue.path.join(".")}: ${issue.message}`)
     .join("; ")
 
-/** The error's class, as the `dlq-error-tag` header carries it (e.g. DecodeError). */
-export const errorTagHeader = "dlq-error-tag"
-
-/**
- * Why a record was given up on. `non-retriable`: a handler failure marked not retriable, or a defect,
- * dead-lettered after its first attempt.
- */
-export type DeadLetterCause = "decode-failed" | "retries-exhausted" | "non-retriable"
-
 export interface DeadLetterInfo {
-  readonly reason: DeadLetterCause
+  readonly reason: DeadLetterReason
   readonly error: string
   readonly errorTag: string
   readonly attempts: number
@@ -35,7 +26,7 @@ export const deadLetterMessage = (record: LogRecord, info: DeadLetterInfo): Outg
     ...record.headers,
     [deadLetterHeaders.error]: info.error,
     [deadLetterHeaders.reason]: info.reason,
-    [errorTagHeader]: info.errorTag,
+    [deadLetterHeaders.errorTag]: info.errorTag,
     [deadLetterHeaders.sourceTopic]: record.topic,
     [deadLetterHeaders.sourcePartition]: String(record.partition),
     [deadLetterHeaders.sourceOffset]: String(record.offset),

@@ -2,7 +2,8 @@ import { Cause, Clock, Effect, Option, Schedule } from "effect"
 import { type ConsumerGroup, deadLetterTopic } from "../../domain/Consumers.js"
 import type { ProductEvent } from "../../domain/ProductEvent.js"
 import type { EventLog, LogRecord } from "../EventLog.js"
-import { type DeadLetterCause, deadLetterMessage, describeFailure } from "./DeadLetters.js"
+import type { DeadLetterReason } from "../../domain/DeadLetter.js"
+import { deadLetterMessage, describeFailure } from "./DeadLetters.js"
 import type { EngineMetrics } from "./EngineMetrics.js"
 import type { Defer, Work } from "./Work.js"
 
@@ -25,7 +26,7 @@ export interface RecoveryOptions<E extends { readonly retriable: boolean }, R> {
 export const makeRecovery = <E extends { readonly retriable: boolean }, R>(options: RecoveryOptions<E, R>) => {
   const { counters, group, log, schedule } = options
 
-  const deadLetter = (record: LogRecord, reason: DeadLetterCause, failure: { message: string; tag: string }, attempts: number) =>
+  const deadLetter = (record: LogRecord, reason: DeadLetterReason, failure: { message: string; tag: string }, attempts: number) =>
     Effect.gen(function*() {
       const failedAt = new Date(yield* Clock.currentTimeMillis)
       const message = deadLetterMessage(record, { reason, error: failure.message, errorTag: failure.tag, attempts, group, failedAt })
