@@ -6,6 +6,7 @@ import {
   decodeProductEventEither,
   type EventType,
   eventTypes,
+  makeEventId,
   type ProductChanges,
   type ProductEvent,
   sameValue
@@ -46,16 +47,6 @@ const money = (u: unknown): Money | undefined => {
   return { amountMinor, currency: currency as Money["currency"] }
 }
 
-const productState = (u: unknown): ProductState | undefined => {
-  if (!isObject(u)) return undefined
-  const { category, lowStockThreshold, name, stock } = u
-  const price = money(u["price"])
-  if (!isName(name) || !isCategory(category) || price === undefined || !isUnits(stock) || !isUnits(lowStockThreshold)) {
-    return undefined
-  }
-  return { name, category, price, stock, lowStockThreshold }
-}
-
 /** One field's validation, as the schema of that field of `ProductState`. */
 const fieldValue: { readonly [F in keyof ProductState]: (u: unknown) => ProductState[F] | undefined } = {
   name: (u) => (isName(u) ? u : undefined),
@@ -63,6 +54,19 @@ const fieldValue: { readonly [F in keyof ProductState]: (u: unknown) => ProductS
   price: money,
   stock: (u) => (isUnits(u) ? u : undefined),
   lowStockThreshold: (u) => (isUnits(u) ? u : undefined)
+}
+
+const productState = (u: unknown): ProductState | undefined => {
+  if (!isObject(u)) return undefined
+  const name = fieldValue.name(u["name"])
+  const category = fieldValue.category(u["category"])
+  const price = fieldValue.price(u["price"])
+  const stock = fieldValue.stock(u["stock"])
+  const lowStockThreshold = fieldValue.lowStockThreshold(u["lowStockThreshold"])
+  if (name === undefined || category === undefined || price === undefined || stock === undefined || lowStockThreshold === undefined) {
+    return undefined
+  }
+  return { name, category, price, stock, lowStockThreshold }
 }
 
 /** `changes` and `product` of a ProductUpdated, with the rules that tie them together. */
@@ -96,7 +100,7 @@ export const validProductEvent = (input: unknown): ProductEvent | undefined => {
   }
   const { productId, sellerId } = data
   if (!isId(sellerId) || !isId(productId)) return undefined
-  if (eventId !== `${sellerId}-${productId}-${eventType}-${Date.parse(timestamp)}`) return undefined
+  if (eventId !== makeEventId(sellerId, productId, eventType as EventType, timestamp)) return undefined
   const envelope = { eventId, eventType: eventType as EventType, timestamp }
   switch (envelope.eventType) {
     case "ProductCreated":
