@@ -1,13 +1,14 @@
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb"
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb"
-import { Clock, Config, Duration, Effect, Layer, Option } from "effect"
+import { Clock, Config, type Duration, Effect, Layer, Option } from "effect"
 import {
   type ApplyResult,
   isReservedAttribute,
   type ItemRange,
   claimExpiry,
   claimItemPrefix,
-  defaultClaimRetention,
+  claimRetentionConfig,
+  claimRetentionOf,
   expiresAtAttribute,
   keyAttributes,
   type MetricsItem,
@@ -41,8 +42,6 @@ export interface Options extends DynamoClientOptions {
   readonly claimRetention?: Duration.DurationInput
 }
 
-
-
 /** Attribute of a claim item: the source record that claimed the event. */
 const claimSource = "claimedBy"
 
@@ -72,7 +71,7 @@ export const make = (options: Options) =>
       ]
     }).pipe(Effect.mapError(fail("provision")))
     yield* ensureTimeToLive(client, tableName, expiresAtAttribute)
-    const retention = options.claimRetention === undefined ? defaultClaimRetention : Duration.decode(options.claimRetention)
+    const retention = claimRetentionOf(options)
 
     const readItem = (operation: string, sellerId: string, item: string) =>
       call(
@@ -227,7 +226,7 @@ export const layerConfig = Layer.unwrapEffect(
     Config.all({
       client: clientOptionsConfig,
       tableName: Config.string("METRICS_TABLE").pipe(Config.withDefault("product-events-metrics")),
-      claimRetention: Config.duration("CLAIM_RETENTION").pipe(Config.withDefault(defaultClaimRetention))
+      claimRetention: claimRetentionConfig
     }),
     ({ claimRetention, client, tableName }) => layer({ ...client, tableName, claimRetention })
   )

@@ -1,10 +1,11 @@
-import { Clock, Config, Duration, Effect, Layer, Option } from "effect"
+import { Clock, type Duration, Effect, Layer, Option } from "effect"
 import {
   type ApplyResult,
   claimExpiry,
   claimItemPrefix,
   claimLapsed,
-  defaultClaimRetention,
+  claimRetentionConfig,
+  claimRetentionOf,
   type ItemRange,
   MetricsStore,
   type MetricsUpdate,
@@ -27,14 +28,12 @@ export interface Options {
   readonly claimRetention?: Duration.DurationInput
 }
 
-
-
 /**
  * The table in memory: a partition (Map) per seller of items by sort key. Every operation is one
  * synchronous step, so each is atomic as a DynamoDB conditional write is.
  */
 export const make = (options: Options = {}) => Effect.sync(() => {
-  const retention = options.claimRetention === undefined ? defaultClaimRetention : Duration.decode(options.claimRetention)
+  const retention = claimRetentionOf(options)
   const sellers = new Map<string, Map<string, StoredItem>>()
   const partitionOf = (sellerId: string) => {
     let items = sellers.get(sellerId)
@@ -130,12 +129,11 @@ export const make = (options: Options = {}) => Effect.sync(() => {
   })
 })
 
-/** A fresh, empty table per layer build. */
-/** The in-memory store, its claim retention from `CLAIM_RETENTION` (default 30 days). */
+/** A fresh, empty table per layer build; its claim retention from `CLAIM_RETENTION` (default 30 days). */
 export const layerMemory = Layer.effect(
   MetricsStore,
   Effect.flatMap(
-    Config.duration("CLAIM_RETENTION").pipe(Config.withDefault(defaultClaimRetention)),
+    claimRetentionConfig,
     (claimRetention) => make({ claimRetention })
   )
 )

@@ -1,4 +1,4 @@
-import { Context, Duration, Effect, type Option } from "effect"
+import { Config, Context, Duration, Effect, type Option } from "effect"
 import { InfraError } from "./InfraError.js"
 
 /**
@@ -59,6 +59,11 @@ export const expiresAtAttribute = "expiresAt"
 
 /** How long a claim holds unless configured (`CLAIM_RETENTION`): an event republished within it counts once. */
 export const defaultClaimRetention = Duration.days(30)
+/** `CLAIM_RETENTION`, for both stores' config layers. */
+export const claimRetentionConfig = Config.duration("CLAIM_RETENTION").pipe(Config.withDefault(defaultClaimRetention))
+/** A store's claim retention from its options. */
+export const claimRetentionOf = (options: { readonly claimRetention?: Duration.DurationInput }): Duration.Duration =>
+  options.claimRetention === undefined ? defaultClaimRetention : Duration.decode(options.claimRetention)
 /** The expiry (epoch seconds) of a claim made at `nowMillis`. */
 export const claimExpiry = (nowMillis: number, retention: Duration.Duration): number =>
   Math.floor(nowMillis / 1000) + Math.ceil(Duration.toSeconds(retention))
