@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/client-dynamodb"
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb"
 import { Clock, Config, Duration, Effect, Option, Schedule } from "effect"
-import { causeMessage } from "../services/InfraError.js"
+import { causeMessage, errorName } from "../services/InfraError.js"
 
 /**
  * What the DynamoDB layers share: a document client acquired for the layer's lifetime, calls mapped to
@@ -85,11 +85,6 @@ export const queryPages = <E>(
     } while (startKey !== undefined && (limit === undefined || items.length < limit))
     return limit === undefined ? items : items.slice(0, limit)
   })
-
-export const errorName = (cause: unknown): string | undefined =>
-  typeof cause === "object" && cause !== null && "name" in cause && typeof cause.name === "string"
-    ? cause.name
-    : undefined
 
 export const isConditionalCheckFailed = (cause: unknown): boolean =>
   errorName(cause) === "ConditionalCheckFailedException"

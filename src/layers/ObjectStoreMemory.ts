@@ -1,4 +1,5 @@
 import { Effect, Layer, Option, Ref } from "effect"
+import { compareKeyBytes } from "../services/InfraError.js"
 import { ObjectStore, type PutOptions } from "../services/ObjectStore.js"
 
 interface StoredObject {
@@ -7,7 +8,6 @@ interface StoredObject {
 }
 
 /** S3 lists keys in UTF-8 byte order. */
-const byKeyBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"))
 
 export const make = Effect.gen(function*() {
   const objects = yield* Ref.make<ReadonlyMap<string, StoredObject>>(new Map())
@@ -28,7 +28,7 @@ export const make = Effect.gen(function*() {
     Effect.map(Ref.get(objects), (all) =>
       [...all.entries()]
         .filter(([key]) => key.startsWith(prefix))
-        .sort(([a], [b]) => byKeyBytes(a, b))
+        .sort(([a], [b]) => compareKeyBytes(a, b))
         .map(([key, object]) => ({ key, size: object.body.byteLength })))
   )
 

@@ -7,6 +7,7 @@ import {
   S3Client
 } from "@aws-sdk/client-s3"
 import { Config, Effect, Layer, Option } from "effect"
+import { compareKeyBytes, errorName } from "../services/InfraError.js"
 import { type ObjectSummary, ObjectStore, ObjectStoreError, type PutOptions } from "../services/ObjectStore.js"
 
 /** ObjectStore on S3 (client-s3, path-style so that local servers such as s3rver work). The bucket is created when missing. */
@@ -20,10 +21,6 @@ export interface Options {
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string }
 }
 
-const errorName = (cause: unknown): string | undefined =>
-  typeof cause === "object" && cause !== null && "name" in cause && typeof cause.name === "string" ? cause.name : undefined
-
-const byKeyBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"))
 
 export const make = (options: Options) =>
   Effect.gen(function*() {
@@ -106,7 +103,7 @@ export const make = (options: Options) =>
         }
         token = page.IsTruncated === true ? page.NextContinuationToken : undefined
       } while (token !== undefined)
-      return found.sort((a, b) => byKeyBytes(a.key, b.key))
+      return found.sort((a, b) => compareKeyBytes(a.key, b.key))
     })
 
     return ObjectStore.of({ put, get, list, ping: headBucket.pipe(Effect.asVoid, Effect.withSpan("ObjectStore.ping")) })

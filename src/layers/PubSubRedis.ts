@@ -1,5 +1,5 @@
 import { Redis } from "ioredis"
-import { Config, Effect, Layer, Queue, Stream } from "effect"
+import { Config, Effect, Layer, Queue, Runtime, Stream } from "effect"
 import { defaultSubscriberBuffer, PubSub, PubSubError } from "../services/PubSub.js"
 
 /**
@@ -44,15 +44,17 @@ export const make = (options: Options) =>
     const lock = yield* Effect.makeSemaphore(1)
 
     const onMessage = (channel: string, message: string) => {
-      // Sliding queues never suspend: runSync offers now, in arrival order.
+      // Sliding queues never suspend: runSync offers now, in arrival order. (`unsafeOffer` would not
+      // slide: on a full queue it refuses the new message instead of dropping the oldest.)
       for (const queue of channels.get(channel) ?? []) Effect.runSync(Queue.offer(queue, message))
     }
     yield* Effect.acquireRelease(
       Effect.sync(() => subscriber.on("message", onMessage)),
       () => Effect.sync(() => subscriber.off("message", onMessage))
     )
+    const runtime = yield* Effect.runtime<never>()
     const onError = (error: unknown) =>
-      Effect.runFork(Effect.logWarning("Redis connection error", error).pipe(Effect.annotateLogs("service", "PubSub")))
+      Runtime.runFork(runtime, Effect.logWarning("Redis connection error", error).pipe(Effect.annotateLogs("service", "PubSub")))
     publisher.on("error", onError)
     subscriber.on("error", onError)
 

@@ -1,5 +1,5 @@
 import { Config, Context, Duration, Effect, type Option } from "effect"
-import { InfraError } from "./InfraError.js"
+import { compareKeyBytes, InfraError } from "./InfraError.js"
 
 /**
  * The analytics hot store, in DynamoDB terms: one item per (sellerId, item), e.g. "totals",
@@ -118,7 +118,7 @@ export class MetricsStore extends Context.Tag("product-events/MetricsStore")<
 >() {}
 
 /** DynamoDB orders string sort keys by their UTF-8 bytes. */
-export const compareSortKeys = (a: string, b: string): number => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"))
+export const compareSortKeys = compareKeyBytes
 
 /** An update no implementation may accept: a bug in the caller, hence a defect. */
 export const checkUpdate = (update: MetricsUpdate): Effect.Effect<void> => {
