@@ -1,7 +1,7 @@
 import { Headers, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Config, Effect, Option, Schema, Stream } from "effect"
 import { SellerId } from "../domain/Ids.js"
-import { encodeStoredNotification } from "../services/NotificationService.js"
+import { storedNotificationJson } from "../services/NotificationService.js"
 import { NotificationFeed } from "../services/NotificationFeed.js"
 import { NotificationStore } from "../services/NotificationStore.js"
 import { Auth } from "./Auth.js"
@@ -48,7 +48,7 @@ export const notificationsRouter = Effect.gen(function*() {
     })
     const last = page[page.length - 1]
     return HttpServerResponse.unsafeJson({
-      items: page.map((n) => JSON.parse(encodeStoredNotification(n))),
+      items: page.map((n) => storedNotificationJson(n)),
       nextCursor: page.length === limit && last !== undefined && last.seq > 1 ? String(last.seq) : null
     })
   })

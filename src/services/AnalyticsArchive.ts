@@ -270,7 +270,7 @@ export const makeArchive = Effect.gen(function*() {
       }
     })
 
-  return { append, flushAll, drop, openFiles: Effect.sync(() => open.size) } as const
+  return { append, flushAll, drop } as const
 })
 
 /**

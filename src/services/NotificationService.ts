@@ -5,7 +5,10 @@ import type { ProductEvent } from "../domain/ProductEvent.js"
 import { NotificationStore } from "./NotificationStore.js"
 import { PubSub } from "./PubSub.js"
 
-export const encodeStoredNotification = Schema.encodeSync(Schema.parseJson(StoredNotification))
+/** A stored notification as its JSON value (for a response body) and as JSON text (for SSE and pub/sub). */
+export const storedNotificationJson = Schema.encodeSync(StoredNotification)
+export const encodeStoredNotification = (notification: StoredNotification): string =>
+  JSON.stringify(storedNotificationJson(notification))
 export const decodeStoredNotification = Schema.decodeUnknownEither(Schema.parseJson(StoredNotification))
 
 /**
