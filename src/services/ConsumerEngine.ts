@@ -214,6 +214,8 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
           mark.revoked = true
           watermarks.forget(mark)
         }
+        // Another member reports these partitions' lag now.
+        for (const tp of partitions) metrics.lag.remove({ group, partition: String(tp.partition) })
       })
 
     // Forked before the shutdown finalizer is added, so it still handles revocations while shutdown drains.

@@ -28,10 +28,16 @@ describe("ConsumerEngine rebalances", () => {
         }))
         yield* TestClock.adjust("100 millis")
         expect(handled).toEqual([event(fast, 1).eventId, event(fast, 3).eventId])
+        const lagOf = Effect.flatMap(Metrics, (metrics) => Effect.promise(() => metrics.lag.get())).pipe(
+          Effect.map(({ values }) => values.filter((v) => v.labels.partition === String(partition)).map((v) => v.value))
+        )
+        yield* TestClock.adjust("1 second")
+        expect(yield* lagOf).toEqual([2])
 
         yield* Queue.offer(rebalances, { _tag: "Revoked", partitions: [{ topic: "product-events", partition }] })
         yield* TestClock.adjust("100 millis")
         expect(yield* committedOf("notification-service", partition)).toBe(positions[1]!.offset)
+        expect(yield* lagOf).toEqual([])
 
         yield* publish(event(fast, 4))
         yield* Deferred.succeed(gate, void 0)
