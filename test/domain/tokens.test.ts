@@ -47,7 +47,9 @@ describe("Tokens", () => {
       const token = yield* Effect.promise(() =>
         new SignJWT({ sellerId: "s1" }).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode(Redacted.value(secret)))
       )
-      yield* Effect.flip(verifyToken(secret, token))
+      const error = yield* Effect.flip(verifyToken(secret, token))
+      expect(error.reason).toBe("claims")
+      expect(error.detail).toMatch(/"exp"/)
     }))
 
   it.effect("rejects malformed tokens", () =>

@@ -10,10 +10,13 @@ const stored = StoredNotification.make({ ...toNotification(lowStock("s1", "p1", 
 describe("SSE body", () => {
   it("frames a notification with its eventId as id and its type as event", () => {
     const frame = notificationFrame(stored)
-    expect(frame).toBe(
-      `id: s1-p1-LowStockWarning-${baseMillis}\nevent: LowStockWarning\ndata: ${JSON.stringify(JSON.parse(frame.split("data: ")[1]!))}\n\n`
-    )
-    expect(JSON.parse(frame.split("data: ")[1]!)).toMatchObject({ id: stored.id, severity: "urgent", seq: 1 })
+    const [id, event, data, ...rest] = frame.split("\n")
+    expect([id, event]).toEqual([`id: s1-p1-LowStockWarning-${baseMillis}`, "event: LowStockWarning"])
+    expect(rest).toEqual(["", ""])
+    expect(data!.startsWith("data: ")).toBe(true)
+    // The whole notification, every field, as one line of JSON.
+    expect(JSON.parse(data!.slice("data: ".length))).toEqual({ ...stored })
+    expect(stored).toMatchObject({ severity: "urgent", seq: 1 })
   })
 
   it.scoped("sends a heartbeat comment every interval while quiet, and none before", () =>

@@ -145,7 +145,7 @@ describe("separate processes on the real servers", () => {
         return JSON.stringify(ids) === JSON.stringify(expected) ? true : undefined
       }, 20_000)
     }
-  }, 60_000)
+  }, 90_000)
 
   it.runIf(withAnalytics)("analytics-service serves the metrics the events imply", async () => {
     const metricsOf = async (seller: string) => {
@@ -173,7 +173,7 @@ describe("separate processes on the real servers", () => {
     )
     const a = (last as Record<string, { counts: Record<string, number> }>)[sellerA]!
     expect(a.counts).toMatchObject({ created: 2, updated: 1, deleted: 1 })
-  }, 60_000)
+  }, 90_000)
 
   it("SIGTERM with work in flight: every process drains, commits and exits 0", async () => {
     // A last batch, SIGTERM as soon as notification-service has handled it: analytics-service then still
@@ -197,7 +197,7 @@ describe("separate processes on the real servers", () => {
     expect(outcomes).toEqual(names.map((name) => `${name}: exit 0`))
     await expectCommitted(groupOf.notification)
     if (withAnalytics) await expectCommitted(groupOf.analytics)
-  }, 60_000)
+  }, 90_000)
 
   it("a restarted notification-service consumes nothing twice", async () => {
     const before = await admin.offsets(groupOf.notification, productEventsTopic)
@@ -215,6 +215,6 @@ describe("separate processes on the real servers", () => {
     }
     expect(await stopProgram(restarted, 30_000), lastLogs(restarted)).toBe(0)
     await expectCommitted(groupOf.notification)
-  }, 180_000)
+  }, 240_000)
 })
 
