@@ -1,6 +1,6 @@
-import { HttpMiddleware, HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
+import { HttpMiddleware, type HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Cause, Config, Effect, Layer } from "effect"
+import { Cause, Config, Effect, Exit, Layer } from "effect"
 import { createServer } from "node:http"
 
 /** Listens on `HOST`:`PORT` (default 127.0.0.1:3000). */
@@ -8,6 +8,23 @@ export const listen = NodeHttpServer.layerConfig(() => createServer(), {
   port: Config.integer("PORT").pipe(Config.withDefault(3000)),
   host: Config.string("HOST").pipe(Config.withDefault("127.0.0.1"))
 })
+
+/** A request URL fit for a log line: the value of `access_token` (SSE clients' credentials) redacted. */
+export const redactUrl = (url: string): string => url.replace(/([?&]access_token=)[^&#]*/g, "$1REDACTED")
+
+/** One log line per request, as `HttpMiddleware.logger` writes it, but with `redactUrl`. */
+const accessLog = HttpMiddleware.make((app) =>
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+    Effect.flatMap(Effect.exit(app), (exit) =>
+      Effect.log("Sent HTTP response").pipe(
+        Effect.annotateLogs({
+          "http.method": request.method,
+          "http.url": redactUrl(request.url),
+          "http.status": Exit.isSuccess(exit) ? exit.value.status : 500
+        }),
+        Effect.zipRight(exit)
+      ))).pipe(Effect.withLogSpan("http"))
+)
 
 /**
  * Serves the routers. Client errors are answered by the routes themselves; a route that does not
@@ -23,6 +40,6 @@ export const serve = <E, R, E2, R2>(routers: Effect.Effect<HttpRouter.HttpRouter
             Effect.as(HttpServerResponse.unsafeJson({ error: "Internal", reason: "unexpected server error" }, { status: 500 }))
           )
       ),
-      HttpServer.serve(HttpMiddleware.logger)
+      HttpServer.serve(accessLog)
     )
   )).pipe(HttpServer.withLogAddress)

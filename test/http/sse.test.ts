@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Fiber, Queue, Stream, TestClock } from "effect"
 import { StoredNotification } from "../../src/domain/Notification.js"
 import { toNotification } from "../../src/domain/Notify.js"
+import { redactUrl } from "../../src/http/HttpLive.js"
 import { heartbeatFrame, notificationFrame, sseBody } from "../../src/http/Sse.js"
 import { baseMillis, lowStock } from "../support/events.js"
 
@@ -53,4 +54,14 @@ describe("SSE body", () => {
       const frames = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
       expect(frames).toEqual(["retry: 1000\n\n", notificationFrame(stored)])
     }))
+})
+
+describe("access log", () => {
+  it("never carries an SSE client's access_token", () => {
+    expect(redactUrl("/sellers/s1/notifications/stream?access_token=eyJ.abc.def&lastEventId=7")).toBe(
+      "/sellers/s1/notifications/stream?access_token=REDACTED&lastEventId=7"
+    )
+    expect(redactUrl("/x?lastEventId=7&access_token=eyJ.abc")).toBe("/x?lastEventId=7&access_token=REDACTED")
+    expect(redactUrl("/sellers/s1/notifications?limit=5")).toBe("/sellers/s1/notifications?limit=5")
+  })
 })
