@@ -16,9 +16,15 @@ export interface EventError {
 
 const pathString = (path: ReadonlyArray<PropertyKey>): string => path.map(String).join(".")
 
+/** An event of a valid batch with its canonical JSON, encoded once: compared for duplicates, then published. */
+interface ValidEvent {
+  readonly event: ProductEvent
+  readonly json: string
+}
+
 /** Decodes every event of a batch; all of them valid, or one error per issue of each invalid one. */
-export const validateBatch = (items: ReadonlyArray<unknown>): Either.Either<ReadonlyArray<ProductEvent>, ReadonlyArray<EventError>> => {
-  const events: Array<ProductEvent> = []
+export const validateBatch = (items: ReadonlyArray<unknown>): Either.Either<ReadonlyArray<ValidEvent>, ReadonlyArray<EventError>> => {
+  const events: Array<ValidEvent> = []
   const errors: Array<EventError> = []
   const seen = new Map<string, string>()
   for (const [index, item] of items.entries()) {
@@ -37,7 +43,7 @@ export const validateBatch = (items: ReadonlyArray<unknown>): Either.Either<Read
       continue
     }
     seen.set(event.eventId, json)
-    events.push(event)
+    events.push({ event, json })
   }
   return errors.length > 0 ? Either.left(errors) : Either.right(events)
 }
@@ -80,18 +86,18 @@ export const gatewayRouter = Effect.gen(function*() {
       metrics.rejected.inc(new Set(validated.left.map((e) => e.index)).size)
       return yield* new BadRequest({ reason: "invalid events: nothing was published", errors: validated.left })
     }
-    const events = validated.right
-    yield* authorizePublisher(claims, events.map((e) => e.data.sellerId))
+    const valid = validated.right
+    yield* authorizePublisher(claims, valid.map(({ event }) => event.data.sellerId))
     yield* log.produce(
       productEventsTopic,
-      events.map((event) => ({
+      valid.map(({ event, json }) => ({
         key: event.data.sellerId,
-        value: encoder.encode(JSON.stringify(encodeProductEvent(event))),
+        value: encoder.encode(json),
         headers: { eventType: event.eventType, eventId: event.eventId }
       }))
     )
-    for (const event of events) metrics.published.inc({ event_type: event.eventType })
-    return HttpServerResponse.unsafeJson({ accepted: events.map((e) => e.eventId) }, { status: 202 })
+    for (const { event } of valid) metrics.published.inc({ event_type: event.eventType })
+    return HttpServerResponse.unsafeJson({ accepted: valid.map(({ event }) => event.eventId) }, { status: 202 })
   })
 
   return HttpRouter.empty.pipe(
