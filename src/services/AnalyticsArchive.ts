@@ -31,6 +31,8 @@ interface OpenFile {
   rolled: boolean
   /** Its partition was revoked: upload nothing, its records belong to another member now. */
   dropped: boolean
+  /** Its first-seen entries once they are in the hot store: from then on only the upload is retried. */
+  counted?: ReadonlyArray<ArchiveEntry>
 }
 
 export interface ArchiveSettings {
@@ -113,9 +115,13 @@ export const makeArchive = Effect.gen(function*() {
       if (file.dropped) return
       const first = file.entries[0]!.record.offset
       const last = file.entries[file.entries.length - 1]!.record.offset
-      const entries = yield* firstSeen(file)
+      if (file.counted === undefined) {
+        const seen = yield* firstSeen(file)
+        if (seen.length > 0) yield* applyHot(workers, store, file.partition, seen)
+        file.counted = seen
+      }
+      const entries = file.counted
       if (entries.length > 0) {
-        yield* applyHot(workers, store, file.partition, entries)
         const bytes = yield* workers.encodeArchive(entries.map((e) => JSON.stringify(e.json)))
         if (file.dropped) return
         const key = archiveKey(productEventsTopic, file.partition, file.hour, first, last)
@@ -142,18 +148,32 @@ export const makeArchive = Effect.gen(function*() {
         Effect.retry(Schedule.spaced("5 seconds")),
         Effect.orDie
       )
-      // A replay of these events (at other offsets) must be able to count them: give up their claims.
-      yield* Effect.forEach(
-        file.entries,
-        (e) => store.release(e.event.data.sellerId, e.event.eventId, `${file.partition}:${e.record.offset}`),
-        { concurrency: 32, discard: true }
-      ).pipe(Effect.catchAll((e) => Effect.logWarning("claims of dead-lettered events not released", e)))
+      // A replay of these events (at other offsets) must be able to count them: give up their claims,
+      // unless they are counted already (a defect after the hot store took them).
+      if (file.counted === undefined) {
+        yield* Effect.forEach(
+          file.entries,
+          (e) => store.release(e.event.data.sellerId, e.event.eventId, `${file.partition}:${e.record.offset}`),
+          { concurrency: 32, discard: true }
+        ).pipe(Effect.catchAll((e) => Effect.logWarning("claims of dead-lettered events not released", e)))
+      }
       yield* Effect.logError(`dead-lettered ${messages.length} events of partition ${file.partition}`, error)
     })
+
+  /**
+   * Once the file's events are counted, dead-lettering them would count them again on replay: the
+   * upload alone is left (same key, same bytes), retried until it succeeds, holding the partition back.
+   */
+  const keepUploading = (file: OpenFile) =>
+    upload(file).pipe(
+      Effect.tapError((e) => Effect.logError(`archive upload of partition ${file.partition} failing; counted already, retrying`, e)),
+      Effect.retry({ schedule: Schedule.spaced(Duration.millis(analyticsService.retry.maxDelayMillis)), while: (e) => e.retriable })
+    )
 
   const flush = (file: OpenFile) =>
     upload(file).pipe(
       Effect.retry({ schedule, while: (e) => e.retriable }),
+      Effect.catchAll((e) => (file.counted !== undefined && e.retriable ? keepUploading(file) : Effect.fail(e))),
       // A defect (a bug, a worker that cannot decode) must not stop the partition's upload loop.
       Effect.catchAllCause((cause) =>
         Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : deadLetterAll(file, Cause.squash(cause))

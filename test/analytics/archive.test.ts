@@ -12,7 +12,7 @@ import { AnalyticsArchive } from "../../src/services/AnalyticsArchive.js"
 import { applyHot } from "../../src/services/analytics/HotMetrics.js"
 import { EventLog, type LogRecord } from "../../src/services/EventLog.js"
 import { MetricsStore, MetricsStoreError } from "../../src/services/MetricsStore.js"
-import { ObjectStore } from "../../src/services/ObjectStore.js"
+import { ObjectStore, ObjectStoreError } from "../../src/services/ObjectStore.js"
 import { AnalyticsWorkers } from "../../src/workers/AnalyticsWorkers.js"
 import { baseMillis, created, encode, product, updated } from "../support/events.js"
 import type { SellerId } from "../../src/domain/Ids.js"
@@ -242,5 +242,41 @@ describe("AnalyticsArchive", () => {
       // their claims were given up: a replay of the same events at other offsets counts them
       const store = Context.get(stores, MetricsStore)
       for (const event of events) expect(yield* store.claim("arc_f", event.eventId, "4:1000")).toBe(true)
+    }))
+
+  it.scoped("once a file is counted, a failing upload is retried past the policy, never dead-lettered", () =>
+    Effect.gen(function*() {
+      const stores = yield* Layer.build(Stores)
+      const real = Context.get(stores, ObjectStore)
+      let puts = 0
+      let healthyFrom = Infinity
+      const flaky = ObjectStore.of({
+        ...real,
+        put: (key, bytes, options) =>
+          Effect.flatMap(TestClock.currentTimeMillis, (now) => {
+            puts++
+            return now < healthyFrom ? Effect.fail(new ObjectStoreError({ operation: "put", cause: "unavailable" })) : real.put(key, bytes, options)
+          })
+      })
+      const { archive } = yield* archiveOver(Context.add(stores, ObjectStore, flaky), 1 << 20, "5 seconds")
+      const events = life("arc_g", 3)
+      const finished: Array<number> = []
+      for (const [offset, event] of events.entries()) yield* archive.append(recordOf(event, 5, offset), event, () => finished.push(offset))
+      healthyFrom = (yield* TestClock.currentTimeMillis) + 40 * 60_000
+      yield* TestClock.adjust("5 seconds")
+      // Past the analytics policy (11 attempts, about 25 minutes): still retrying, nothing dead-lettered.
+      for (let i = 0; i < 6; i++) yield* TestClock.adjust("5 minutes")
+      expect(puts).toBeGreaterThan(11)
+      expect(finished).toEqual([])
+      const log = Context.get(stores, EventLog)
+      expect((yield* log.endOffsets(deadLetterTopic("analytics-service"))).reduce((n, p) => n + p.offset, 0)).toBe(0)
+      // Counted once meanwhile, however many attempts.
+      expect(yield* Effect.provide(metricsOf("arc_g"), stores)).toEqual(foldOf("arc_g", events))
+
+      for (let i = 0; i < 4; i++) yield* TestClock.adjust("5 minutes")
+      expect(finished).toEqual([0, 1, 2])
+      expect(yield* Effect.provide(metricsOf("arc_g"), stores)).toEqual(foldOf("arc_g", events))
+      const files = yield* Effect.provide(archivedLines, stores)
+      expect(files.filter((f) => f.key.includes("-p005-")).map((f) => f.lines.length)).toEqual([3])
     }))
 })
