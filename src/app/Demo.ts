@@ -48,6 +48,8 @@ export const DemoTraffic = Layer.scopedDiscard(Effect.gen(function*() {
   )
   yield* tick.pipe(
     Effect.retry(Schedule.spaced("500 millis").pipe(Schedule.upTo("10 seconds"))),
+    // A tick that still fails is skipped, with a line saying so: the traffic goes on.
+    Effect.catchAll((e) => Effect.logWarning("demo traffic: a batch was not posted", e)),
     Effect.repeat(Schedule.spaced(`${Math.max(1, Math.round(1000 / rate))} millis`)),
     Effect.forkScoped
   )
