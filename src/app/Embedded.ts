@@ -3,6 +3,7 @@ import { Effect, Layer } from "effect"
 import { Auth } from "../http/Auth.js"
 import { gatewayRouter } from "../http/Gateway.js"
 import { Metrics } from "../services/Metrics.js"
+import { NotificationHub } from "../services/NotificationHub.js"
 import { serveWithHealth } from "./Http.js"
 import {
   EventLogInfra,
@@ -18,7 +19,7 @@ import { AnalyticsWorkers } from "../workers/AnalyticsWorkers.js"
 
 const Http = serveWithHealth(Effect.gen(function*() {
   return HttpRouter.concatAll(yield* gatewayRouter, yield* NotificationHttp, yield* AnalyticsHttp)
-})).pipe(Layer.provide(Auth.Default))
+})).pipe(Layer.provide(Layer.merge(Auth.Default, NotificationHub.Default)))
 
 /**
  * The whole system in one process (on the in-memory stack unless `INFRA=live`): the ingest gateway,

@@ -4,7 +4,7 @@ import { Auth } from "../http/Auth.js"
 import { notificationsRouter } from "../http/Notifications.js"
 import * as ConsumerEngine from "../services/ConsumerEngine.js"
 import { Metrics } from "../services/Metrics.js"
-import { NotificationFeed } from "../services/NotificationFeed.js"
+import { NotificationHub } from "../services/NotificationHub.js"
 import { NotificationService } from "../services/NotificationService.js"
 import { serveWithHealth } from "./Http.js"
 import { EventLogInfra, NotificationStoreInfra, PubSubInfra, TopicsLive } from "./Infra.js"
@@ -15,11 +15,14 @@ export const NotificationConsumer = Layer.unwrapEffect(
     ConsumerEngine.layer({ contract: notificationService, handle: (event) => service.handle(event) }))
 ).pipe(Layer.provide(NotificationService.Default))
 
-/** notification-service's HTTP side: stored notifications and the live SSE stream. */
-export const NotificationHttp = notificationsRouter.pipe(Effect.provide(Layer.mergeAll(Auth.Default, NotificationFeed.Default)))
+/** notification-service's HTTP side: stored notifications and the live SSE stream (needs the process's hub). */
+export const NotificationHttp = notificationsRouter.pipe(Effect.provide(Auth.Default))
 
 /** notification-service on its own: consumer + SSE/list endpoints. */
-export const NotificationServiceLive = Layer.mergeAll(serveWithHealth(NotificationHttp), NotificationConsumer).pipe(
+export const NotificationServiceLive = Layer.mergeAll(
+  serveWithHealth(NotificationHttp).pipe(Layer.provide(NotificationHub.Default)),
+  NotificationConsumer
+).pipe(
   Layer.provide(TopicsLive),
   Layer.provideMerge(Layer.mergeAll(EventLogInfra, NotificationStoreInfra, PubSubInfra, Metrics.Default))
 )

@@ -1,12 +1,13 @@
 import { Headers, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Config, Effect, Option, Schema, Stream } from "effect"
+import { NodeHttpServerRequest } from "@effect/platform-node"
+import { Config, Effect, Option, Schema } from "effect"
 import { SellerId } from "../domain/Ids.js"
 import { storedNotificationJson } from "../services/NotificationService.js"
-import { NotificationFeed } from "../services/NotificationFeed.js"
+import { NotificationHub } from "../services/NotificationHub.js"
 import { NotificationStore } from "../services/NotificationStore.js"
 import { Auth } from "./Auth.js"
 import { BadRequest, invalidQuery, problemResponse, unavailable } from "./Problem.js"
-import { sseBody } from "./Sse.js"
+import { openResponse, responseSink } from "./SseResponse.js"
 
 const SellerPath = Schema.Struct({ sellerId: SellerId })
 
@@ -33,8 +34,8 @@ const sellerFromPath = HttpRouter.schemaPathParams(SellerPath).pipe(
 export const notificationsRouter = Effect.gen(function*() {
   const auth = yield* Auth
   const store = yield* NotificationStore
-  const feed = yield* NotificationFeed
-  const heartbeat = yield* Config.duration("SSE_HEARTBEAT").pipe(Config.withDefault("15 seconds"))
+  const hub = yield* NotificationHub
+  const maxBuffered = yield* Config.integer("SSE_MAX_BUFFERED_BYTES").pipe(Config.withDefault(64 * 1024))
 
   const list = Effect.gen(function*() {
     const { sellerId } = yield* sellerFromPath
@@ -61,17 +62,11 @@ export const notificationsRouter = Effect.gen(function*() {
       Option.orElse(() => Option.fromNullable(new URL(request.url, "http://localhost").searchParams.get("lastEventId"))),
       Option.filter((id) => id.length > 0)
     )
-    // The first bytes (and the headers with them) go out once the live subscription is open.
-    const body = Stream.unwrapScoped(
-      Effect.map(feed.open(sellerId, lastEventId), (notifications) => sseBody(notifications, { heartbeat, retryMillis: 3000 }))
-    ).pipe(
-      Stream.tapErrorCause((cause) => Effect.logWarning("notification stream ended", cause)),
-      Stream.encodeText
-    )
-    return HttpServerResponse.stream(body, {
-      contentType: "text/event-stream",
-      headers: Headers.fromInput({ "cache-control": "no-cache", "x-accel-buffering": "no", connection: "keep-alive" })
-    })
+    // Frames go to Node's response directly; this fiber waits until the stream ends. The status and
+    // headers go out once the live subscription is open; a failure before that is answered 503.
+    const response = NodeHttpServerRequest.toServerResponse(request)
+    yield* hub.serve(sellerId, lastEventId, responseSink(response, maxBuffered), openResponse(response, 3000))
+    return HttpServerResponse.empty()
   })
 
   const clientErrors = { BadRequest: problemResponse, Unauthorized: problemResponse, Forbidden: problemResponse }
@@ -81,6 +76,9 @@ export const notificationsRouter = Effect.gen(function*() {
       "/sellers/:sellerId/notifications",
       list.pipe(Effect.catchTags({ ...clientErrors, NotificationStoreError: unavailable }))
     ),
-    HttpRouter.get("/sellers/:sellerId/notifications/stream", stream.pipe(Effect.catchTags(clientErrors)))
+    HttpRouter.get(
+      "/sellers/:sellerId/notifications/stream",
+      stream.pipe(Effect.catchTags({ ...clientErrors, NotificationStoreError: unavailable, PubSubError: unavailable }))
+    )
   )
 })

@@ -1,4 +1,4 @@
-import { Effect, Layer, Queue, Ref, Stream } from "effect"
+import { Effect, Layer, Queue, Stream } from "effect"
 import { defaultSubscriberBuffer, PubSub } from "../services/PubSub.js"
 
 export interface MemoryOptions {
@@ -7,31 +7,34 @@ export interface MemoryOptions {
 }
 
 export const make = (options: MemoryOptions = {}) =>
-  Effect.gen(function*() {
+  Effect.sync(() => {
     const capacity = options.subscriberBuffer ?? defaultSubscriberBuffer
-    const channels = yield* Ref.make<ReadonlyMap<string, ReadonlySet<Queue.Queue<string>>>>(new Map())
+    // Mutated in place: subscribing and unsubscribing cost O(1) whatever the number of channels.
+    const channels = new Map<string, Set<Queue.Queue<string>>>()
 
-    const update = (channel: string, f: (subscribers: Set<Queue.Queue<string>>) => void) =>
-      Ref.update(channels, (all) => {
-        const subscribers = new Set(all.get(channel))
-        f(subscribers)
-        const next = new Map(all)
-        if (subscribers.size === 0) next.delete(channel)
-        else next.set(channel, subscribers)
-        return next
-      })
+    const join = (channel: string, queue: Queue.Queue<string>) => {
+      const subscribers = channels.get(channel)
+      if (subscribers === undefined) channels.set(channel, new Set([queue]))
+      else subscribers.add(queue)
+    }
+    const leave = (channel: string, queue: Queue.Queue<string>) => {
+      const subscribers = channels.get(channel)
+      if (subscribers === undefined) return
+      subscribers.delete(queue)
+      if (subscribers.size === 0) channels.delete(channel)
+    }
 
     const publish = Effect.fn("PubSub.publish")(function*(channel: string, message: string) {
-      const subscribers = (yield* Ref.get(channels)).get(channel)
+      const subscribers = channels.get(channel)
       if (subscribers === undefined) return
       // Sliding queues never suspend: a slow subscriber drops its oldest messages, the publisher goes on.
-      for (const queue of subscribers) yield* Queue.offer(queue, message)
+      for (const queue of [...subscribers]) yield* Queue.offer(queue, message)
     })
 
     const subscribe = Effect.fn("PubSub.subscribe")(function*(channel: string) {
       const queue = yield* Effect.acquireRelease(
-        Queue.sliding<string>(capacity).pipe(Effect.tap((queue) => update(channel, (s) => s.add(queue)))),
-        (queue) => update(channel, (s) => s.delete(queue)).pipe(Effect.zipRight(Queue.shutdown(queue)))
+        Queue.sliding<string>(capacity).pipe(Effect.tap((queue) => Effect.sync(() => join(channel, queue)))),
+        (queue) => Effect.sync(() => leave(channel, queue)).pipe(Effect.zipRight(Queue.shutdown(queue)))
       )
       return Stream.fromQueue(queue)
     })

@@ -1,39 +1,20 @@
-import { Effect, Either, Option, Ref, Stream } from "effect"
-import { notificationChannel, type StoredNotification } from "../domain/Notification.js"
-import { NotificationStore } from "./NotificationStore.js"
-import { decodeStoredNotification } from "./NotificationService.js"
-import { PubSub } from "./PubSub.js"
+import { Deferred, Effect, Option, Queue, Stream, Take } from "effect"
+import type { StoredNotification } from "../domain/Notification.js"
+import { NotificationHub } from "./NotificationHub.js"
+import type { NotificationStoreError } from "./NotificationStore.js"
+import type { PubSubError } from "./PubSub.js"
 
-const pageSize = 100
+/** Notifications a stream reader may leave unread before its stream ends (it resumes from the last id). */
+const maxUnread = 10_000
 
 /**
- * A seller's notifications as one ordered stream: those after `lastEventId` replayed from the
- * store, then live ones from pub/sub, with no gap and no duplicate at the seam.
- *
- * The live subscription is opened before the store is read, so nothing published meanwhile is
- * missed; `seq` (the store's per-seller order) drops what the replay already sent. A live
- * notification that skips ahead of the last sent `seq` (a message dropped by a slow subscriber's
- * buffer) is preceded by the missing ones read back from the store.
+ * A seller's notifications as one ordered stream, for readers in this process: those after
+ * `lastEventId` replayed from the store, then live ones through the hub, with no gap and no duplicate
+ * at the seam (see `NotificationHub.serve`). A reader that falls `maxUnread` behind sees its stream end.
  */
 export class NotificationFeed extends Effect.Service<NotificationFeed>()("product-events/NotificationFeed", {
   effect: Effect.gen(function*() {
-    const store = yield* NotificationStore
-    const pubsub = yield* PubSub
-
-    /** Stored notifications with afterSeq < seq < beforeSeq, ascending, page by page. */
-    const range = (sellerId: string, afterSeq: number, beforeSeq?: number) =>
-      Stream.paginateEffect(afterSeq, (after) =>
-        store.list(sellerId, { afterSeq: after, limit: pageSize, order: "asc", ...(beforeSeq === undefined ? {} : { beforeSeq }) })
-          .pipe(Effect.map((page) => [page, page.length === pageSize ? Option.some(page[page.length - 1]!.seq) : Option.none()] as const))
-      ).pipe(Stream.flattenIterables)
-
-    const startSeq = (sellerId: string, lastEventId: Option.Option<string>) =>
-      Option.match(lastEventId, {
-        // Unknown ids replay from the start: the client may have seen nothing we know of.
-        onSome: (id) => Effect.map(store.get(sellerId, id), Option.match({ onNone: () => 0, onSome: (n) => n.seq })),
-        onNone: () =>
-          Effect.map(store.list(sellerId, { limit: 1, order: "desc" }), (latest) => latest[0]?.seq ?? 0)
-      })
+    const hub = yield* NotificationHub
 
     /**
      * Subscribes (in the caller's scope) and reads where to start, then returns the stream:
@@ -41,30 +22,30 @@ export class NotificationFeed extends Effect.Service<NotificationFeed>()("produc
      */
     const open = (sellerId: string, lastEventId: Option.Option<string>) =>
       Effect.gen(function*() {
-        const live = yield* pubsub.subscribe(notificationChannel(sellerId))
-        const start = yield* startSeq(sellerId, lastEventId)
-        const sent = yield* Ref.make(start)
-        const markSent = <E>(notifications: Stream.Stream<StoredNotification, E>) =>
-          Stream.tap(notifications, (n) => Ref.set(sent, n.seq))
-        const replay = Option.isSome(lastEventId) ? range(sellerId, start) : Stream.empty
-        const liveInOrder = live.pipe(
-          Stream.filterMap((message) => Either.getRight(decodeStoredNotification(message))),
-          Stream.filter((n) => n.sellerId === sellerId),
-          Stream.flatMap((n) =>
-            Stream.unwrap(Effect.map(Ref.get(sent), (last) =>
-              n.seq <= last
-                ? Stream.empty
-                : n.seq === last + 1
-                ? Stream.make(n)
-                : Stream.concat(range(sellerId, last, n.seq), Stream.make(n))
-            )).pipe(markSent)
-          )
+        const queue = yield* Queue.unbounded<Take.Take<StoredNotification, NotificationStoreError | PubSubError>>()
+        const opened = yield* Deferred.make<void, NotificationStoreError | PubSubError>()
+        const sink = {
+          write: (frame: { readonly notification: StoredNotification }) => queue.unsafeOffer(Take.of(frame.notification)),
+          heartbeat: () => {},
+          full: () => Option.getOrElse(queue.unsafeSize(), () => 0) >= maxUnread,
+          whenWritable: Effect.void,
+          end: () => queue.unsafeOffer(Take.end)
+        }
+        yield* hub.serve(sellerId, lastEventId, sink, Deferred.succeed(opened, undefined)).pipe(
+          Effect.catchAll((error) => Deferred.fail(opened, error)),
+          Effect.forkScoped
         )
-        return Stream.concat(replay.pipe(markSent), liveInOrder)
+        yield* Deferred.await(opened)
+        return Stream.fromQueue(queue).pipe(Stream.flattenTake)
       })
 
-    const feed = (sellerId: string, lastEventId: Option.Option<string>) => Stream.unwrapScoped(open(sellerId, lastEventId))
+    const feed = (
+      sellerId: string,
+      lastEventId: Option.Option<string>
+    ): Stream.Stream<StoredNotification, NotificationStoreError | PubSubError> =>
+      Stream.unwrapScoped(open(sellerId, lastEventId))
 
     return { open, feed } as const
-  })
+  }),
+  dependencies: [NotificationHub.Default]
 }) {}

@@ -1,0 +1,199 @@
+import { Chunk, Config, Deferred, Duration, Effect, Either, FiberId, Option, Stream } from "effect"
+import { notificationChannel, type StoredNotification } from "../domain/Notification.js"
+import { frameBytes, heartbeatFrame, notificationFrame } from "../domain/SseFrame.js"
+import { type Frame, type Sink, Subscriber } from "./hub/Subscriber.js"
+import { NotificationStore } from "./NotificationStore.js"
+import { decodeStoredNotification } from "./NotificationService.js"
+import { PubSub, type PubSubError } from "./PubSub.js"
+
+const pageSize = 100
+
+export const heartbeatBytes = frameBytes(heartbeatFrame)
+
+export const frameOf = (notification: StoredNotification): Frame => ({
+  seq: notification.seq,
+  notification,
+  bytes: frameBytes(notificationFrame(notification))
+})
+
+/** One seller's upstream subscription and the subscribers it feeds. */
+interface Channel {
+  readonly subscribers: Set<Subscriber>
+  /** Succeeds once the pub/sub subscription is active. */
+  readonly ready: Deferred.Deferred<void, PubSubError>
+  /** Completed by the last subscriber to leave: the subscription closes. */
+  readonly stop: Deferred.Deferred<void>
+  /** Succeeds once the subscription is closed. */
+  readonly closed: Deferred.Deferred<void>
+}
+
+/**
+ * The process's fan-out of sellers' notifications to their SSE subscribers, shaped as centrifuge's hub:
+ * ONE pub/sub subscription per seller with subscribers in this process, opened by the first and closed by
+ * the last; each message decoded once and its frame encoded once to bytes that every subscriber writes;
+ * one heartbeat tick for all. A subscriber is a small record (`hub/Subscriber.ts`) written to in plain
+ * code; its own fiber only reads from the store (replay after Last-Event-ID, gaps) and waits.
+ */
+export class NotificationHub extends Effect.Service<NotificationHub>()("product-events/NotificationHub", {
+  scoped: Effect.gen(function*() {
+    const store = yield* NotificationStore
+    const pubsub = yield* PubSub
+    const heartbeat = yield* Config.duration("SSE_HEARTBEAT").pipe(Config.withDefault(Duration.seconds(15)))
+    const maxPending = yield* Config.integer("SSE_MAX_PENDING").pipe(Config.withDefault(1024))
+    const hubScope = yield* Effect.scope
+    const channels = new Map<string, Channel>()
+
+    const deliver = (sellerId: string, channel: Channel) => (messages: Chunk.Chunk<string>) =>
+      Effect.sync(() => {
+        for (const message of messages) {
+          const decoded = decodeStoredNotification(message)
+          if (Either.isLeft(decoded) || decoded.right.sellerId !== sellerId) continue
+          const frame = frameOf(decoded.right)
+          for (const subscriber of channel.subscribers) subscriber.offer(frame)
+        }
+      })
+
+    const run = (sellerId: string, channel: Channel) =>
+      Effect.scoped(Effect.gen(function*() {
+        const messages = yield* pubsub.subscribe(notificationChannel(sellerId))
+        yield* Deferred.succeed(channel.ready, undefined)
+        yield* Effect.raceFirst(Stream.runForEachChunk(messages, deliver(sellerId, channel)), Deferred.await(channel.stop))
+      })).pipe(
+        Effect.catchAll((error) => Deferred.fail(channel.ready, error)),
+        Effect.ensuring(Deferred.succeed(channel.closed, undefined)),
+        Effect.interruptible,
+        Effect.forkIn(hubScope)
+      )
+
+    /** Adds the subscriber to its seller's channel, opening the subscription for the first one. */
+    const join = (subscriber: Subscriber) =>
+      Effect.suspend(() => {
+        const existing = channels.get(subscriber.sellerId)
+        if (existing !== undefined) {
+          existing.subscribers.add(subscriber)
+          return Effect.succeed(existing)
+        }
+        const channel: Channel = {
+          subscribers: new Set([subscriber]),
+          ready: Deferred.unsafeMake(FiberId.none),
+          stop: Deferred.unsafeMake(FiberId.none),
+          closed: Deferred.unsafeMake(FiberId.none)
+        }
+        channels.set(subscriber.sellerId, channel)
+        return Effect.as(run(subscriber.sellerId, channel), channel)
+      })
+
+    const leave = (subscriber: Subscriber) =>
+      Effect.suspend(() => {
+        const channel = channels.get(subscriber.sellerId)
+        if (channel === undefined || !channel.subscribers.delete(subscriber) || channel.subscribers.size > 0) {
+          return Effect.void
+        }
+        channels.delete(subscriber.sellerId)
+        return Deferred.succeed(channel.stop, undefined).pipe(Effect.zipRight(Deferred.await(channel.closed)))
+      })
+
+    /** Writes the stored notifications with afterSeq < seq < beforeSeq, page by page, as the sink takes them. */
+    const writeStored = (subscriber: Subscriber, afterSeq: number, beforeSeq?: number) =>
+      Effect.gen(function*() {
+        let after = afterSeq
+        for (;;) {
+          const page = yield* store.list(subscriber.sellerId, {
+            afterSeq: after,
+            limit: pageSize,
+            order: "asc",
+            ...(beforeSeq === undefined ? {} : { beforeSeq })
+          })
+          for (const notification of page) {
+            if (subscriber.ended) return
+            yield* subscriber.sink.whenWritable
+            subscriber.writeOwn(frameOf(notification))
+          }
+          if (page.length < pageSize) return
+          after = page[page.length - 1]!.seq
+        }
+      })
+
+    /** Writes what waits in `pending`, filling gaps from the store, until nothing waits: then live. */
+    const catchUp = (subscriber: Subscriber) =>
+      Effect.gen(function*() {
+        while (!subscriber.ended) {
+          const next = subscriber.pending.shift()
+          if (next === undefined) {
+            subscriber.live = true
+            return
+          }
+          if (next.seq <= subscriber.sent) continue
+          if (next.seq > subscriber.sent + 1) yield* writeStored(subscriber, subscriber.sent, next.seq)
+          yield* subscriber.sink.whenWritable
+          subscriber.writeOwn(next)
+        }
+      })
+
+    const startSeq = (sellerId: string, lastEventId: Option.Option<string>) =>
+      Option.match(lastEventId, {
+        // Unknown ids replay from the start: the client may have seen nothing we know of.
+        onSome: (id) => Effect.map(store.get(sellerId, id), Option.match({ onNone: () => 0, onSome: (n) => n.seq })),
+        onNone: () => Effect.map(store.list(sellerId, { limit: 1, order: "desc" }), (latest) => latest[0]?.seq ?? 0)
+      })
+
+    const awaitWork = (subscriber: Subscriber) =>
+      Effect.async<void>((resume) => {
+        subscriber.await(() => resume(Effect.void))
+        return Effect.sync(() => subscriber.cancelAwait())
+      })
+
+    /**
+     * Serves one subscriber until its sink ends (overflow, shutdown) or the fiber is interrupted (client
+     * gone). The subscription is active before the store is read, so nothing published meanwhile is
+     * missed; `seq` drops at the seam what the replay sent. `opened` runs once the subscriber is
+     * subscribed and knows where to start (e.g. sends the response's headers); failures before it are
+     * the caller's to answer, later ones end the sink.
+     */
+    const serve = <E, R>(
+      sellerId: string,
+      lastEventId: Option.Option<string>,
+      sink: Sink,
+      opened: Effect.Effect<void, E, R>
+    ) =>
+      Effect.gen(function*() {
+        const subscriber = new Subscriber(sellerId, sink, maxPending)
+        const channel = yield* Effect.acquireRelease(join(subscriber), () => leave(subscriber))
+        yield* Deferred.await(channel.ready)
+        const start = yield* startSeq(sellerId, lastEventId)
+        subscriber.sent = start
+        yield* opened
+        yield* Effect.gen(function*() {
+          if (Option.isSome(lastEventId)) yield* writeStored(subscriber, start)
+          yield* catchUp(subscriber)
+          while (!subscriber.ended) {
+            yield* awaitWork(subscriber)
+            if (!subscriber.live) yield* catchUp(subscriber)
+          }
+        }).pipe(
+          Effect.catchAll((error) => Effect.logWarning("notification stream ended", error)),
+          Effect.ensuring(Effect.sync(() => subscriber.end()))
+        )
+      }).pipe(Effect.scoped)
+
+    const beat = Effect.sync(() => {
+      for (const channel of channels.values()) for (const subscriber of channel.subscribers) subscriber.heartbeat()
+    })
+    yield* Effect.sleep(heartbeat).pipe(Effect.zipRight(beat), Effect.forever, Effect.forkScoped)
+
+    const stats = Effect.sync(() => {
+      let subscribers = 0
+      for (const channel of channels.values()) subscribers += channel.subscribers.size
+      return { sellers: channels.size, subscribers }
+    })
+
+    yield* Effect.addFinalizer(() =>
+      Effect.flatMap(stats, ({ sellers, subscribers }) => {
+        for (const channel of channels.values()) for (const subscriber of channel.subscribers) subscriber.end()
+        return Effect.logInfo(`ended ${subscribers} notification streams of ${sellers} sellers`)
+      })
+    )
+
+    return { serve, stats } as const
+  }).pipe(Effect.annotateLogs("service", "NotificationHub"))
+}) {}
