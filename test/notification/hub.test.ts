@@ -1,0 +1,156 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Context, Deferred, Effect, Exit, Layer, Option, Scope, TestClock } from "effect"
+import { toNotification } from "../../src/domain/Notify.js"
+import * as NotificationStoreMemory from "../../src/layers/NotificationStoreMemory.js"
+import * as PubSubMemory from "../../src/layers/PubSubMemory.js"
+import type { Frame, Sink } from "../../src/services/hub/Subscriber.js"
+import { NotificationHub } from "../../src/services/NotificationHub.js"
+import { NotificationService } from "../../src/services/NotificationService.js"
+import { NotificationStore } from "../../src/services/NotificationStore.js"
+import { PubSub } from "../../src/services/PubSub.js"
+import { baseMillis, created } from "../support/events.js"
+
+/** The in-memory pub/sub, counting the subscriptions open per channel (what the hub opens upstream). */
+const countingPubSub = (open: Map<string, number>) =>
+  Layer.effect(PubSub, Effect.map(PubSubMemory.make(), (inner) => PubSub.of({
+    ...inner,
+    subscribe: (channel) =>
+      Effect.acquireRelease(
+        Effect.sync(() => open.set(channel, (open.get(channel) ?? 0) + 1)),
+        () => Effect.sync(() => open.set(channel, open.get(channel)! - 1))
+      ).pipe(Effect.zipRight(inner.subscribe(channel)))
+  })))
+
+const stack = (open = new Map<string, number>()) =>
+  Layer.mergeAll(NotificationHub.Default, NotificationService.Default).pipe(
+    Layer.provideMerge(Layer.mergeAll(NotificationStoreMemory.layerMemory, countingPubSub(open)))
+  )
+
+/** A client: what it received (ids, ":hb" for heartbeats); `capacity` frames unread make it full. */
+const client = (capacity = Infinity) => {
+  const received: Array<string> = []
+  const state = { ended: false }
+  const sink: Sink = {
+    write: (frame: Frame) => void received.push(frame.notification.id),
+    heartbeat: () => void received.push(":hb"),
+    full: () => received.length >= capacity,
+    whenWritable: Effect.void,
+    end: () => void (state.ended = true)
+  }
+  return { sink, received, ids: () => received.filter((r) => r !== ":hb"), ended: () => state.ended }
+}
+
+/** Serves the client in the background; succeeds once it is subscribed. */
+const connect = (hub: NotificationHub, sellerId: string, c: ReturnType<typeof client>, lastEventId?: string) =>
+  Effect.gen(function*() {
+    const opened = yield* Deferred.make<void>()
+    const fiber = yield* hub.serve(sellerId, Option.fromNullable(lastEventId), c.sink, Deferred.succeed(opened, undefined)).pipe(
+      Effect.forkScoped
+    )
+    yield* Deferred.await(opened)
+    return fiber
+  })
+
+/** Lets the hub's fibers run until `done` holds (a bounded number of turns). */
+const settle = (done: () => boolean) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 10_000 && !done(); i++) yield* Effect.yieldNow()
+  })
+
+const events = (seller: string, n: number) => Array.from({ length: n }, (_, i) => created(seller, `p${i}`, baseMillis + i))
+
+describe("NotificationHub", () => {
+  it.scoped("opens one upstream subscription per seller, whatever its clients, and closes it with the last", () => {
+    const open = new Map<string, number>()
+    return Effect.gen(function*() {
+      const hub = yield* NotificationHub
+      const service = yield* NotificationService
+      const a = client()
+      const b = client()
+      const fiberA = yield* connect(hub, "s1", a)
+      const fiberB = yield* connect(hub, "s1", b)
+      yield* connect(hub, "s2", client())
+      expect([open.get("notifications:s1"), open.get("notifications:s2")]).toEqual([1, 1])
+      expect(yield* hub.stats).toEqual({ sellers: 2, subscribers: 3 })
+
+      const [e1, e2] = events("s1", 2)
+      yield* service.handle(e1!)
+      yield* settle(() => a.ids().length === 1 && b.ids().length === 1)
+      expect([a.ids(), b.ids()]).toEqual([[e1!.eventId], [e1!.eventId]])
+
+      yield* fiberA.interruptAsFork(fiberA.id()).pipe(Effect.zipRight(fiberA.await))
+      expect(open.get("notifications:s1")).toBe(1)
+      yield* service.handle(e2!)
+      yield* settle(() => b.ids().length === 2)
+      expect(b.ids()).toEqual([e1!.eventId, e2!.eventId])
+
+      yield* fiberB.interruptAsFork(fiberB.id()).pipe(Effect.zipRight(fiberB.await))
+      expect(open.get("notifications:s1")).toBe(0)
+      expect(yield* hub.stats).toEqual({ sellers: 1, subscribers: 1 })
+    }).pipe(Effect.provide(stack(open)))
+  })
+
+  it.scoped("a slow client is ended without delaying the others, and resumes after its last id with no gap and no duplicate", () =>
+    Effect.gen(function*() {
+      const hub = yield* NotificationHub
+      const service = yield* NotificationService
+      const fast = client()
+      const slow = client(3)
+      yield* connect(hub, "s1", fast)
+      yield* connect(hub, "s1", slow)
+      const all = events("s1", 10)
+      for (const e of all) yield* service.handle(e)
+      yield* settle(() => fast.ids().length === all.length)
+      expect(fast.ids()).toEqual(all.map((e) => e.eventId))
+      expect(fast.ended()).toBe(false)
+      expect(slow.ended()).toBe(true)
+      expect(slow.ids()).toEqual(all.slice(0, 3).map((e) => e.eventId))
+
+      const resumed = client()
+      yield* connect(hub, "s1", resumed, slow.ids().at(-1))
+      yield* settle(() => resumed.ids().length === 7)
+      expect([...slow.ids(), ...resumed.ids()]).toEqual(all.map((e) => e.eventId))
+    }).pipe(Effect.provide(stack())))
+
+  it.scoped("fills a gap in seq from the store (a message pub/sub dropped) before the frame that revealed it", () =>
+    Effect.gen(function*() {
+      const hub = yield* NotificationHub
+      const service = yield* NotificationService
+      const store = yield* NotificationStore
+      const c = client()
+      yield* connect(hub, "s1", c)
+      const [e1, e2, e3] = events("s1", 3)
+      yield* service.handle(e1!)
+      yield* store.put(toNotification(e2!)) // stored, never published
+      yield* service.handle(e3!)
+      yield* settle(() => c.ids().length === 3)
+      expect(c.ids()).toEqual([e1!.eventId, e2!.eventId, e3!.eventId])
+    }).pipe(Effect.provide(stack())))
+
+  it.scoped("sends every client a heartbeat from one tick each interval while quiet, and none before", () =>
+    Effect.gen(function*() {
+      const hub = yield* NotificationHub
+      const a = client()
+      const b = client()
+      yield* connect(hub, "s1", a)
+      yield* connect(hub, "s2", b)
+      yield* TestClock.adjust("14999 millis")
+      expect([a.received, b.received]).toEqual([[], []])
+      yield* TestClock.adjust("1 millis")
+      expect([a.received, b.received]).toEqual([[":hb"], [":hb"]])
+      yield* TestClock.adjust("30 seconds")
+      expect([a.received, b.received]).toEqual([[":hb", ":hb", ":hb"], [":hb", ":hb", ":hb"]])
+    }).pipe(Effect.provide(stack())))
+
+  it.scoped("ends every client's stream when the hub shuts down", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(stack(), scope)
+      const hub = Context.get(context, NotificationHub)
+      const clients = [client(), client(), client()]
+      const fibers = yield* Effect.forEach(clients, (c, i) => connect(hub, `s${i % 2}`, c))
+      yield* Scope.close(scope, Exit.void)
+      expect(clients.map((c) => c.ended())).toEqual([true, true, true])
+      for (const fiber of fibers) expect(Exit.isSuccess(yield* fiber.await)).toBe(true)
+    }))
+})
