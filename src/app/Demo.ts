@@ -1,6 +1,8 @@
-import { Config, Effect, Layer, Ref, Schedule } from "effect"
+import { Config, Data, Effect, Layer, Ref, Schedule } from "effect"
 import { initialTraffic, nextEvents } from "../domain/Traffic.js"
 import { AuthSecret, signToken } from "../services/Tokens.js"
+
+class DemoPostFailed extends Data.TaggedError("DemoPostFailed")<{ readonly reason: string }> {}
 
 /**
  * Posts realistic seller traffic to the gateway over HTTP, as an upstream producer would:
@@ -13,19 +15,28 @@ export const DemoTraffic = Layer.scopedDiscard(Effect.gen(function*() {
   const secret = yield* AuthSecret
   const serviceToken = yield* signToken(secret, { role: "service" })
   const viewerToken = yield* signToken(secret, { sellerId: "seller_001" })
+  const requestTimeoutMillis = yield* Config.integer("DEMO_REQUEST_TIMEOUT_MS").pipe(Config.withDefault(5000))
   const base = `http://127.0.0.1:${port}`
   const state = yield* Ref.make(initialTraffic(sellers))
 
   const post = (events: ReadonlyArray<unknown>) =>
-    Effect.tryPromise(() =>
-      fetch(`${base}/events`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${serviceToken}` },
-        body: JSON.stringify(events)
-      })
-    ).pipe(
-      Effect.flatMap((response) =>
-        response.status === 202 ? Effect.void : Effect.logWarning(`gateway answered ${response.status}`))
+    Effect.tryPromise({
+      try: async (signal) => {
+        const response = await fetch(`${base}/events`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${serviceToken}` },
+          body: JSON.stringify(events),
+          // Its own bound: a request the server never answers fails (and is retried) instead of stalling the traffic.
+          signal: AbortSignal.any([signal, AbortSignal.timeout(requestTimeoutMillis)])
+        })
+        return { status: response.status, body: await response.text() }
+      },
+      catch: (cause) => new DemoPostFailed({ reason: cause instanceof Error ? cause.message : String(cause) })
+    }).pipe(
+      Effect.flatMap(({ body, status }) =>
+        status === 202 ? Effect.void : Effect.fail(new DemoPostFailed({ reason: `gateway answered ${status}: ${body.slice(0, 300)}` }))
+      ),
+      Effect.tapError((e) => Effect.logWarning(`demo traffic: POST /events failed: ${e.reason}`))
     )
 
   const tick = Effect.gen(function*() {
@@ -49,7 +60,7 @@ export const DemoTraffic = Layer.scopedDiscard(Effect.gen(function*() {
   yield* tick.pipe(
     Effect.retry(Schedule.spaced("500 millis").pipe(Schedule.upTo("10 seconds"))),
     // A tick that still fails is skipped, with a line saying so: the traffic goes on.
-    Effect.catchAll((e) => Effect.logWarning("demo traffic: a batch was not posted", e)),
+    Effect.catchAll((e) => Effect.logWarning(`demo traffic: a batch was not posted: ${e.reason}`)),
     Effect.repeat(Schedule.spaced(`${Math.max(1, Math.round(1000 / rate))} millis`)),
     Effect.forkScoped
   )

@@ -1,13 +1,9 @@
 import { HttpMiddleware, type HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
-import { Cause, Config, Effect, Exit, Layer } from "effect"
-import { createServer } from "node:http"
+import { Cause, Effect, Exit, Layer } from "effect"
+import * as Listener from "./Listener.js"
 
-/** Listens on `HOST`:`PORT` (default 127.0.0.1:3000). */
-export const listen = NodeHttpServer.layerConfig(() => createServer(), {
-  port: Config.integer("PORT").pipe(Config.withDefault(3000)),
-  host: Config.string("HOST").pipe(Config.withDefault("127.0.0.1"))
-})
+/** Listens on `HOST`:`PORT` (default 127.0.0.1:3000): see `Listener.ts` for start-up and shutdown. */
+export const listen = Listener.layerConfig
 
 /** A request URL fit for a log line: the value of `access_token` (SSE clients' credentials) redacted. */
 export const redactUrl = (url: string): string => url.replace(/([?&]access_token=)[^&#]*/g, "$1REDACTED")

@@ -1,0 +1,103 @@
+import { HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Config, Effect, Layer } from "effect"
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+
+export interface ListenOptions {
+  readonly port: number
+  readonly host: string
+  /** Pending connections the kernel queues (capped by net.core.somaxconn). */
+  readonly backlog?: number
+  /** How long open requests may take to finish at shutdown before their connections are cut. */
+  readonly closeGraceMillis?: number
+}
+
+const sleep = (millis: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, millis)))
+
+/**
+ * The HTTP listener with a lifecycle fit for long-lived SSE responses:
+ * - start-up: the port listens before the routes exist; requests accepted meanwhile wait and are
+ *   handed to the routes once they are served (never left unanswered);
+ * - shutdown: as soon as the routes' layer closes, no connection is accepted any more and idle ones
+ *   are closed; requests arriving on open connections get 503; the listener's own close cuts what
+ *   is still open after `closeGraceMillis` (SSE responses were ended by the hub before that).
+ */
+export const make = (options: ListenOptions) =>
+  Effect.gen(function*() {
+    const server = createServer({ noDelay: true })
+    const early: Array<readonly [IncomingMessage, ServerResponse]> = []
+    let closing = false
+    const holdEarly = (request: IncomingMessage, response: ServerResponse) => {
+      if (server.listenerCount("request") > 1) return
+      if (closing) {
+        response.writeHead(503, { "content-type": "application/json", connection: "close", "retry-after": "1" })
+        response.end(JSON.stringify({ error: "Unavailable", reason: "shutting down" }))
+      } else early.push([request, response])
+    }
+    server.on("request", holdEarly)
+
+    const base = yield* NodeHttpServer.make(() => server, {
+      port: options.port,
+      host: options.host,
+      backlog: options.backlog ?? 4096
+    })
+
+    const stopAccepting = Effect.suspend(() => {
+      if (closing) return Effect.void
+      closing = true
+      server.close()
+      server.closeIdleConnections()
+      return Effect.logInfo("stopped accepting connections")
+    })
+
+    // Runs before the listener's own release (server.close, which waits for every connection).
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        yield* stopAccepting
+        const deadline = Date.now() + (options.closeGraceMillis ?? 2000)
+        let open = yield* connections(server)
+        while (open > 0 && Date.now() < deadline) {
+          server.closeIdleConnections()
+          yield* sleep(25)
+          open = yield* connections(server)
+        }
+        if (open > 0) {
+          server.closeAllConnections()
+          yield* Effect.logWarning(`cut ${open} connections still open at shutdown`)
+        }
+      })
+    )
+
+    return HttpServer.make({
+      address: base.address,
+      serve: (app, middleware) =>
+        Effect.gen(function*() {
+          yield* (middleware === undefined ? base.serve(app) : base.serve(app, middleware))
+          // Added after the routes' own finalizer, so it runs first: stop accepting, then detach the routes.
+          yield* Effect.addFinalizer(() => stopAccepting)
+          const waiting = early.splice(0)
+          if (waiting.length > 0) yield* Effect.logInfo(`answering ${waiting.length} requests accepted during start-up`)
+          for (const [request, response] of waiting) server.emit("request", request, response)
+        })
+    })
+  })
+
+const connections = (server: ReturnType<typeof createServer>) =>
+  Effect.async<number>((resume) => {
+    server.getConnections((_, count) => resume(Effect.succeed(count ?? 0)))
+  })
+
+export const layer = (options: ListenOptions) =>
+  Layer.merge(Layer.scoped(HttpServer.HttpServer, make(options)), NodeHttpServer.layerContext)
+
+/** Listens on `HOST`:`PORT` (default 127.0.0.1:3000), backlog `HTTP_BACKLOG` (default 4096). */
+export const layerConfig = Layer.unwrapEffect(
+  Effect.map(
+    Config.all({
+      port: Config.integer("PORT").pipe(Config.withDefault(3000)),
+      host: Config.string("HOST").pipe(Config.withDefault("127.0.0.1")),
+      backlog: Config.integer("HTTP_BACKLOG").pipe(Config.withDefault(4096))
+    }),
+    layer
+  )
+)
