@@ -28,6 +28,8 @@ const sellers = Number(arg("sellers", "100"))
 const rounds = Number(arg("rounds", "5"))
 const targets = arg("targets", "baseline,embedded").split(",")
 const liveSubscribersWanted = Number(arg("live-subscribers", String(subscribersWanted)))
+/** Extra node flags for the servers, e.g. `--server-node-args "--cpu-prof --cpu-prof-dir=prof"`. */
+const serverNodeArgs = arg("server-node-args", "").split(" ").filter((a) => a.length > 0)
 const concurrency = Number(arg("concurrency", "200"))
 const roundTimeoutMs = Number(arg("round-timeout-ms", "60000"))
 const goals = { p99Ratio: Number(arg("p99-ratio", "1.5")), kibPerSubscriber: Number(arg("kib-per-subscriber", "25")), connectRatio: Number(arg("connect-ratio", "2")) }
@@ -62,7 +64,7 @@ const freePort = () =>
 interface Server { readonly name: string; readonly port: number; readonly child: ChildProcess; readonly logs: Array<string> }
 
 const startServer = (name: string, file: string, port: number, env: Record<string, string>): Server => {
-  const child = spawn(process.execPath, ["--import", "tsx", file], {
+  const child = spawn(process.execPath, [...serverNodeArgs, "--import", "tsx", file], {
     cwd: root,
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", ...env },
     stdio: ["ignore", "pipe", "pipe"]

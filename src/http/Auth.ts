@@ -1,9 +1,13 @@
 import { Headers, HttpServerRequest } from "@effect/platform"
 import { Effect, Option } from "effect"
-import { AuthSecret, verifyToken, type Claims } from "../services/Tokens.js"
+import { decodeJwt } from "jose"
+import { AuthSecret, type Claims, verifyToken } from "../services/Tokens.js"
 import { Forbidden, Unauthorized } from "./Problem.js"
 
 const bearer = /^Bearer\s+(\S+)$/i
+
+/** Verified tokens remembered (until their `exp`): SSE clients reconnect with the same token, often. */
+const cacheCapacity = 50_000
 
 /**
  * Verifies the request's JWT: `Authorization: Bearer <JWT>`, or `?access_token=` where
@@ -12,6 +16,21 @@ const bearer = /^Bearer\s+(\S+)$/i
 export class Auth extends Effect.Service<Auth>()("product-events/Auth", {
   effect: Effect.gen(function*() {
     const secret = yield* AuthSecret
+    const verified = new Map<string, { readonly claims: Claims; readonly expiresAt: number }>()
+
+    /** As `verifyToken`, answered from memory for a token verified before that has not expired since. */
+    const verify = (token: string) =>
+      Effect.suspend(() => {
+        const known = verified.get(token)
+        if (known !== undefined && known.expiresAt > Date.now()) return Effect.succeed(known.claims)
+        verified.delete(token)
+        return Effect.tap(verifyToken(secret, token), (claims) =>
+          Effect.sync(() => {
+            if (verified.size >= cacheCapacity) verified.delete(verified.keys().next().value!)
+            // verifyToken requires exp, and jose compares it with Date.now() as well.
+            verified.set(token, { claims, expiresAt: decodeJwt(token).exp! * 1000 })
+          }))
+      })
 
     const claims = (allowQueryToken: boolean) =>
       Effect.gen(function*() {
@@ -27,7 +46,7 @@ export class Auth extends Effect.Service<Auth>()("product-events/Auth", {
             reason: Option.isSome(header) ? "Authorization header is not 'Bearer <token>'" : "missing bearer token"
           })
         }
-        return yield* verifyToken(secret, token.value).pipe(
+        return yield* verify(token.value).pipe(
           Effect.mapError((e) => new Unauthorized({ reason: `invalid token: ${e.reason}` }))
         )
       })

@@ -38,4 +38,8 @@ export const serve = <E, R, E2, R2>(routers: Effect.Effect<HttpRouter.HttpRouter
       ),
       HttpServer.serve(accessLog)
     )
-  )).pipe(HttpServer.withLogAddress)
+  )).pipe(
+    // An SSE response lasts as long as its client: no span held open for each (memory per subscriber).
+    HttpMiddleware.withTracerDisabledWhen((request) => request.url.includes("/notifications/stream")),
+    HttpServer.withLogAddress
+  )
