@@ -1,5 +1,5 @@
 import { Config, ConfigProvider, Effect, Layer, Schedule } from "effect"
-import { consumers, deadLetterTopic, productEventsTopic } from "../domain/Consumers.js"
+import { consumers, deadLetterTopic, productEventsTopic, productEventsTopicLayout } from "../domain/Consumers.js"
 import * as EventLogKafka from "../layers/EventLogKafka.js"
 import * as EventLogMemory from "../layers/EventLogMemory.js"
 import * as MetricsStoreDynamo from "../layers/MetricsStoreDynamo.js"
@@ -12,8 +12,6 @@ import * as PubSubMemory from "../layers/PubSubMemory.js"
 import * as PubSubRedis from "../layers/PubSubRedis.js"
 import { EventLog } from "../services/EventLog.js"
 
-export const productEventsPartitions = 12
-
 /**
  * `INFRA=memory` (the default): everything in this process, nothing to install.
  * `INFRA=live`: Kafka, DynamoDB, Redis and S3, configured by their env variables (see README).
@@ -24,7 +22,7 @@ const choose = <A, E1, E2>(memory: Layer.Layer<A, E1>, live: Layer.Layer<A, E2>)
   Layer.unwrapEffect(Effect.map(InfraKind, (kind) => (kind === "live" ? live : memory) as Layer.Layer<A, E1 | E2>))
 
 export const EventLogInfra = choose(
-  EventLogMemory.layerMemory({ partitions: productEventsPartitions }),
+  EventLogMemory.layerMemory({ partitions: productEventsTopicLayout.partitions }),
   EventLogKafka.layerConfig
 )
 export const NotificationStoreInfra = choose(NotificationStoreMemory.layerMemory, NotificationStoreDynamo.layerConfig)
@@ -40,7 +38,7 @@ export const TopicsLive = Layer.effectDiscard(
   Effect.gen(function*() {
     const log = yield* EventLog
     const ensure = (topic: string) =>
-      log.ensureTopic(topic, productEventsPartitions).pipe(
+      log.ensureTopic(topic, productEventsTopicLayout.partitions).pipe(
         Effect.retry(Schedule.exponential("250 millis").pipe(Schedule.intersect(Schedule.recurs(6))))
       )
     yield* ensure(productEventsTopic)

@@ -7,7 +7,8 @@ import {
   S3Client
 } from "@aws-sdk/client-s3"
 import { Config, Effect, Layer, Option } from "effect"
-import { compareKeyBytes, errorName } from "../services/InfraError.js"
+import { errorName } from "../services/InfraError.js"
+import { compareKeyBytes } from "../services/KeyOrder.js"
 import { type ObjectSummary, ObjectStore, ObjectStoreError, type PutOptions } from "../services/ObjectStore.js"
 
 /** ObjectStore on S3 (client-s3, path-style so that local servers such as s3rver work). The bucket is created when missing. */

@@ -4,19 +4,13 @@ import { hourOf, type LifecycleEvent } from "../domain/MetricsDelta.js"
 import { encodeProductEvent } from "../domain/ProductEvent.js"
 import type { LifecycleEventJson } from "../workers/AnalyticsRequests.js"
 import { AnalyticsWorkers } from "../workers/AnalyticsWorkers.js"
+import type { ArchiveEntry } from "./analytics/ArchiveEntry.js"
 import { archiveKey, partitionPrefix, rangeOfKey } from "./analytics/ArchiveKeys.js"
 import { applyHot } from "./analytics/HotMetrics.js"
-import { deadLetterMessage, describeFailure } from "./consumer/DeadLetters.js"
+import { deadLetterMessage, describeFailure } from "./DeadLetters.js"
 import { EventLog, type LogRecord, type TopicPartition } from "./EventLog.js"
 import { MetricsStore } from "./MetricsStore.js"
 import { ObjectStore } from "./ObjectStore.js"
-
-export interface ArchiveEntry {
-  readonly record: LogRecord
-  readonly event: LifecycleEvent
-  /** The event as JSON: the worker's input and, stringified, the archive's line. */
-  readonly json: LifecycleEventJson
-}
 
 /** A file being filled: one partition, one hour of event time, a contiguous run of its offsets. */
 interface OpenFile {
