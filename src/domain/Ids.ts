@@ -7,11 +7,12 @@ export const idPattern = /^[A-Za-z0-9_]{1,64}$/
 export const SellerId = Schema.String.pipe(
   Schema.pattern(idPattern, { message: () => "must be 1-64 characters of A-Z, a-z, 0-9 or _" }),
   Schema.brand("SellerId"),
-  Schema.annotations({
-    identifier: "SellerId",
-    description: "Seller identifier: 1-64 characters of [A-Za-z0-9_] (no '-', which separates eventId parts).",
-    examples: ["seller_42" as any]
-  })
+  (sellerId) =>
+    sellerId.annotations({
+      identifier: "SellerId",
+      description: "Seller identifier: 1-64 characters of [A-Za-z0-9_] (no '-', which separates eventId parts).",
+      examples: [sellerId.make("seller_42")]
+    })
 )
 export type SellerId = typeof SellerId.Type
 
@@ -19,10 +20,11 @@ export type SellerId = typeof SellerId.Type
 export const ProductId = Schema.String.pipe(
   Schema.pattern(idPattern, { message: () => "must be 1-64 characters of A-Z, a-z, 0-9 or _" }),
   Schema.brand("ProductId"),
-  Schema.annotations({
-    identifier: "ProductId",
-    description: "Product identifier, unique per seller: 1-64 characters of [A-Za-z0-9_].",
-    examples: ["sku_1001" as any]
-  })
+  (productId) =>
+    productId.annotations({
+      identifier: "ProductId",
+      description: "Product identifier, unique per seller: 1-64 characters of [A-Za-z0-9_].",
+      examples: [productId.make("sku_1001")]
+    })
 )
 export type ProductId = typeof ProductId.Type
