@@ -60,7 +60,7 @@ const filesQueuedPerPartition = 4
  * only for the record that claimed it first. After a crash, redelivered records that an uploaded object
  * already covers are finished at once: each event is in exactly one object.
  */
-export const makeArchive = Effect.gen(function*() {
+const makeArchive = Effect.gen(function*() {
   const settings = yield* ArchiveSettings
   const workers = yield* AnalyticsWorkers
   const store = yield* MetricsStore
@@ -289,7 +289,7 @@ export const makeArchive = Effect.gen(function*() {
 
 /**
  * The archive as a service. Its background fibers live in the scope it is built in: a consumer that
- * settles deferred work in it at shutdown must be built after it in the same scope (see app/Analytics.ts).
+ * settles deferred work in it at shutdown must be built after it and released before it (see app/Analytics.ts).
  */
 export class AnalyticsArchive extends Effect.Service<AnalyticsArchive>()("product-events/AnalyticsArchive", {
   scoped: makeArchive
