@@ -5,7 +5,7 @@ import { Auth } from "../http/Auth.js"
 import { sellerMetricsRouter } from "../http/SellerMetricsRoute.js"
 import { AnalyticsArchive } from "../services/AnalyticsArchive.js"
 import * as ConsumerEngine from "../services/ConsumerEngine.js"
-import { AnalyticsWorkers } from "../workers/AnalyticsWorkers.js"
+import * as AnalyticsWorkerPool from "../workers/AnalyticsWorkerPool.js"
 import { serveWithHealth } from "./Http.js"
 import { AnalyticsInfra } from "./Infra.js"
 
@@ -35,7 +35,7 @@ export const AnalyticsConsumer = Layer.scopedDiscard(Effect.gen(function*() {
   // Built before the consumer, released after it: at shutdown the engine settles its deferred records
   // through the archive's upload fibers before they are stopped.
   Layer.provide(AnalyticsArchive.Default),
-  Layer.provide(AnalyticsWorkers.layer)
+  Layer.provide(AnalyticsWorkerPool.layerConfig)
 )
 
 export const AnalyticsHttp = sellerMetricsRouter.pipe(Effect.provide(Auth.Default))

@@ -15,7 +15,7 @@ import { EventLog } from "../../src/services/EventLog.js"
 import { Metrics } from "../../src/services/Metrics.js"
 import { MetricsStore } from "../../src/services/MetricsStore.js"
 import { ObjectStore } from "../../src/services/ObjectStore.js"
-import { AnalyticsWorkers } from "../../src/workers/AnalyticsWorkers.js"
+import * as AnalyticsWorkerPool from "../../src/workers/AnalyticsWorkerPool.js"
 import { unique } from "../contract/unique.js"
 import { encode, lifecycles as sharedLifecycles } from "../support/events.js"
 import { liveEnv, requireServers } from "../support/servers.js"
@@ -38,7 +38,7 @@ const infra = Layer.mergeAll(
   kafkaLayer(),
   Metrics.Default,
   MetricsStoreDynamo.layer({ ...aws, endpoint: env.DYNAMODB_ENDPOINT, tableName: `test-${hex()}-metrics` }),
-  AnalyticsWorkers.layerPool({ size: 2 })
+  AnalyticsWorkerPool.layer({ size: 2 })
 )
 /** A bucket of the test's own: archive keys derive from partition and offsets, which every test topic repeats. */
 const freshBucket = () => ObjectStoreS3.layer({ ...aws, endpoint: env.S3_ENDPOINT, bucket: `product-events-test-${hex()}` })
