@@ -3,11 +3,10 @@ import { notificationService } from "../domain/Consumers.js"
 import { Auth } from "../http/Auth.js"
 import { notificationsRouter } from "../http/Notifications.js"
 import * as ConsumerEngine from "../services/ConsumerEngine.js"
-import { Metrics } from "../services/Metrics.js"
 import { NotificationHub } from "../services/NotificationHub.js"
 import { NotificationService } from "../services/NotificationService.js"
 import { serveWithHealth } from "./Http.js"
-import { EventLogInfra, NotificationStoreInfra, PubSubInfra, TopicsLive } from "./Infra.js"
+import { NotificationInfra } from "./Infra.js"
 
 /** notification-service's consumer: every subscribed event becomes a stored, published notification. */
 export const NotificationConsumer = Layer.unwrapEffect(
@@ -22,7 +21,4 @@ export const NotificationHttp = notificationsRouter.pipe(Effect.provide(Auth.Def
 export const NotificationServiceLive = Layer.mergeAll(
   serveWithHealth(NotificationHttp).pipe(Layer.provide(NotificationHub.Default)),
   NotificationConsumer
-).pipe(
-  Layer.provide(TopicsLive),
-  Layer.provideMerge(Layer.mergeAll(EventLogInfra, NotificationStoreInfra, PubSubInfra, Metrics.Default))
-)
+).pipe(Layer.provideMerge(NotificationInfra))

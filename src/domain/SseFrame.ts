@@ -1,6 +1,5 @@
 // Server-sent event frames of the notification stream: text, and the bytes every subscriber writes.
-import type { StoredNotification } from "./Notification.js"
-import { encodeStoredNotification } from "../services/NotificationService.js"
+import { encodeStoredNotification, type StoredNotification } from "./Notification.js"
 
 /** One SSE frame: `id` is the eventId, so a reconnecting browser sends it back as Last-Event-ID. */
 export const notificationFrame = (n: StoredNotification): string =>

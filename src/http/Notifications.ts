@@ -2,7 +2,7 @@ import { Headers, HttpRouter, HttpServerRequest, HttpServerResponse } from "@eff
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Config, Effect, Option, Schema } from "effect"
 import { SellerId } from "../domain/Ids.js"
-import { storedNotificationJson } from "../services/NotificationService.js"
+import { storedNotificationJson } from "../domain/Notification.js"
 import { NotificationHub } from "../services/NotificationHub.js"
 import { NotificationStore } from "../services/NotificationStore.js"
 import { Auth } from "./Auth.js"

@@ -1,4 +1,5 @@
 import { Chunk, Clock, Deferred, Effect, FiberId, Layer, Stream } from "effect"
+import { productEventsTopicLayout } from "../domain/Consumers.js"
 import {
   type CommitOffset,
   EventLog,
@@ -9,6 +10,7 @@ import {
   type SubscribeOptions,
   type TopicPartition
 } from "../services/EventLog.js"
+import { partitionFor } from "./kafka/Partitioner.js"
 
 /**
  * Kafka's model in one process: topics of partitions, each an append-only array; producers
@@ -20,40 +22,9 @@ import {
  */
 
 export interface MemoryOptions {
-  /** Partitions of a topic created implicitly (by produce or subscribe). Default 12. */
+  /** Partitions of a topic created implicitly (by produce or subscribe). Default: the product-events topic's. */
   readonly partitions?: number
 }
-
-export const defaultPartitions = 12
-
-/** Kafka's murmur2 (Java `Utils.murmur2`, kafkajs `DefaultPartitioner`): a signed 32-bit hash of the bytes. */
-export const murmur2 = (key: string | Uint8Array): number => {
-  const data = typeof key === "string" ? new TextEncoder().encode(key) : key
-  const length = data.length
-  const m = 0x5bd1e995
-  let h = (0x9747b28c ^ length) | 0
-  const length4 = length >>> 2
-  for (let i = 0; i < length4; i++) {
-    const i4 = i * 4
-    let k = data[i4]! | (data[i4 + 1]! << 8) | (data[i4 + 2]! << 16) | (data[i4 + 3]! << 24)
-    k = Math.imul(k, m)
-    k ^= k >>> 24
-    k = Math.imul(k, m)
-    h = Math.imul(h, m) ^ k
-  }
-  const tail = length & ~3
-  const rest = length & 3
-  if (rest === 3) h ^= data[tail + 2]! << 16
-  if (rest >= 2) h ^= data[tail + 1]! << 8
-  if (rest >= 1) h = Math.imul(h ^ data[tail]!, m)
-  h ^= h >>> 13
-  h = Math.imul(h, m)
-  h ^= h >>> 15
-  return h | 0
-}
-
-/** The partition Kafka's default partitioner picks for a key. */
-export const partitionFor = (key: string, partitions: number): number => (murmur2(key) & 0x7fffffff) % partitions
 
 interface PartitionLog {
   readonly records: Array<LogRecord>
@@ -72,7 +43,7 @@ const readChunk = 1024
 
 export const make = (options: MemoryOptions = {}) =>
   Effect.sync(() => {
-    const implicitPartitions = options.partitions ?? defaultPartitions
+    const implicitPartitions = options.partitions ?? productEventsTopicLayout.partitions
     const topics = new Map<string, ReadonlyArray<PartitionLog>>()
     const groups = new Map<string, GroupState>()
 

@@ -1,9 +1,8 @@
 import { Chunk, Config, Deferred, Duration, Effect, Either, FiberId, Option, Stream } from "effect"
-import { notificationChannel, type StoredNotification } from "../domain/Notification.js"
+import { decodeStoredNotification, notificationChannel, type StoredNotification } from "../domain/Notification.js"
 import { frameBytes, heartbeatFrame, notificationFrame } from "../domain/SseFrame.js"
 import { type Frame, type Sink, Subscriber } from "./hub/Subscriber.js"
 import { NotificationStore } from "./NotificationStore.js"
-import { decodeStoredNotification } from "./NotificationService.js"
 import { PubSub, type PubSubError } from "./PubSub.js"
 
 const pageSize = 100
