@@ -63,12 +63,32 @@ const freePort = () =>
 
 interface Server { readonly name: string; readonly port: number; readonly child: ChildProcess; readonly logs: Array<string> }
 
+// Whatever happens to the bench, no server it started outlives it.
+const children = new Set<ChildProcess>()
+process.on("exit", () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+})
+
+/** The local servers of `npm run infra:up`, unless the environment says otherwise. */
+const liveEnv = {
+  INFRA: "live",
+  KAFKA_BROKERS: process.env["KAFKA_BROKERS"] ?? "127.0.0.1:9092",
+  REDIS_URL: process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379",
+  DYNAMODB_ENDPOINT: process.env["DYNAMODB_ENDPOINT"] ?? "http://127.0.0.1:8000",
+  AWS_REGION: process.env["AWS_REGION"] ?? "us-east-1",
+  AWS_ACCESS_KEY_ID: process.env["AWS_ACCESS_KEY_ID"] ?? "local",
+  AWS_SECRET_ACCESS_KEY: process.env["AWS_SECRET_ACCESS_KEY"] ?? "local",
+  NOTIFICATIONS_TABLE: "bench-sse-notifications",
+  NOTIFICATION_COUNTERS_TABLE: "bench-sse-notification-counters"
+}
+
 const startServer = (name: string, file: string, port: number, env: Record<string, string>): Server => {
   const child = spawn(process.execPath, [...serverNodeArgs, "--import", "tsx", file], {
     cwd: root,
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })
+  children.add(child)
   const logs: Array<string> = []
   const keep = (data: Buffer) => {
     logs.push(...data.toString().split("\n").filter((l) => /level=(WARN|ERROR|FATAL)|Error/.test(l)))
@@ -110,6 +130,7 @@ const totalUsage = (servers: ReadonlyArray<Server>) =>
 const startClients = (count: number) =>
   Array.from({ length: Math.max(1, Math.ceil(count / perProcess)) }, () => {
     const child = fork(`${root}/bench/sse-clients.ts`, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] })
+    children.add(child)
     const ask = <T extends Reply["type"]>(command: Command, answer: T) =>
       new Promise<Extract<Reply, { type: T }>>((resolve) => {
         const on = (reply: Reply) => {
@@ -221,7 +242,7 @@ for (const target of targets) {
     const port = await freePort()
     results.push(await measure(target, [startServer("embedded", "src/programs/embedded.ts", port, { INFRA: "memory" })], port, subscribers))
   } else if (target === "live") {
-    const env = { INFRA: "live", NOTIFICATIONS_TABLE: "bench-sse-notifications", NOTIFICATION_COUNTERS_TABLE: "bench-sse-notification-counters" }
+    const env = liveEnv
     const [g, a, b] = [await freePort(), await freePort(), await freePort()]
     const servers = [
       startServer("gateway", "src/programs/gateway.ts", g, { ...env, KAFKA_CLIENT_ID: `${run}-gateway` }),
@@ -229,7 +250,10 @@ for (const target of targets) {
       startServer("notification-b", "src/programs/notification.ts", b, { ...env, KAFKA_CLIENT_ID: `${run}-b` })
     ]
     results.push(await measure(target, servers, g, liveSubscribers))
-  } else throw new Error(`unknown target ${target}`)
+  } else {
+    console.log(`unknown target ${target} (baseline, embedded, live)`)
+    process.exit(2)
+  }
   const r = results[results.length - 1]!
   console.log(`  ${r.target} done: ${r.connected}/${r.subscribers} connected, ${r.delivered}/${r.expected} frames, p99 ${r.p99.toFixed(0)} ms; shutdown ${r.stop}`)
 }
