@@ -7,7 +7,7 @@ import { NotificationHub } from "../services/NotificationHub.js"
 import { NotificationStore } from "../services/NotificationStore.js"
 import { Auth } from "./Auth.js"
 import { BadRequest, invalidQuery, problemResponse, unavailable } from "./Problem.js"
-import { openResponse, responseSink } from "./SseResponse.js"
+import { sseBody, sseHeaders } from "./SseResponse.js"
 
 const SellerPath = Schema.Struct({ sellerId: SellerId })
 
@@ -62,11 +62,12 @@ export const notificationsRouter = Effect.gen(function*() {
       Option.orElse(() => Option.fromNullable(new URL(request.url, "http://localhost").searchParams.get("lastEventId"))),
       Option.filter((id) => id.length > 0)
     )
-    // Frames go to Node's response directly; this fiber waits until the stream ends. The status and
-    // headers go out once the live subscription is open; a failure before that is answered 503.
-    const response = NodeHttpServerRequest.toServerResponse(request)
-    yield* hub.serve(sellerId, lastEventId, responseSink(response, maxBuffered), openResponse(response, 3000))
-    return HttpServerResponse.empty()
+    // The response is returned once the live subscription is open; a failure before that is a 503.
+    const { body, sink } = sseBody(NodeHttpServerRequest.toServerResponse(request), 3000, maxBuffered)
+    const subscription = yield* hub.open(sellerId, lastEventId, sink)
+    // Ends with the response: ended by the hub, or the client gone.
+    body.once("close", subscription.unsafeClose)
+    return HttpServerResponse.raw(body, { contentType: "text/event-stream", headers: Headers.fromInput(sseHeaders) })
   })
 
   const clientErrors = { BadRequest: problemResponse, Unauthorized: problemResponse, Forbidden: problemResponse }

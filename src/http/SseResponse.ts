@@ -1,54 +1,53 @@
 import { Effect } from "effect"
 import type { ServerResponse } from "node:http"
+import { Readable } from "node:stream"
 import { frameBytes, retryFrame } from "../domain/SseFrame.js"
 import type { Sink } from "../services/hub/Subscriber.js"
 import { heartbeatBytes } from "../services/NotificationHub.js"
 
-const sseHeaders = {
-  "content-type": "text/event-stream",
+export const sseHeaders = {
   "cache-control": "no-cache",
   "x-accel-buffering": "no",
   connection: "keep-alive"
 }
 
 /**
- * An SSE response written straight to Node's response: the hub writes the shared frame bytes in plain
- * code, with no stream or fiber per connection in between. `maxBuffered`: bytes the client may leave
- * unread (beyond what the socket holds) before its response is ended.
+ * An SSE response body the hub writes to in plain code: a Readable the server pipes to Node's response
+ * (so the request's fiber holds nothing of the stream while it waits), starting with the reconnection
+ * delay hint. A pushed frame goes straight to the socket when it takes it; what it does not take
+ * stays in the Readable, and past `maxBuffered` bytes the client counts as too slow.
  */
-export const responseSink = (response: ServerResponse, maxBuffered: number): Sink => ({
-  write: (frame) => {
-    response.write(frame.bytes)
-  },
-  heartbeat: () => {
-    response.write(heartbeatBytes)
-  },
-  full: () => response.writableLength > maxBuffered,
-  whenWritable: Effect.suspend(() =>
-    !response.writableNeedDrain || response.destroyed
-      ? Effect.void
-      : Effect.async<void>((resume) => {
-        const done = () => {
-          response.off("drain", done)
-          response.off("close", done)
-          resume(Effect.void)
-        }
-        response.on("drain", done)
-        response.on("close", done)
-        return Effect.sync(() => {
-          response.off("drain", done)
-          response.off("close", done)
+export const sseBody = (response: ServerResponse, retryMillis: number, maxBuffered: number) => {
+  const body = new Readable({ read() {} })
+  body.push(frameBytes(retryFrame(retryMillis)))
+  const sink: Sink = {
+    write: (frame) => {
+      body.push(frame.bytes)
+    },
+    heartbeat: () => {
+      body.push(heartbeatBytes)
+    },
+    full: () => body.readableLength + response.writableLength > maxBuffered,
+    whenWritable: Effect.suspend(() =>
+      body.readableLength < body.readableHighWaterMark || body.destroyed
+        ? Effect.void
+        : Effect.async<void>((resume) => {
+          const done = () => {
+            response.off("drain", done)
+            body.off("close", done)
+            resume(Effect.void)
+          }
+          response.on("drain", done)
+          body.on("close", done)
+          return Effect.sync(() => {
+            response.off("drain", done)
+            body.off("close", done)
+          })
         })
-      })
-  ),
-  end: () => {
-    response.end()
+    ),
+    end: () => {
+      body.push(null)
+    }
   }
-})
-
-/** The status line, headers and the reconnection delay hint: sent once the subscription is open. */
-export const openResponse = (response: ServerResponse, retryMillis: number) =>
-  Effect.sync(() => {
-    response.writeHead(200, sseHeaders)
-    response.write(frameBytes(retryFrame(retryMillis)))
-  })
+  return { body, sink }
+}

@@ -1,4 +1,4 @@
-import { Deferred, Effect, Option, Queue, Stream, Take } from "effect"
+import { Effect, Option, Queue, Stream, Take } from "effect"
 import type { StoredNotification } from "../domain/Notification.js"
 import { NotificationHub } from "./NotificationHub.js"
 import type { NotificationStoreError } from "./NotificationStore.js"
@@ -22,8 +22,7 @@ export class NotificationFeed extends Effect.Service<NotificationFeed>()("produc
      */
     const open = (sellerId: string, lastEventId: Option.Option<string>) =>
       Effect.gen(function*() {
-        const queue = yield* Queue.unbounded<Take.Take<StoredNotification, NotificationStoreError | PubSubError>>()
-        const opened = yield* Deferred.make<void, NotificationStoreError | PubSubError>()
+        const queue = yield* Queue.unbounded<Take.Take<StoredNotification>>()
         const sink = {
           write: (frame: { readonly notification: StoredNotification }) => queue.unsafeOffer(Take.of(frame.notification)),
           heartbeat: () => {},
@@ -31,11 +30,7 @@ export class NotificationFeed extends Effect.Service<NotificationFeed>()("produc
           whenWritable: Effect.void,
           end: () => queue.unsafeOffer(Take.end)
         }
-        yield* hub.serve(sellerId, lastEventId, sink, Deferred.succeed(opened, undefined)).pipe(
-          Effect.catchAll((error) => Deferred.fail(opened, error)),
-          Effect.forkScoped
-        )
-        yield* Deferred.await(opened)
+        yield* Effect.acquireRelease(hub.open(sellerId, lastEventId, sink), (subscription) => subscription.close)
         return Stream.fromQueue(queue).pipe(Stream.flattenTake)
       })
 

@@ -1,8 +1,8 @@
-import { Chunk, Config, Deferred, Duration, Effect, Either, FiberId, Option, Stream } from "effect"
+import { type Chunk, Config, Deferred, Duration, Effect, Either, FiberId, FiberSet, Option, Stream } from "effect"
 import { decodeStoredNotification, notificationChannel, type StoredNotification } from "../domain/Notification.js"
 import { frameBytes, heartbeatFrame, notificationFrame } from "../domain/SseFrame.js"
 import { type Frame, type Sink, Subscriber } from "./hub/Subscriber.js"
-import { NotificationStore } from "./NotificationStore.js"
+import { NotificationStore, type NotificationStoreError } from "./NotificationStore.js"
 import { PubSub, type PubSubError } from "./PubSub.js"
 
 const pageSize = 100
@@ -31,7 +31,7 @@ interface Channel {
  * ONE pub/sub subscription per seller with subscribers in this process, opened by the first and closed by
  * the last; each message decoded once and its frame encoded once to bytes that every subscriber writes;
  * one heartbeat tick for all. A subscriber is a small record (`hub/Subscriber.ts`) written to in plain
- * code; its own fiber only reads from the store (replay after Last-Event-ID, gaps) and waits.
+ * code; a fiber runs for it only while it reads from the store (replay after Last-Event-ID, gaps).
  */
 export class NotificationHub extends Effect.Service<NotificationHub>()("product-events/NotificationHub", {
   scoped: Effect.gen(function*() {
@@ -136,44 +136,39 @@ export class NotificationHub extends Effect.Service<NotificationHub>()("product-
         onNone: () => Effect.map(store.list(sellerId, { limit: 1, order: "desc" }), (latest) => latest[0]?.seq ?? 0)
       })
 
-    const awaitWork = (subscriber: Subscriber) =>
-      Effect.async<void>((resume) => {
-        subscriber.await(() => resume(Effect.void))
-        return Effect.sync(() => subscriber.cancelAwait())
-      })
+    // Replays and catch-ups run in fibers of their own, only while they have work; a live subscriber has none.
+    const fibers = yield* FiberSet.make()
+    const runFork = yield* FiberSet.runtime(fibers)<never>()
+    const fromStore = (subscriber: Subscriber, work: Effect.Effect<void, NotificationStoreError>) => {
+      runFork(work.pipe(
+        Effect.zipRight(catchUp(subscriber)),
+        Effect.catchAll((error) => Effect.logWarning("notification stream ended", error)),
+        Effect.onExit(() => Effect.sync(() => subscriber.live || subscriber.end()))
+      ))
+    }
+    const startCatchUp = (subscriber: Subscriber) => fromStore(subscriber, Effect.void)
 
     /**
-     * Serves one subscriber until its sink ends (overflow, shutdown) or the fiber is interrupted (client
-     * gone). The subscription is active before the store is read, so nothing published meanwhile is
-     * missed; `seq` drops at the seam what the replay sent. `opened` runs once the subscriber is
-     * subscribed and knows where to start (e.g. sends the response's headers); failures before it are
-     * the caller's to answer, later ones end the sink.
+     * Subscribes a sink to the seller's notifications: once this succeeds, whatever is published is
+     * written to it, after the stored notifications that follow `lastEventId` when given. The
+     * subscription is active before the store is read, so nothing published meanwhile is missed;
+     * `seq` drops at the seam what the replay sent. The sink is written to until it ends (overflow,
+     * shutdown) or `close` (its client is gone); `close` must be called either way.
      */
-    const serve = <E, R>(
-      sellerId: string,
-      lastEventId: Option.Option<string>,
-      sink: Sink,
-      opened: Effect.Effect<void, E, R>
-    ) =>
+    const open = (sellerId: string, lastEventId: Option.Option<string>, sink: Sink) =>
       Effect.gen(function*() {
-        const subscriber = new Subscriber(sellerId, sink, maxPending)
-        const channel = yield* Effect.acquireRelease(join(subscriber), () => leave(subscriber))
-        yield* Deferred.await(channel.ready)
-        const start = yield* startSeq(sellerId, lastEventId)
-        subscriber.sent = start
-        yield* opened
+        const subscriber = new Subscriber(sellerId, sink, maxPending, startCatchUp)
+        const channel = yield* join(subscriber)
+        const close = leave(subscriber).pipe(Effect.zipRight(Effect.sync(() => subscriber.end())))
         yield* Effect.gen(function*() {
-          if (Option.isSome(lastEventId)) yield* writeStored(subscriber, start)
-          yield* catchUp(subscriber)
-          while (!subscriber.ended) {
-            yield* awaitWork(subscriber)
-            if (!subscriber.live) yield* catchUp(subscriber)
-          }
-        }).pipe(
-          Effect.catchAll((error) => Effect.logWarning("notification stream ended", error)),
-          Effect.ensuring(Effect.sync(() => subscriber.end()))
-        )
-      }).pipe(Effect.scoped)
+          yield* Deferred.await(channel.ready)
+          subscriber.sent = yield* startSeq(sellerId, lastEventId)
+        }).pipe(Effect.onError(() => close))
+        if (Option.isSome(lastEventId)) fromStore(subscriber, writeStored(subscriber, subscriber.sent))
+        else if (subscriber.pending.length > 0) startCatchUp(subscriber)
+        else subscriber.live = true
+        return { close, unsafeClose: () => void runFork(close) }
+      })
 
     const beat = Effect.sync(() => {
       for (const channel of channels.values()) for (const subscriber of channel.subscribers) subscriber.heartbeat()
@@ -193,6 +188,6 @@ export class NotificationHub extends Effect.Service<NotificationHub>()("product-
       })
     )
 
-    return { serve, stats } as const
+    return { open, stats } as const
   }).pipe(Effect.annotateLogs("service", "NotificationHub"))
 }) {}

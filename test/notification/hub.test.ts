@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Deferred, Effect, Exit, Layer, Option, Scope, TestClock } from "effect"
+import { Context, Effect, Exit, Layer, Option, Scope, TestClock } from "effect"
 import { toNotification } from "../../src/domain/Notify.js"
 import * as NotificationStoreMemory from "../../src/layers/NotificationStoreMemory.js"
 import * as PubSubMemory from "../../src/layers/PubSubMemory.js"
@@ -40,16 +40,9 @@ const client = (capacity = Infinity) => {
   return { sink, received, ids: () => received.filter((r) => r !== ":hb"), ended: () => state.ended }
 }
 
-/** Serves the client in the background; succeeds once it is subscribed. */
+/** Subscribes the client for the test's scope; `close` earlier is what a client that goes away does. */
 const connect = (hub: NotificationHub, sellerId: string, c: ReturnType<typeof client>, lastEventId?: string) =>
-  Effect.gen(function*() {
-    const opened = yield* Deferred.make<void>()
-    const fiber = yield* hub.serve(sellerId, Option.fromNullable(lastEventId), c.sink, Deferred.succeed(opened, undefined)).pipe(
-      Effect.forkScoped
-    )
-    yield* Deferred.await(opened)
-    return fiber
-  })
+  Effect.acquireRelease(hub.open(sellerId, Option.fromNullable(lastEventId), c.sink), (subscription) => subscription.close)
 
 /** Lets the hub's fibers run until `done` holds (a bounded number of turns). */
 const settle = (done: () => boolean) =>
@@ -67,8 +60,8 @@ describe("NotificationHub", () => {
       const service = yield* NotificationService
       const a = client()
       const b = client()
-      const fiberA = yield* connect(hub, "s1", a)
-      const fiberB = yield* connect(hub, "s1", b)
+      const subscriptionA = yield* connect(hub, "s1", a)
+      const subscriptionB = yield* connect(hub, "s1", b)
       yield* connect(hub, "s2", client())
       expect([open.get("notifications:s1"), open.get("notifications:s2")]).toEqual([1, 1])
       expect(yield* hub.stats).toEqual({ sellers: 2, subscribers: 3 })
@@ -78,13 +71,13 @@ describe("NotificationHub", () => {
       yield* settle(() => a.ids().length === 1 && b.ids().length === 1)
       expect([a.ids(), b.ids()]).toEqual([[e1!.eventId], [e1!.eventId]])
 
-      yield* fiberA.interruptAsFork(fiberA.id()).pipe(Effect.zipRight(fiberA.await))
+      yield* subscriptionA.close
       expect(open.get("notifications:s1")).toBe(1)
       yield* service.handle(e2!)
       yield* settle(() => b.ids().length === 2)
       expect(b.ids()).toEqual([e1!.eventId, e2!.eventId])
 
-      yield* fiberB.interruptAsFork(fiberB.id()).pipe(Effect.zipRight(fiberB.await))
+      yield* subscriptionB.close
       expect(open.get("notifications:s1")).toBe(0)
       expect(yield* hub.stats).toEqual({ sellers: 1, subscribers: 1 })
     }).pipe(Effect.provide(stack(open)))
@@ -148,9 +141,8 @@ describe("NotificationHub", () => {
       const context = yield* Layer.buildWithScope(stack(), scope)
       const hub = Context.get(context, NotificationHub)
       const clients = [client(), client(), client()]
-      const fibers = yield* Effect.forEach(clients, (c, i) => connect(hub, `s${i % 2}`, c))
+      yield* Effect.forEach(clients, (c, i) => connect(hub, `s${i % 2}`, c))
       yield* Scope.close(scope, Exit.void)
       expect(clients.map((c) => c.ended())).toEqual([true, true, true])
-      for (const fiber of fibers) expect(Exit.isSuccess(yield* fiber.await)).toBe(true)
     }))
 })

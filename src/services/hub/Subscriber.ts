@@ -24,8 +24,8 @@ export interface Sink {
  * One subscriber's delivery state: plain code, called for every subscriber of a seller per frame.
  *
  * While `live`, a frame that follows the last one sent (`seq` = sent + 1) is written at once, one
- * already sent is dropped. Otherwise (a replay or catch-up from the store is running in the
- * subscriber's own fiber, or a gap was just seen) frames wait in `pending` for that fiber.
+ * already sent is dropped. Otherwise (a replay or catch-up from the store is running, or a gap was
+ * just seen and `catchUp` starts one) frames wait in `pending` for it.
  * On overflow (the sink's buffer or `pending` over its bound) the response ends: the client
  * reconnects with the last id it received and the store replays the rest, so nothing is lost,
  * nothing repeated, and the others never wait for it.
@@ -35,9 +35,14 @@ export class Subscriber {
   live = false
   ended = false
   pending: Array<Frame> = []
-  private wake: (() => void) | undefined = undefined
 
-  constructor(readonly sellerId: string, readonly sink: Sink, private readonly maxPending: number) {}
+  constructor(
+    readonly sellerId: string,
+    readonly sink: Sink,
+    private readonly maxPending: number,
+    /** Starts a fiber that reads the missing frames from the store, then writes `pending` (then live). */
+    private readonly catchUp: (subscriber: Subscriber) => void
+  ) {}
 
   offer(frame: Frame): void {
     if (this.ended || frame.seq <= this.sent) return
@@ -50,13 +55,12 @@ export class Subscriber {
     if (this.pending.length >= this.maxPending) return this.end()
     this.pending.push(frame)
     if (this.live) {
-      // A gap: the missing frames are read back from the store by the subscriber's fiber.
       this.live = false
-      this.signal()
+      this.catchUp(this)
     }
   }
 
-  /** Written by the subscriber's own fiber (replay, catch-up), after `whenWritable`. */
+  /** Written by the replay or catch-up fiber, after `whenWritable`. */
   writeOwn(frame: Frame): void {
     if (this.ended || frame.seq <= this.sent) return
     this.sink.write(frame)
@@ -74,22 +78,5 @@ export class Subscriber {
     this.ended = true
     this.pending = []
     this.sink.end()
-    this.signal()
-  }
-
-  /** Registers the fiber's wake-up; calls it at once when there is work already. */
-  await(wake: () => void): void {
-    if (this.ended || !this.live) wake()
-    else this.wake = wake
-  }
-
-  cancelAwait(): void {
-    this.wake = undefined
-  }
-
-  private signal(): void {
-    const wake = this.wake
-    this.wake = undefined
-    wake?.()
   }
 }
