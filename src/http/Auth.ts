@@ -32,14 +32,13 @@ export class Auth extends Effect.Service<Auth>()("product-events/Auth", {
           }))
       })
 
-    const claims = (allowQueryToken: boolean) =>
+    /** The claims of a request's credentials: its Authorization header, or (where allowed) `?access_token=`. */
+    const fromCredentials = (header: Option.Option<string>, url: string, allowQueryToken: boolean) =>
       Effect.gen(function*() {
-        const request = yield* HttpServerRequest.HttpServerRequest
-        const header = Headers.get(request.headers, "authorization")
         const token = Option.isSome(header)
           ? Option.fromNullable(bearer.exec(header.value)?.[1])
           : allowQueryToken
-          ? Option.fromNullable(new URL(request.url, "http://localhost").searchParams.get("access_token"))
+          ? Option.fromNullable(new URL(url, "http://localhost").searchParams.get("access_token"))
           : Option.none()
         if (Option.isNone(token)) {
           return yield* new Unauthorized({
@@ -51,18 +50,28 @@ export class Auth extends Effect.Service<Auth>()("product-events/Auth", {
         )
       })
 
+    const claims = (allowQueryToken: boolean) =>
+      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+        fromCredentials(Headers.get(request.headers, "authorization"), request.url, allowQueryToken))
+
     /** Who the caller is: 401 unless the request carries a valid token. */
     const authenticate = (options?: { readonly allowQueryToken?: boolean }) =>
       claims(options?.allowQueryToken ?? false).pipe(Effect.withSpan("Auth.authenticate"))
 
+    const sellerOnly = (sellerId: string) => (c: Claims) =>
+      c.sellerId === sellerId
+        ? Effect.succeed(c)
+        : Effect.fail(new Forbidden({ reason: `token does not grant access to seller ${sellerId}` }))
+
     /** The caller may read this seller's data: its token names that seller. */
     const requireSeller = (sellerId: string, options?: { readonly allowQueryToken?: boolean }) =>
-      Effect.flatMap(authenticate(options), (c) =>
-        c.sellerId === sellerId
-          ? Effect.succeed(c)
-          : Effect.fail(new Forbidden({ reason: `token does not grant access to seller ${sellerId}` })))
+      Effect.flatMap(authenticate(options), sellerOnly(sellerId))
 
-    return { authenticate, requireSeller } as const
+    /** As `requireSeller`, from a Node request's authorization header and URL (for routes served outside the router). */
+    const requireSellerOf = (sellerId: string, authorization: string | undefined, url: string) =>
+      Effect.flatMap(fromCredentials(Option.fromNullable(authorization), url, true), sellerOnly(sellerId))
+
+    return { authenticate, requireSeller, requireSellerOf } as const
   })
 }) {}
 

@@ -1,6 +1,6 @@
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Config, Effect, Layer } from "effect"
+import { Config, Context, Effect, Layer } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 
 export interface ListenOptions {
@@ -11,6 +11,17 @@ export interface ListenOptions {
   /** How long open requests may take to finish at shutdown before their connections are cut. */
   readonly closeGraceMillis?: number
 }
+
+/** A route served on Node's request and response directly; true when it took the request. */
+export type NodeRoute = (request: IncomingMessage, response: ServerResponse) => boolean
+
+/**
+ * Routes served ahead of the router, in plain code, for requests whose cost must stay that of Node's
+ * own objects (SSE streams: one per client, open for hours). Present with this listener only.
+ */
+export class NodeRoutes extends Context.Tag("product-events/NodeRoutes")<NodeRoutes, {
+  readonly add: (route: NodeRoute) => void
+}>() {}
 
 const sleep = (millis: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, millis)))
 
@@ -26,6 +37,7 @@ export const make = (options: ListenOptions) =>
   Effect.gen(function*() {
     const server = createServer({ noDelay: true })
     const early: Array<readonly [IncomingMessage, ServerResponse]> = []
+    const nodeRoutes: Array<NodeRoute> = []
     let closing = false
     const holdEarly = (request: IncomingMessage, response: ServerResponse) => {
       if (server.listenerCount("request") > 1) return
@@ -68,18 +80,29 @@ export const make = (options: ListenOptions) =>
       })
     )
 
-    return HttpServer.make({
+    const routes = NodeRoutes.of({ add: (route) => void nodeRoutes.push(route) })
+    return { routes, server: HttpServer.make({
       address: base.address,
       serve: (app, middleware) =>
         Effect.gen(function*() {
           yield* (middleware === undefined ? base.serve(app) : base.serve(app, middleware))
+          const router = server.listeners("request").at(-1) as (request: IncomingMessage, response: ServerResponse) => void
+          if (nodeRoutes.length > 0 && router !== holdEarly) {
+            const dispatch = (request: IncomingMessage, response: ServerResponse) => {
+              for (const route of nodeRoutes) if (route(request, response)) return
+              router(request, response)
+            }
+            server.off("request", router)
+            server.on("request", dispatch)
+            yield* Effect.addFinalizer(() => Effect.sync(() => server.off("request", dispatch)))
+          }
           // Added after the routes' own finalizer, so it runs first: stop accepting, then detach the routes.
           yield* Effect.addFinalizer(() => stopAccepting)
           const waiting = early.splice(0)
           if (waiting.length > 0) yield* Effect.logInfo(`answering ${waiting.length} requests accepted during start-up`)
           for (const [request, response] of waiting) server.emit("request", request, response)
         })
-    })
+    }) }
   })
 
 const connections = (server: ReturnType<typeof createServer>) =>
@@ -88,7 +111,9 @@ const connections = (server: ReturnType<typeof createServer>) =>
   })
 
 export const layer = (options: ListenOptions) =>
-  Layer.merge(Layer.scoped(HttpServer.HttpServer, make(options)), NodeHttpServer.layerContext)
+  Layer.scopedContext(Effect.map(make(options), ({ routes, server }) =>
+    Context.make(HttpServer.HttpServer, server).pipe(Context.add(NodeRoutes, routes))
+  )).pipe(Layer.merge(NodeHttpServer.layerContext))
 
 /** Listens on `HOST`:`PORT` (default 127.0.0.1:3000), backlog `HTTP_BACKLOG` (default 4096). */
 export const layerConfig = Layer.unwrapEffect(

@@ -7,7 +7,9 @@ import { NotificationHub } from "../services/NotificationHub.js"
 import { NotificationStore } from "../services/NotificationStore.js"
 import { Auth } from "./Auth.js"
 import { BadRequest, invalidQuery, problemResponse, unavailable } from "./Problem.js"
+import { NodeRoutes } from "./Listener.js"
 import { sseBody, sseHeaders } from "./SseResponse.js"
+import { makeStreamRoute } from "./SseRoute.js"
 
 const SellerPath = Schema.Struct({ sellerId: SellerId })
 
@@ -36,6 +38,9 @@ export const notificationsRouter = Effect.gen(function*() {
   const store = yield* NotificationStore
   const hub = yield* NotificationHub
   const maxBuffered = yield* Config.integer("SSE_MAX_BUFFERED_BYTES").pipe(Config.withDefault(64 * 1024))
+  // Where the listener can serve it on Node's objects, the stream is served there (see SseRoute.ts).
+  const nodeRoutes = yield* Effect.serviceOption(NodeRoutes)
+  if (Option.isSome(nodeRoutes)) nodeRoutes.value.add(yield* makeStreamRoute)
 
   const list = Effect.gen(function*() {
     const { sellerId } = yield* sellerFromPath

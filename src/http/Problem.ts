@@ -26,15 +26,18 @@ export type Problem = Unauthorized | Forbidden | BadRequest | PayloadTooLarge
 
 const statusOf = { Unauthorized: 401, Forbidden: 403, BadRequest: 400, PayloadTooLarge: 413 } as const
 
+/** A client error's status, headers and JSON body `{ error, reason, errors? }`. */
+export const problemParts = (problem: Problem) => ({
+  status: statusOf[problem._tag],
+  headers: problem._tag === "Unauthorized" ? { "www-authenticate": 'Bearer realm="product-events"' } : {},
+  body: { error: problem._tag, reason: problem.reason, ...("errors" in problem && problem.errors ? { errors: problem.errors } : {}) }
+})
+
 /** Every client error becomes a JSON body `{ error, reason, errors? }` with its status. */
-export const problemResponse = (problem: Problem): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
-  Effect.succeed(HttpServerResponse.unsafeJson(
-    { error: problem._tag, reason: problem.reason, ...("errors" in problem && problem.errors ? { errors: problem.errors } : {}) },
-    {
-      status: statusOf[problem._tag],
-      ...(problem._tag === "Unauthorized" ? { headers: { "www-authenticate": 'Bearer realm="product-events"' } } : {})
-    }
-  ))
+export const problemResponse = (problem: Problem): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
+  const { body, headers, status } = problemParts(problem)
+  return Effect.succeed(HttpServerResponse.unsafeJson(body, { status, headers }))
+}
 
 /** 503: a dependency is down. Not the client's fault, and nothing was lost: retry later. */
 export const unavailable = (error: { readonly _tag: string; readonly cause?: unknown }) =>

@@ -51,3 +51,50 @@ export const sseBody = (response: ServerResponse, retryMillis: number, maxBuffer
   }
   return { body, sink }
 }
+
+/**
+ * An SSE response written straight to Node's response, for the stream served ahead of the router:
+ * frames written before `start` (status and headers) wait in order. `maxBuffered`: bytes the client
+ * may leave unread beyond what the socket holds before it counts as too slow.
+ */
+export const responseSink = (response: ServerResponse, retryMillis: number, maxBuffered: number) => {
+  let early: Array<Uint8Array> | undefined = []
+  const write = (bytes: Uint8Array) => {
+    if (early === undefined) response.write(bytes)
+    else early.push(bytes)
+  }
+  const start = () => {
+    if (early === undefined) return
+    response.writeHead(200, { "content-type": "text/event-stream", ...sseHeaders })
+    response.write(frameBytes(retryFrame(retryMillis)))
+    for (const bytes of early) response.write(bytes)
+    early = undefined
+  }
+  const sink: Sink = {
+    write: (frame) => write(frame.bytes),
+    heartbeat: () => write(heartbeatBytes),
+    full: () => response.writableLength > maxBuffered,
+    whenWritable: Effect.suspend(() =>
+      !response.writableNeedDrain || response.destroyed
+        ? Effect.void
+        : Effect.async<void>((resume) => {
+          const done = () => {
+            response.off("drain", done)
+            response.off("close", done)
+            resume(Effect.void)
+          }
+          response.on("drain", done)
+          response.on("close", done)
+          return Effect.sync(() => {
+            response.off("drain", done)
+            response.off("close", done)
+          })
+        })
+    ),
+    end: () => {
+      start()
+      response.end()
+    }
+  }
+  return { sink, start }
+}
