@@ -1,6 +1,6 @@
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Config, Context, Effect, Layer } from "effect"
+import { Config, Context, Effect, Layer, Runtime } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 
 export interface ListenOptions {
@@ -29,8 +29,8 @@ const sleep = (millis: number) => Effect.promise(() => new Promise((resolve) => 
  * The HTTP listener with a lifecycle fit for long-lived SSE responses:
  * - start-up: the port listens before the routes exist; requests accepted meanwhile wait and are
  *   handed to the routes once they are served (never left unanswered);
- * - shutdown: as soon as the routes' layer closes, no connection is accepted any more and idle ones
- *   are closed; requests arriving on open connections get 503; the listener's own close cuts what
+ * - shutdown: on SIGTERM/SIGINT (or when the routes' layer closes), no connection is accepted any
+ *   more and idle ones are closed; requests arriving on open connections get 503; the listener's own close cuts what
  *   is still open after `closeGraceMillis` (SSE responses were ended by the hub before that).
  */
 export const make = (options: ListenOptions) =>
@@ -61,6 +61,21 @@ export const make = (options: ListenOptions) =>
       server.closeIdleConnections()
       return Effect.logInfo("stopped accepting connections")
     })
+
+    // At the signal itself, before any layer closes (consumers drain meanwhile): no new connection.
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    const onSignal = () => void runFork(stopAccepting)
+    yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        process.once("SIGTERM", onSignal)
+        process.once("SIGINT", onSignal)
+      }),
+      () =>
+        Effect.sync(() => {
+          process.off("SIGTERM", onSignal)
+          process.off("SIGINT", onSignal)
+        })
+    )
 
     // Runs before the listener's own release (server.close, which waits for every connection).
     yield* Effect.addFinalizer(() =>

@@ -181,11 +181,28 @@ export class NotificationHub extends Effect.Service<NotificationHub>()("product-
       return { sellers: channels.size, subscribers }
     })
 
-    yield* Effect.addFinalizer(() =>
-      Effect.flatMap(stats, ({ sellers, subscribers }) => {
+    let ending = false
+    const endAll = Effect.suspend(() => {
+      if (ending) return Effect.void
+      ending = true
+      return Effect.flatMap(stats, ({ sellers, subscribers }) => {
         for (const channel of channels.values()) for (const subscriber of channel.subscribers) subscriber.end()
         return Effect.logInfo(`ended ${subscribers} notification streams of ${sellers} sellers`)
       })
+    })
+    yield* Effect.addFinalizer(() => endAll)
+    // Streams end at the signal itself (clients reconnect elsewhere), not after the consumers drained.
+    const onSignal = () => void runFork(endAll)
+    yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        process.once("SIGTERM", onSignal)
+        process.once("SIGINT", onSignal)
+      }),
+      () =>
+        Effect.sync(() => {
+          process.off("SIGTERM", onSignal)
+          process.off("SIGINT", onSignal)
+        })
     )
 
     return { open, stats } as const
