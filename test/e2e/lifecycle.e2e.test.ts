@@ -105,7 +105,7 @@ describe("embedded program lifecycle", () => {
     const signalled = Date.now()
     program.child.kill("SIGTERM")
     const code = await Promise.race([program.exited, new Promise((resolve) => setTimeout(() => resolve("timeout"), 5000))])
-    expect(code).toBe(0)
+    expect(code, program.logs.filter((l) => l.startsWith("[")).slice(-12).join("\n")).toBe(0)
     const ends = await Promise.all(streams.map((s) => s.ended))
     for (const end of ends) expect(end - signalled).toBeLessThan(5000)
     expect(program.logs.join("\n")).toContain("ended 3 notification streams of 2 sellers")
