@@ -24,6 +24,14 @@ interface Channel {
   readonly stop: Deferred.Deferred<void>
   /** Succeeds once the subscription is closed. */
   readonly closed: Deferred.Deferred<void>
+  /**
+   * The seller's latest seq as far as this process knows, once a subscriber read it from the store while
+   * subscribed: from then on every later notification comes through the subscription, so a client without
+   * Last-Event-ID starts here without a store read.
+   */
+  latest: number | undefined
+  /** The highest seq delivered through the subscription. */
+  delivered: number
 }
 
 /**
@@ -48,6 +56,8 @@ export class NotificationHub extends Effect.Service<NotificationHub>()("product-
           const decoded = decodeStoredNotification(message)
           if (Either.isLeft(decoded) || decoded.right.sellerId !== sellerId) continue
           const frame = frameOf(decoded.right)
+          if (frame.seq > channel.delivered) channel.delivered = frame.seq
+          if (channel.latest !== undefined && frame.seq > channel.latest) channel.latest = frame.seq
           for (const subscriber of channel.subscribers) subscriber.offer(frame)
         }
       })
@@ -76,7 +86,9 @@ export class NotificationHub extends Effect.Service<NotificationHub>()("product-
           subscribers: new Set([subscriber]),
           ready: Deferred.unsafeMake(FiberId.none),
           stop: Deferred.unsafeMake(FiberId.none),
-          closed: Deferred.unsafeMake(FiberId.none)
+          closed: Deferred.unsafeMake(FiberId.none),
+          latest: undefined,
+          delivered: 0
         }
         channels.set(subscriber.sellerId, channel)
         return Effect.as(run(subscriber.sellerId, channel), channel)
@@ -162,7 +174,13 @@ export class NotificationHub extends Effect.Service<NotificationHub>()("product-
         const close = leave(subscriber).pipe(Effect.zipRight(Effect.sync(() => subscriber.end())))
         yield* Effect.gen(function*() {
           yield* Deferred.await(channel.ready)
-          subscriber.sent = yield* startSeq(sellerId, lastEventId)
+          if (Option.isNone(lastEventId) && channel.latest !== undefined) {
+            subscriber.sent = channel.latest
+          } else {
+            const start = yield* startSeq(sellerId, lastEventId)
+            if (Option.isNone(lastEventId)) channel.latest = Math.max(channel.latest ?? 0, channel.delivered, start)
+            subscriber.sent = start
+          }
         }).pipe(Effect.onError(() => close))
         if (Option.isSome(lastEventId)) fromStore(subscriber, writeStored(subscriber, subscriber.sent))
         else if (subscriber.pending.length > 0) startCatchUp(subscriber)
