@@ -36,6 +36,13 @@ const millis = (input: Duration.DurationInput | undefined, fallback: number) =>
 const attempt = <A>(operation: string, run: () => Promise<A>) =>
   Effect.tryPromise({ try: run, catch: (cause) => new EventLogError({ operation, cause }) })
 
+/** A connect that an interruption (Ctrl-C, shutdown) abandons at once instead of waiting out kafkajs's retries. */
+const connecting = <A, E>(connect: Effect.Effect<A, E>, disconnect: () => Promise<void>) =>
+  connect.pipe(
+    Effect.interruptible,
+    Effect.onInterrupt(() => Effect.sync(() => void disconnect().catch(() => undefined)))
+  )
+
 export const make = (options: Options) =>
   Effect.gen(function*() {
     const runtime = yield* Effect.runtime<never>()
@@ -48,7 +55,7 @@ export const make = (options: Options) =>
     })
     const admin = kafka.admin()
     yield* Effect.acquireRelease(
-      attempt("connect", () => admin.connect()),
+      connecting(attempt("connect", () => admin.connect()), () => admin.disconnect()),
       () => Effect.promise(() => admin.disconnect().catch(() => undefined))
     )
     // The default partitioner is Java's murmur2; naming it explicitly also silences kafkajs's v2 notice.
@@ -61,7 +68,7 @@ export const make = (options: Options) =>
       allowAutoTopicCreation: false
     })
     yield* Effect.acquireRelease(
-      attempt("connect", () => producer.connect()),
+      connecting(attempt("connect", () => producer.connect()), () => producer.disconnect()),
       () => Effect.promise(() => producer.disconnect().catch(() => undefined))
     )
 
