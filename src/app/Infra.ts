@@ -24,7 +24,7 @@ const choose = <A, E1, E2>(memory: Layer.Layer<A, E1>, live: Layer.Layer<A, E2>)
   Layer.unwrapEffect(Effect.map(InfraKind, (kind) => (kind === "live" ? live : memory) as Layer.Layer<A, E1 | E2>))
 
 export const EventLogInfra = choose(
-  EventLogMemory.layerMemory({ partitions: productEventsPartitions }),
+  EventLogMemory.layerMemory(),
   EventLogKafka.layerConfig
 )
 export const NotificationStoreInfra = choose(NotificationStoreMemory.layerMemory, NotificationStoreDynamo.layerConfig)

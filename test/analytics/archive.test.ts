@@ -28,7 +28,7 @@ const settings = (maxBytes: number, tick: string) =>
 const Stores = Layer.mergeAll(
   MetricsStoreMemory.layerMemory,
   ObjectStoreMemory.layerMemory,
-  EventLogMemory.layerMemory({ partitions: 12 }),
+  EventLogMemory.layerMemory({ topics: { [deadLetterTopic("analytics-service")]: 1 } }),
   AnalyticsWorkers.layerInline
 )
 
