@@ -152,15 +152,17 @@ export const make = (options: Options) =>
         Effect.withSpan("EventLog.committed", { attributes: { group, topic } })
       )
 
-    const endOffsets = (topic: string) =>
-      attempt("endOffsets", () => admin.fetchTopicOffsets(topic)).pipe(
+    const topicOffsets = (operation: "startOffsets" | "endOffsets", topic: string) =>
+      attempt(operation, () => admin.fetchTopicOffsets(topic)).pipe(
         Effect.map((partitions) =>
           partitions
-            .map((p) => ({ topic, partition: p.partition, offset: Number(p.high) }))
+            .map((p) => ({ topic, partition: p.partition, offset: Number(operation === "endOffsets" ? p.high : p.low) }))
             .sort((a, b) => a.partition - b.partition)
         ),
-        Effect.withSpan("EventLog.endOffsets", { attributes: { topic } })
+        Effect.withSpan(`EventLog.${operation}`, { attributes: { topic } })
       )
+    const startOffsets = (topic: string) => topicOffsets("startOffsets", topic)
+    const endOffsets = (topic: string) => topicOffsets("endOffsets", topic)
 
     const ensureTopic = (topic: string, partitions: number) =>
       attempt("ensureTopic", () =>
@@ -178,6 +180,7 @@ export const make = (options: Options) =>
           Effect.withSpan("EventLog.subscribe", { attributes: { group: subscribeOptions.group } })
         ),
       committed,
+      startOffsets,
       endOffsets,
       ensureTopic,
       ping

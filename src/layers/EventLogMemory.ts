@@ -208,10 +208,17 @@ export const make = (options: MemoryOptions = {}) =>
         Effect.withSpan("EventLog.endOffsets")
       )
 
+    /** Nothing is ever deleted here: every partition starts at 0. */
+    const startOffsets = (topic: string) =>
+      existing("startOffsets", topic).pipe(
+        Effect.map((logs) => logs.map((_, partition): CommitOffset => ({ topic, partition, offset: 0 }))),
+        Effect.withSpan("EventLog.startOffsets")
+      )
+
     const ensureTopic = (topic: string, partitions: number) =>
       Effect.sync(() => void createTopic(topic, partitions)).pipe(Effect.withSpan("EventLog.ensureTopic"))
 
-    return EventLog.of({ produce, subscribe, committed, endOffsets, ensureTopic, ping: Effect.void })
+    return EventLog.of({ produce, subscribe, committed, startOffsets, endOffsets, ensureTopic, ping: Effect.void })
   })
 
 /** The in-memory event log: `EventLogMemory.layerMemory()`, or with topics: `layerMemory({ topics: { "t": 12 } })`. */

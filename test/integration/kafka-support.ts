@@ -27,6 +27,7 @@ export const withProductEventsAs = (topic: string) =>
         produce: (name, messages) => log.produce(rename(name), messages),
         subscribe: (options) => log.subscribe({ ...options, topics: options.topics.map(rename) }),
         committed: (group, name) => log.committed(group, rename(name)),
+        startOffsets: (name) => log.startOffsets(rename(name)),
         endOffsets: (name) => log.endOffsets(rename(name)),
         ensureTopic: (name, partitions) => log.ensureTopic(rename(name), partitions)
       })
