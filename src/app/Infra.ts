@@ -11,6 +11,7 @@ import * as ObjectStoreS3 from "../layers/ObjectStoreS3.js"
 import * as PubSubMemory from "../layers/PubSubMemory.js"
 import * as PubSubRedis from "../layers/PubSubRedis.js"
 import { EventLog } from "../services/EventLog.js"
+import { Metrics } from "../services/Metrics.js"
 
 export const productEventsPartitions = 12
 
@@ -23,9 +24,10 @@ const InfraKind = Config.literal("memory", "live")("INFRA").pipe(Config.withDefa
 const choose = <A, E1, E2>(memory: Layer.Layer<A, E1>, live: Layer.Layer<A, E2>) =>
   Layer.unwrapEffect(Effect.map(InfraKind, (kind) => (kind === "live" ? live : memory) as Layer.Layer<A, E1 | E2>))
 
+/** The Kafka layer counts its client's consumer restarts in the program's Metrics (the same instance: layers are shared by reference). */
 export const EventLogInfra = choose(
   EventLogMemory.layerMemory(),
-  EventLogKafka.layerConfig
+  EventLogKafka.layerConfig.pipe(Layer.provide(Metrics.Default))
 )
 export const NotificationStoreInfra = choose(NotificationStoreMemory.layerMemory, NotificationStoreDynamo.layerConfig)
 export const PubSubInfra = choose(PubSubMemory.layerMemory, PubSubRedis.layerConfig)

@@ -31,7 +31,7 @@ export class Metrics extends Effect.Service<Metrics>()("product-events/Metrics",
       }),
       restarts: new Prometheus.Counter({
         name: "consumer_restarts_total",
-        help: "Consumers restarted with a new subscription after theirs failed.",
+        help: "Consumer restarts after a failure: by the consumer engine (a new subscription) or by the Kafka client (after a crash).",
         labelNames: ["group"] as const,
         registers
       }),
