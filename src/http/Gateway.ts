@@ -64,7 +64,7 @@ export const gatewayRouter = Effect.gen(function*() {
   const auth = yield* Auth
   const metrics = yield* Metrics
   const maxBodyBytes = yield* Config.integer("GATEWAY_MAX_BODY_BYTES").pipe(Config.withDefault(1024 * 1024))
-  const produceTimeout = yield* Config.duration("GATEWAY_PRODUCE_TIMEOUT").pipe(Config.withDefault(Duration.millis(1500)))
+  const produceTimeout = yield* Config.duration("GATEWAY_PRODUCE_TIMEOUT").pipe(Config.withDefault(Duration.seconds(1)))
   // Fail fast while Kafka is unreachable: clients get 503 at once instead of piling up on a dead broker.
   const breaker = yield* CircuitBreaker.make({
     failureThreshold: yield* Config.integer("GATEWAY_BREAKER_THRESHOLD").pipe(Config.withDefault(3)),

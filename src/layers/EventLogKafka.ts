@@ -102,7 +102,7 @@ export const make = (options: Options) =>
       maxWaitTime: millis(options.maxWaitTime, 500),
       onClientRestart: Option.match(metrics, {
         onNone: () => () => undefined,
-        onSome: ({ restarts }) => (group: string) => restarts.inc({ group })
+        onSome: ({ restarts }) => (group: string) => restarts.inc({ group, by: "client" })
       })
     }
 
