@@ -2,8 +2,8 @@ import { Config, type ConfigError, Duration, Effect, Layer, Option } from "effec
 import { Kafka, Partitioners } from "kafkajs"
 import { EventLog, EventLogError, type OutgoingMessage } from "../services/EventLog.js"
 import { Metrics } from "../services/Metrics.js"
-import { partitionFor } from "./EventLogMemory.js"
 import { effectLogCreator, type KafkaLogLevel, kafkaLogLevel } from "./kafka/Logging.js"
+import { partitionFor } from "./kafka/Partitioner.js"
 import { subscribe } from "./kafka/Subscription.js"
 
 /**

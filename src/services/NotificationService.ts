@@ -1,15 +1,9 @@
-import { Effect, Schema } from "effect"
-import { notificationChannel, StoredNotification } from "../domain/Notification.js"
+import { Effect } from "effect"
+import { encodeStoredNotification, notificationChannel } from "../domain/Notification.js"
 import { toNotification } from "../domain/Notify.js"
 import type { ProductEvent } from "../domain/ProductEvent.js"
 import { NotificationStore } from "./NotificationStore.js"
 import { PubSub } from "./PubSub.js"
-
-/** A stored notification as its JSON value (for a response body) and as JSON text (for SSE and pub/sub). */
-export const storedNotificationJson = Schema.encodeSync(StoredNotification)
-export const encodeStoredNotification = (notification: StoredNotification): string =>
-  JSON.stringify(storedNotificationJson(notification))
-export const decodeStoredNotification = Schema.decodeUnknownEither(Schema.parseJson(StoredNotification))
 
 /**
  * notification-service's handler: event -> notification, stored idempotently, then published.

@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { Chunk, Effect, type Layer, Stream } from "effect"
-import { partitionFor } from "../../src/layers/EventLogMemory.js"
+import { partitionFor } from "../../src/layers/kafka/Partitioner.js"
 import { EventLog, type LogRecord } from "../../src/services/EventLog.js"
 
 /**

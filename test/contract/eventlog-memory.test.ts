@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Stream } from "effect"
-import { layerMemory, murmur2, partitionFor } from "../../src/layers/EventLogMemory.js"
+import { layerMemory } from "../../src/layers/EventLogMemory.js"
+import { murmur2, partitionFor } from "../../src/layers/kafka/Partitioner.js"
 import { EventLog } from "../../src/services/EventLog.js"
 import { eventLogContract } from "./EventLog.contract.js"
 

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto"
 import kafkajs from "kafkajs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { productEventsTopic } from "../../src/domain/Consumers.js"
-import { partitionFor } from "../../src/layers/EventLogMemory.js"
+import { partitionFor } from "../../src/layers/kafka/Partitioner.js"
 import { created, encode } from "../support/events.js"
 import { startPrivateKafka, type PrivateKafka } from "../support/privateKafka.js"
 import {

@@ -8,14 +8,14 @@ import { combineAll, deltaOf, hourOf, type LifecycleEvent } from "../../src/doma
 import { deltaItems, fromStoreItems } from "../../src/domain/SellerMetrics.js"
 import * as MetricsStoreDynamo from "../../src/layers/MetricsStoreDynamo.js"
 import * as ObjectStoreS3 from "../../src/layers/ObjectStoreS3.js"
-import { makeArchive } from "../../src/services/AnalyticsArchive.js"
+import { AnalyticsArchive } from "../../src/services/AnalyticsArchive.js"
 import { hourFolder } from "../../src/services/analytics/ArchiveKeys.js"
 import * as ConsumerEngine from "../../src/services/ConsumerEngine.js"
 import { EventLog } from "../../src/services/EventLog.js"
 import { Metrics } from "../../src/services/Metrics.js"
 import { MetricsStore } from "../../src/services/MetricsStore.js"
 import { ObjectStore } from "../../src/services/ObjectStore.js"
-import { AnalyticsWorkers } from "../../src/workers/AnalyticsWorkers.js"
+import * as AnalyticsWorkerPool from "../../src/workers/AnalyticsWorkerPool.js"
 import { unique } from "../contract/unique.js"
 import { encode, lifecycles as sharedLifecycles } from "../support/events.js"
 import { liveEnv, requireServers } from "../support/servers.js"
@@ -38,7 +38,7 @@ const infra = Layer.mergeAll(
   kafkaLayer(),
   Metrics.Default,
   MetricsStoreDynamo.layer({ ...aws, endpoint: env.DYNAMODB_ENDPOINT, tableName: `test-${hex()}-metrics` }),
-  AnalyticsWorkers.layerPool({ size: 2 })
+  AnalyticsWorkerPool.layer({ size: 2 })
 )
 /** A bucket of the test's own: archive keys derive from partition and offsets, which every test topic repeats. */
 const freshBucket = () => ObjectStoreS3.layer({ ...aws, endpoint: env.S3_ENDPOINT, bucket: `product-events-test-${hex()}` })
@@ -48,7 +48,7 @@ const archiveSettings = ConfigProvider.fromMap(new Map([["ARCHIVE_IDLE", "300 mi
 /** The analytics consumer as AnalyticsConsumer builds it, on the given log, under a group of the test's own. */
 const startConsumer = (group: ConsumerGroup, log: Layer.Layer<EventLog, never, EventLog>) =>
   Effect.gen(function*() {
-    const archive = yield* makeArchive
+    const archive = yield* AnalyticsArchive
     return yield* ConsumerEngine.run({
       contract: { ...analyticsService, group },
       lanes: 1,
@@ -57,7 +57,7 @@ const startConsumer = (group: ConsumerGroup, log: Layer.Layer<EventLog, never, E
       onDrain: archive.flushAll,
       onRevoke: archive.drop
     })
-  }).pipe(Effect.scoped, Effect.provide(log), Effect.withConfigProvider(archiveSettings), Effect.fork)
+  }).pipe(Effect.provide(AnalyticsArchive.Default), Effect.scoped, Effect.provide(log), Effect.withConfigProvider(archiveSettings), Effect.fork)
 
 /** The surrounding EventLog whose commits are lost, as in a crash before any commit. */
 const commitsLost = Layer.effect(
