@@ -8,7 +8,7 @@ import type { LifecycleEventJson } from "../../src/workers/AnalyticsRequests.js"
 import { AnalyticsWorkers, WorkerStartError } from "../../src/workers/AnalyticsWorkers.js"
 import { encode } from "../support/events.js"
 import { gunzipSync } from "node:zlib"
-import { lifecycleEvents } from "./lifecycles.js"
+import { lifecycleEvents } from "../support/lifecycles.js"
 
 const batch: ReadonlyArray<ProductEvent> = fc.sample(lifecycleEvents, { numRuns: 30, seed: 4 }).flat()
 const wire = batch.map((e) => encode(e) as LifecycleEventJson)

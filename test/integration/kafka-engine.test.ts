@@ -6,7 +6,7 @@ import type { ProductEvent } from "../../src/domain/ProductEvent.js"
 import * as ConsumerEngine from "../../src/services/ConsumerEngine.js"
 import { EventLog, type LogRecord } from "../../src/services/EventLog.js"
 import { Metrics } from "../../src/services/Metrics.js"
-import { unique } from "../contract/unique.js"
+import { unique } from "../support/unique.js"
 import { event, message, Rejected } from "../engine/fixtures.js"
 import { kafkaLayer, withProductEventsAs } from "./kafka-support.js"
 
