@@ -12,6 +12,8 @@ const separate = ["test/long/**", "test/programs/**", "test/integration/**"]
 
 export default defineConfig({
   test: {
+    // One worker per core: vitest's default (cores - 1) runs the files one at a time on a 2-core machine.
+    maxWorkers: "100%",
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
