@@ -31,7 +31,6 @@ const aws = {
   credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }
 }
 
-eventLogContract("kafka", kafkaLayer())
 notificationStoreContract(
   "NotificationStore (DynamoDB)",
   NotificationStoreDynamo.layer({
@@ -69,3 +68,7 @@ describe("PubSub (Redis) connection loss", () => {
       }))
   })
 })
+
+// Last: after @effect/vitest's top-level `layer()` (which this suite calls, without test services)
+// the shared `it.layer` nests in that layer, so suites registered later would lose their TestClock.
+eventLogContract("kafka", kafkaLayer())

@@ -14,4 +14,6 @@ notificationStoreContract("NotificationStore (memory)", NotificationStoreMemory.
 pubSubContract("PubSub (memory)", PubSubMemory.layerMemory)
 objectStoreContract("ObjectStore (memory)", ObjectStoreMemory.layerMemory)
 metricsStoreContract("MetricsStore (memory)", MetricsStoreMemory.layerMemory)
+// Last: after @effect/vitest's top-level `layer()` (which this suite calls, without test services)
+// the shared `it.layer` nests in that layer, so suites registered later would lose their TestClock.
 eventLogContract("memory", EventLogMemory.layerMemory({ partitions: 12 }))
