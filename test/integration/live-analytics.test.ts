@@ -19,7 +19,7 @@ import { AnalyticsWorkers } from "../../src/workers/AnalyticsWorkers.js"
 import { unique } from "../support/unique.js"
 import { encode, lifecycles as sharedLifecycles } from "../support/events.js"
 import { liveEnv, requireServers } from "../support/servers.js"
-import { kafkaLayer, withProductEventsAs } from "./kafka-support.js"
+import { kafkaLayer, waitFor, withProductEventsAs } from "./kafka-support.js"
 
 /**
  * analytics-service's consumer (wired as in src/app/Analytics.ts) on the real servers: Kafka, metrics in
@@ -97,14 +97,6 @@ const archived = Effect.gen(function*() {
 
 const sameIds = (ids: ReadonlyArray<string>, events: ReadonlyArray<LifecycleEvent>) =>
   JSON.stringify([...ids].sort()) === JSON.stringify(events.map((e) => e.eventId).sort())
-
-const waitFor = <A, E, R>(what: string, check: Effect.Effect<A, E, R>, done: (a: A) => boolean, seconds = 20) => {
-  const poll: Effect.Effect<A, E, R> = Effect.flatMap(check, (a) =>
-    done(a) ? Effect.succeed(a) : Effect.zipRight(Effect.sleep("100 millis"), poll))
-  return poll.pipe(
-    Effect.timeoutFail({ duration: `${seconds} seconds`, onTimeout: () => new Error(`timed out waiting for ${what}`) })
-  )
-}
 
 /** The hot metrics equal a fold of each seller's events. */
 const expectMetricsFold = (sellers: ReadonlyArray<string>, lives: ReadonlyArray<ReadonlyArray<LifecycleEvent>>) =>

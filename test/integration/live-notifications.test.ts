@@ -15,7 +15,7 @@ import { unique } from "../support/unique.js"
 import { baseMillis, created, encode, lowStock } from "../support/events.js"
 import { startFaultProxy } from "../support/faultProxy.js"
 import { endpoints, liveEnv, requireServers } from "../support/servers.js"
-import { kafkaLayer, withProductEventsAs } from "./kafka-support.js"
+import { kafkaLayer, waitFor, withProductEventsAs } from "./kafka-support.js"
 
 /**
  * notification-service on the real servers: retries through a real network fault between the store
@@ -44,15 +44,6 @@ const services = (endpoint: string) =>
   Layer.mergeAll(NotificationService.Default, NotificationFeed.Default).pipe(
     Layer.provideMerge(Layer.mergeAll(storeLayer(endpoint), PubSubRedis.layer({ url: env.REDIS_URL })))
   )
-
-/** Polls `check` until `done` holds, at most `seconds`. */
-const waitFor = <A, E, R>(what: string, check: Effect.Effect<A, E, R>, done: (a: A) => boolean, seconds = 20) => {
-  const poll: Effect.Effect<A, E, R> = Effect.flatMap(check, (a) =>
-    done(a) ? Effect.succeed(a) : Effect.zipRight(Effect.sleep("100 millis"), poll))
-  return poll.pipe(
-    Effect.timeoutFail({ duration: `${seconds} seconds`, onTimeout: () => new Error(`timed out waiting for ${what}`) })
-  )
-}
 
 const messageOf = (event: ProductEvent) => ({
   key: event.data.sellerId,
