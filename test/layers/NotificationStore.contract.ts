@@ -4,7 +4,7 @@ import { ProductId, SellerId } from "../../src/domain/Ids.js"
 import { Notification } from "../../src/domain/Notification.js"
 import { timestampFromMillis } from "../../src/domain/Timestamp.js"
 import { NotificationStore } from "../../src/services/NotificationStore.js"
-import { unique } from "./unique.js"
+import { unique } from "../support/unique.js"
 
 const notification = (sellerId: string, n: number, overrides: Partial<{ title: string }> = {}) =>
   Notification.make({
@@ -134,7 +134,5 @@ export const notificationStoreContract = <E>(name: string, layer: Layer.Layer<No
           }
           expect(backwards).toEqual([7, 6, 5, 4, 3, 2, 1])
         }))
-
-      it.effect("ping succeeds", () => Effect.flatMap(NotificationStore, (store) => store.ping))
     })
   })
