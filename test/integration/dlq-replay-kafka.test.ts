@@ -5,7 +5,7 @@ import { deadLetterTopic, productEventsTopic } from "../../src/domain/Consumers.
 import { deadLetterHeaders } from "../../src/domain/DeadLetter.js"
 import { replayDeadLetters } from "../../src/services/DeadLetterReplay.js"
 import { EventLog } from "../../src/services/EventLog.js"
-import { unique } from "../contract/unique.js"
+import { unique } from "../support/unique.js"
 import { brokers, kafkaLayer } from "./kafka-support.js"
 
 /** product-events and the notification-service dead-letter topic, as topics of this test's own. */

@@ -4,7 +4,7 @@ import { ProductId, SellerId } from "../../src/domain/Ids.js"
 import { Notification } from "../../src/domain/Notification.js"
 import { timestampFromMillis } from "../../src/domain/Timestamp.js"
 import { defaultNotificationRetention, NotificationStore } from "../../src/services/NotificationStore.js"
-import { unique } from "./unique.js"
+import { unique } from "../support/unique.js"
 
 const notification = (sellerId: string, n: number, overrides: Partial<{ title: string }> = {}) =>
   Notification.make({
@@ -174,7 +174,5 @@ export const notificationStoreContract = <E>(name: string, layer: Layer.Layer<No
           )
           expect(seqs(yield* store.list(sellerId, { limit: 10, order: "asc" }))).toEqual([again.notification.seq])
         }))
-
-      it.effect("ping succeeds", () => Effect.flatMap(NotificationStore, (store) => store.ping))
     })
   })

@@ -3,9 +3,6 @@ import { Chunk, Effect, Exit, Stream } from "effect"
 import { layerMemory } from "../../src/layers/EventLogMemory.js"
 import { murmur2, partitionFor } from "../../src/layers/kafka/Partitioner.js"
 import { EventLog } from "../../src/services/EventLog.js"
-import { eventLogContract } from "./EventLog.contract.js"
-
-eventLogContract("memory", layerMemory())
 
 describe("murmur2 (Kafka's default partitioner)", () => {
   // Values from kafkajs's DefaultPartitioner spec (generated with Java's Utils.murmur2) and librdkafka.
