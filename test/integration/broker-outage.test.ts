@@ -128,10 +128,8 @@ describe("a Kafka outage", () => {
 
     // Restarts by the Kafka client (by="client") count, as the engine's own do.
     const restarts = await counterSum(notification, "consumer_restarts_total", { group: "notification-service", by: "client" })
-    const logged = notification.logs.filter((line) => line.includes("Restarting the consumer")).length
-    console.log(`consumer restarts by the Kafka client: ${restarts} counted, ${logged} logged`)
+    console.log(`consumer restarts by the Kafka client during the outage: ${restarts}`)
     expect(restarts).toBeGreaterThanOrEqual(1)
-    expect(restarts).toBeGreaterThanOrEqual(logged)
 
     // Nothing accepted is lost: every 202's event becomes a notification.
     await eventually("every accepted event is a notification", async () => {
