@@ -15,7 +15,7 @@ import { Metrics } from "../services/Metrics.js"
 
 /** Every piece of infrastructure in this process: nothing to install. */
 export const InfraMemory = {
-  eventLog: EventLogMemory.layerMemory({ partitions: productEventsTopicLayout.partitions }),
+  eventLog: EventLogMemory.layerMemory(),
   notificationStore: NotificationStoreMemory.layerMemory,
   pubSub: PubSubMemory.layerMemory,
   objectStore: ObjectStoreMemory.layerMemory,
@@ -24,7 +24,8 @@ export const InfraMemory = {
 
 /** Every piece of infrastructure on its server: Kafka, DynamoDB, Redis and S3, configured by env (see README). */
 export const InfraLive = {
-  eventLog: EventLogKafka.layerConfig,
+  // Counts its client's consumer restarts in the process's Metrics (the same instance: layers are shared by reference).
+  eventLog: EventLogKafka.layerConfig.pipe(Layer.provide(Metrics.Default)),
   notificationStore: NotificationStoreDynamo.layerConfig,
   pubSub: PubSubRedis.layerConfig,
   objectStore: ObjectStoreS3.layerConfig,

@@ -1,5 +1,4 @@
 import { Chunk, Clock, Deferred, Effect, FiberId, Layer, Stream } from "effect"
-import { productEventsTopicLayout } from "../domain/Consumers.js"
 import {
   type CommitOffset,
   EventLog,
@@ -15,6 +14,8 @@ import { partitionFor } from "./kafka/Partitioner.js"
 /**
  * Kafka's model in one process: topics of partitions, each an append-only array; producers
  * partition by key exactly as Kafka's default partitioner does; consumer groups keep committed offsets.
+ * As a broker without auto-creation, it refuses to produce to, subscribe to or read the end offsets
+ * of a topic that was not created (`ensureTopic`, or `topics` at construction).
  *
  * A group has at most one member at a time here: it is assigned every partition of its topics
  * (one `Assigned` rebalance, never revoked). Subscribing a group that already has an active
@@ -22,8 +23,8 @@ import { partitionFor } from "./kafka/Partitioner.js"
  */
 
 export interface MemoryOptions {
-  /** Partitions of a topic created implicitly (by produce or subscribe). Default: the product-events topic's. */
-  readonly partitions?: number
+  /** Topics that exist from the start, with their partition counts (a provisioned broker). */
+  readonly topics?: Readonly<Record<string, number>>
 }
 
 interface PartitionLog {
@@ -43,7 +44,6 @@ const readChunk = 1024
 
 export const make = (options: MemoryOptions = {}) =>
   Effect.sync(() => {
-    const implicitPartitions = options.partitions ?? productEventsTopicLayout.partitions
     const topics = new Map<string, ReadonlyArray<PartitionLog>>()
     const groups = new Map<string, GroupState>()
 
@@ -58,6 +58,17 @@ export const make = (options: MemoryOptions = {}) =>
       return logs
     }
 
+    for (const [topic, partitions] of Object.entries(options.topics ?? {})) createTopic(topic, partitions)
+
+    /** The topic's partitions, or Kafka's refusal of an unknown topic. */
+    const existing = (operation: string, topic: string) =>
+      Effect.suspend(() => {
+        const logs = topics.get(topic)
+        return logs !== undefined
+          ? Effect.succeed(logs)
+          : Effect.fail(new EventLogError({ operation, cause: `unknown topic ${topic}: this server does not host it` }))
+      })
+
     const groupState = (group: string): GroupState => {
       let state = groups.get(group)
       if (state === undefined) {
@@ -68,9 +79,8 @@ export const make = (options: MemoryOptions = {}) =>
     }
 
     const produce = (topic: string, messages: ReadonlyArray<OutgoingMessage>) =>
-      Clock.currentTimeMillis.pipe(
-        Effect.map((timestamp) => {
-          const logs = createTopic(topic, implicitPartitions)
+      Effect.zip(existing("produce", topic), Clock.currentTimeMillis).pipe(
+        Effect.map(([logs, timestamp]) => {
           const touched = new Set<PartitionLog>()
           const positions = messages.map((message) => {
             const partition = partitionFor(message.key, logs.length)
@@ -116,6 +126,7 @@ export const make = (options: MemoryOptions = {}) =>
     const subscribe = (options: SubscribeOptions) =>
       Effect.gen(function*() {
         const state = groupState(options.group)
+        const topicLogs = yield* Effect.forEach(options.topics, (topic) => existing("subscribe", topic))
         yield* Effect.acquireRelease(
           Effect.suspend(() => {
             if (state.active) {
@@ -133,8 +144,8 @@ export const make = (options: MemoryOptions = {}) =>
         )
         const assigned: Array<TopicPartition> = []
         const streams: Array<Stream.Stream<LogRecord>> = []
-        for (const topic of options.topics) {
-          createTopic(topic, implicitPartitions).forEach((log, partition) => {
+        for (const [index, topic] of options.topics.entries()) {
+          topicLogs[index]!.forEach((log, partition) => {
             assigned.push({ topic, partition })
             const committed = state.committed.get(tpKey(topic, partition))
             const from = committed ?? (options.fromBeginning === false ? log.records.length : 0)
@@ -164,15 +175,23 @@ export const make = (options: MemoryOptions = {}) =>
       ).pipe(Effect.withSpan("EventLog.committed"))
 
     const endOffsets = (topic: string) =>
-      Effect.sync(() =>
-        (topics.get(topic) ?? []).map((log, partition): CommitOffset => ({ topic, partition, offset: log.records.length }))
-      ).pipe(Effect.withSpan("EventLog.endOffsets"))
+      existing("endOffsets", topic).pipe(
+        Effect.map((logs) => logs.map((log, partition): CommitOffset => ({ topic, partition, offset: log.records.length }))),
+        Effect.withSpan("EventLog.endOffsets")
+      )
+
+    /** Nothing is ever deleted here: every partition starts at 0. */
+    const startOffsets = (topic: string) =>
+      existing("startOffsets", topic).pipe(
+        Effect.map((logs) => logs.map((_, partition): CommitOffset => ({ topic, partition, offset: 0 }))),
+        Effect.withSpan("EventLog.startOffsets")
+      )
 
     const ensureTopic = (topic: string, partitions: number) =>
       Effect.sync(() => void createTopic(topic, partitions)).pipe(Effect.withSpan("EventLog.ensureTopic"))
 
-    return EventLog.of({ produce, subscribe, committed, endOffsets, ensureTopic, ping: Effect.void })
+    return EventLog.of({ produce, subscribe, committed, startOffsets, endOffsets, ensureTopic, ping: Effect.void })
   })
 
-/** The in-memory event log: `EventLogMemory.layerMemory({ partitions: 12 })`. */
+/** The in-memory event log: `EventLogMemory.layerMemory()`, or with topics: `layerMemory({ topics: { "t": 12 } })`. */
 export const layerMemory = (options: MemoryOptions = {}): Layer.Layer<EventLog> => Layer.effect(EventLog, make(options))

@@ -10,7 +10,7 @@ import { AnalyticsWorkers, WorkerStartError } from "../../src/workers/AnalyticsW
 import * as AnalyticsWorkersInline from "../../src/workers/AnalyticsWorkersInline.js"
 import { encode } from "../support/events.js"
 import { gunzipSync } from "node:zlib"
-import { lifecycleEvents } from "./lifecycles.js"
+import { lifecycleEvents } from "../support/lifecycles.js"
 
 const batch: ReadonlyArray<ProductEvent> = fc.sample(lifecycleEvents, { numRuns: 30, seed: 4 }).flat()
 const wire = batch.map((e) => encode(e) as LifecycleEventJson)

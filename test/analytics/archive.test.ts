@@ -29,7 +29,7 @@ const settings = (maxBytes: number, tick: string) =>
 const Stores = Layer.mergeAll(
   MetricsStoreMemory.layerMemory,
   ObjectStoreMemory.layerMemory,
-  EventLogMemory.layerMemory({ partitions: 12 }),
+  EventLogMemory.layerMemory({ topics: { [deadLetterTopic("analytics-service")]: 1 } }),
   AnalyticsWorkersInline.layerInline
 )
 
