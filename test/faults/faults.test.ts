@@ -241,7 +241,8 @@ describe("fault suite", () => {
       "archive: unexpected lines": archive.unexpected
     }
     console.log(`faults: timeline\n  ${timeline.join("\n  ")}`)
-    console.table(table)
+    const width = Math.max(...Object.keys(table).map((k) => k.length))
+    console.log(`faults: result\n${Object.entries(table).map(([k, v]) => `  ${k.padEnd(width)}  ${String(v).padStart(6)}`).join("\n")}`)
     expect({
       lost,
       duplicated,
