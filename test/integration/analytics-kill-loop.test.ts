@@ -25,7 +25,7 @@ const sellers = Array.from({ length: 24 }, (_, i) => `kill_${run}_${i}`)
 const rounds = 4
 const killEveryMs = 15_000
 /** Events a second, produced in batches every 100 ms. */
-const rate = 100
+const rate = 50
 
 let kafka: PrivateKafka
 let admin: Awaited<ReturnType<typeof kafkaAdmin>>
