@@ -51,7 +51,7 @@ export interface RunOptions<E extends { readonly retriable: boolean }, R> {
   readonly onRevoke?: (partitions: ReadonlyArray<TopicPartition>) => Effect.Effect<void>
   /** Lanes (records handled concurrently, by key). Default 64. */
   readonly lanes?: number
-  /** Records held per lane (queued or being handled), and queued per parked seller. Default 16. */
+  /** Records held per lane (queued or being handled), and queued per parked seller. Default 256 per lane, 16 per parked seller. */
   readonly laneCapacity?: number
   /** Sellers parked (retrying, off their lane) per lane at most; past it the lane waits. Default 8. */
   readonly maxParkedPerLane?: number
@@ -64,6 +64,9 @@ export interface RunOptions<E extends { readonly retriable: boolean }, R> {
 }
 
 export const defaultLanes = 64
+/** Deep enough that a fetched batch spreads over the lanes without waiting on one: chunks, not records. */
+export const defaultLaneCapacity = 256
+export const defaultParkedCapacity = 16
 
 interface Lane {
   readonly buffer: LaneBuffer
@@ -165,7 +168,7 @@ const makeLanes = <E extends { readonly retriable: boolean }, R>(
   Effect.gen(function*() {
     const { contract } = options
     const { counters, revocations, stats } = engine
-    const laneCapacity = options.laneCapacity ?? 16
+    const laneCapacity = options.laneCapacity ?? defaultLaneCapacity
     const laneScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
     const isRevoked = (work: Work) => revocations.isRevoked(work)
     /** Counts a record as finished: for the commit watermark and the metrics. */
@@ -202,7 +205,7 @@ const makeLanes = <E extends { readonly retriable: boolean }, R>(
       flushCounts: () => counters.flush(),
       stats,
       maxParked: options.maxParkedPerLane ?? 8,
-      capacity: laneCapacity
+      capacity: options.laneCapacity ?? defaultParkedCapacity
     })
 
     return (): Effect.Effect<Lane, never, R> =>
