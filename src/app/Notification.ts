@@ -12,7 +12,11 @@ import { EventLogInfra, NotificationStoreInfra, PubSubInfra, TopicsLive } from "
 /** notification-service's consumer: every subscribed event becomes a stored, published notification. */
 export const NotificationConsumer = Layer.unwrapEffect(
   Effect.map(NotificationService, (service) =>
-    ConsumerEngine.layer({ contract: notificationService, handle: (event) => service.handle(event) }))
+    ConsumerEngine.layer({
+      contract: notificationService,
+      handle: (event) => service.handle(event),
+      handleChunk: service.handleChunk
+    }))
 ).pipe(Layer.provide(NotificationService.Default))
 
 /** notification-service's HTTP side: stored notifications and the live SSE stream. */

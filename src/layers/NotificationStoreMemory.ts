@@ -1,4 +1,4 @@
-import { Effect, Layer, Option } from "effect"
+import { Effect, Exit, Layer, Option } from "effect"
 import { type Notification, StoredNotification } from "../domain/Notification.js"
 import { type ListOptions, NotificationStore, type PutResult } from "../services/NotificationStore.js"
 
@@ -30,8 +30,7 @@ export const make = Effect.sync(() => {
   const sellers = new Map<string, SellerNotifications>()
   const sellerOf = (sellerId: string): SellerNotifications | undefined => sellers.get(sellerId)
 
-  const put = Effect.fn("NotificationStore.put")((notification: Notification) =>
-    Effect.sync((): PutResult => {
+  const putNow = (notification: Notification): PutResult => {
       let seller = sellers.get(notification.sellerId)
       if (seller === undefined) {
         seller = { lastSeq: 0, byId: new Map(), bySeq: [] }
@@ -44,7 +43,10 @@ export const make = Effect.sync(() => {
       seller.byId.set(stored.id, stored)
       seller.bySeq.push(stored)
       return { notification: stored, created: true }
-    })
+  }
+  const put = Effect.fn("NotificationStore.put")((notification: Notification) => Effect.sync(() => putNow(notification)))
+  const putMany = Effect.fn("NotificationStore.putMany")((notifications: ReadonlyArray<Notification>) =>
+    Effect.sync(() => notifications.map((notification) => Exit.succeed(putNow(notification))))
   )
 
   const get = Effect.fn("NotificationStore.get")((sellerId: string, id: string) =>
@@ -64,7 +66,7 @@ export const make = Effect.sync(() => {
     })
   )
 
-  return NotificationStore.of({ put, get, list, ping: Effect.void.pipe(Effect.withSpan("NotificationStore.ping")) })
+  return NotificationStore.of({ put, putMany, get, list, ping: Effect.void.pipe(Effect.withSpan("NotificationStore.ping")) })
 })
 
 /** A fresh, empty store per layer build. */

@@ -93,6 +93,9 @@ export const makeLaneLoop = <E extends { readonly retriable: boolean }, R>(optio
           } else if (result._tag === "Success") {
             work.settle()
             finished()
+          } else if (parking.isParked(work.record.key)) {
+            // A later failure of a seller parked by an earlier one in this segment: it queues behind it.
+            ;(again ??= []).push(work)
           } else {
             return Effect.zipRight(failed(work, event, result.cause), Effect.suspend(step))
           }
