@@ -149,8 +149,9 @@ const describe = (name: string, perSecond: number, r: Awaited<ReturnType<typeof 
 const ms = (values: ReadonlyArray<number>, p: number) => `${percentile(values, p).toFixed(1)} ms`
 
 const closers: Array<() => void> = []
+let closing = false
 try {
-  await Promise.all(Object.values(children).map((c) => waitUp(c, "/readyz")))
+  await Promise.all(Object.values(children).map((c) => waitUp(c, "/healthz")))
   for (const s of sampled) {
     const token = await sign({ sellerId: s, role: "seller" })
     closers.push(openSse(`${children.notification.baseUrl}/sellers/${s}/notifications/stream?access_token=${token}`, (id, at) => {
@@ -159,7 +160,7 @@ try {
         sseLatencies.push(at - posted)
         postedAt.delete(id)
       }
-    }, (e) => console.error(`SSE ${s}: ${String(e)}`)))
+    }, (e) => closing || console.error(`SSE ${s}: ${String(e)}`)))
   }
   await offer(100, 5_000) // warm-up: consumers joined, connections open, JIT
   sseLatencies = []
@@ -191,6 +192,7 @@ try {
   console.log(`drained in ${((Date.now() - drainStart) / 1000).toFixed(0)} s`)
   if (process.env["BENCH_CEILING"] !== "0") console.log(await measureCeiling(run))
 } finally {
+  closing = true
   for (const close of closers) close()
   await Promise.all(Object.values(children).map(stopChild))
   await admin.deleteTopics({ topics: [topic] }).catch(() => undefined)

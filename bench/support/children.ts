@@ -5,6 +5,19 @@ import { send } from "./load.js"
 
 export const root = fileURLToPath(new URL("../..", import.meta.url))
 
+/** The local stack's addresses and dummy credentials, unless the environment says otherwise. */
+const liveDefaults: Record<string, string> = {
+  KAFKA_BROKERS: "127.0.0.1:9092",
+  REDIS_URL: "redis://127.0.0.1:6379",
+  DYNAMODB_ENDPOINT: "http://127.0.0.1:8000",
+  S3_ENDPOINT: "http://127.0.0.1:4569",
+  S3_BUCKET: "product-events-archive",
+  AWS_REGION: "us-east-1",
+  AWS_ACCESS_KEY_ID: "local",
+  AWS_SECRET_ACCESS_KEY: "local"
+}
+for (const [name, value] of Object.entries(liveDefaults)) process.env[name] ??= value
+
 export interface Child {
   readonly name: string
   readonly baseUrl: string
@@ -14,9 +27,12 @@ export interface Child {
 
 /** Starts `node --import tsx <file> ...args` with env added; its output kept (last 100 lines). */
 export const startChild = (name: string, file: string, args: ReadonlyArray<string>, port: number, env: Record<string, string>): Child => {
-  const child = spawn(process.execPath, ["--import", "tsx", file, ...args], {
+  // BENCH_PROFILE_DIR: each child writes a CPU profile there when it exits.
+  const profile = process.env["BENCH_PROFILE_DIR"]
+  const flags = profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profile}/${name}`]
+  const child = spawn(process.execPath, [...flags, "--import", "tsx", file, ...args], {
     cwd: root,
-    env: { ...process.env, INFRA: "live", HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "Warning", ...env },
+    env: { ...process.env, INFRA: "live", HOST: "127.0.0.1", PORT: String(port), ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })
   const logs: Array<string> = []

@@ -14,6 +14,9 @@ export const NotificationConsumer = Layer.unwrapEffect(
   Effect.map(NotificationService, (service) =>
     ConsumerEngine.layer({
       contract: notificationService,
+      // Each chunk is one batched store write; small ones keep the commit (and SSE latency) moving
+      // while the store is the bottleneck.
+      laneCapacity: 32,
       handle: (event) => service.handle(event),
       handleChunk: service.handleChunk
     }))
