@@ -1,32 +1,40 @@
 import { defineConfig } from "vitest/config"
 
 /**
- * Two projects: `unit` (in-memory, fast) and `integration` (real servers; its global setup starts the
- * missing ones with infra/up.sh). `npm test` runs both; `npx vitest run test/engine` starts no server.
- * Integration tests: `test/integration/**`, or any `live.test.ts`, `*.live.test.ts`, `*-live.test.ts`, `*-kafka.test.ts`.
+ * One vitest project per top-level kind of test, chosen by folder (test/README.md):
+ * - `unit`: the components, in memory and in process: the default feedback loop;
+ * - `long` (test/long/): fast-check properties over thousands of cases, the engine with 100,000 sellers;
+ * - `programs` (test/programs/): whole programs with no server: the embedded one over HTTP, the CLI as processes;
+ * - `integration` (test/integration/): real servers; its global setup starts the missing ones.
+ * `npm test` (and so CI) runs all four; `npx vitest run --project unit` only the first.
  */
-const integration = [
-  "test/integration/**/*.test.ts",
-  "test/**/live.test.ts",
-  "test/**/*{.,-}live.test.ts",
-  "test/**/*-kafka.test.ts"
-]
+const separate = ["test/long/**", "test/programs/**", "test/integration/**"]
 
 export default defineConfig({
   test: {
+    // One worker per core: vitest's default (cores - 1) runs the files one at a time on a 2-core machine.
+    maxWorkers: "100%",
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["test/**/*.test.ts"], exclude: ["**/node_modules/**", ...integration] }
+        test: { name: "unit", include: ["test/**/*.test.ts"], exclude: ["**/node_modules/**", ...separate] }
+      },
+      {
+        extends: true,
+        test: { name: "long", include: ["test/long/**/*.test.ts"], testTimeout: 120_000 }
+      },
+      {
+        extends: true,
+        test: { name: "programs", include: ["test/programs/**/*.test.ts"] }
       },
       {
         extends: true,
         test: {
           name: "integration",
-          include: integration,
-          globalSetup: ["test/globalSetup.ts"],
+          include: ["test/integration/**/*.test.ts"],
+          globalSetup: ["test/integration/globalSetup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000
         }

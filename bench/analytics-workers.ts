@@ -7,7 +7,9 @@ import { Effect, Layer } from "effect"
 import { availableParallelism } from "node:os"
 import { makeEventId } from "../src/domain/ProductEvent.js"
 import type { LifecycleEventJson } from "../src/workers/AnalyticsRequests.js"
-import { AnalyticsWorkers, defaultPoolSize } from "../src/workers/AnalyticsWorkers.js"
+import * as AnalyticsWorkerPool from "../src/workers/AnalyticsWorkerPool.js"
+import { AnalyticsWorkers } from "../src/workers/AnalyticsWorkers.js"
+import * as AnalyticsWorkersInline from "../src/workers/AnalyticsWorkersInline.js"
 
 const totalEvents = 100_000
 const batchSize = 1_000
@@ -110,17 +112,17 @@ const measure = (label: string, layer: Layer.Layer<AnalyticsWorkers, unknown>) =
   }).pipe(Effect.provide(layer))
 
 const main = Effect.gen(function*() {
-  const defaultSize = defaultPoolSize()
+  const defaultSize = AnalyticsWorkerPool.defaultPoolSize()
   console.log(`analytics workers: ${events.length.toLocaleString("en-US")} lifecycle events, ${batches.length} batches of ${batchSize}, ${new Set(events.map((e) => e.data.sellerId)).size} sellers`)
   console.log(`cores (os.availableParallelism): ${availableParallelism()}, default pool size: ${defaultSize}`)
-  const inline = yield* measure("inline (main thread, reference)", AnalyticsWorkers.layerInline)
-  const one = yield* measure("(a) pool of 1 worker", AnalyticsWorkers.layerPool({ size: 1 }))
-  const byDefault = yield* measure(`(b) default pool of ${defaultSize}`, AnalyticsWorkers.layerPool({ size: defaultSize }))
+  const inline = yield* measure("inline (main thread, reference)", AnalyticsWorkersInline.layerInline)
+  const one = yield* measure("(a) pool of 1 worker", AnalyticsWorkerPool.layer({ size: 1 }))
+  const byDefault = yield* measure(`(b) default pool of ${defaultSize}`, AnalyticsWorkerPool.layer({ size: defaultSize }))
   console.log(`ratio (b)/(a): ${(byDefault / one).toFixed(2)}`)
   console.log(`ratio (a)/inline: ${(one / inline).toFixed(2)}`)
   const cores = availableParallelism()
   if (cores > defaultSize) {
-    const all = yield* measure(`(c) pool of ${cores} (one per core, for comparison)`, AnalyticsWorkers.layerPool({ size: cores }))
+    const all = yield* measure(`(c) pool of ${cores} (one per core, for comparison)`, AnalyticsWorkerPool.layer({ size: cores }))
     console.log(`ratio (c)/(a): ${(all / one).toFixed(2)}`)
   }
 })

@@ -83,6 +83,6 @@ const main = Effect.gen(function*() {
   if (a.consumed !== total || b.consumed !== total) {
     return yield* Effect.dieMessage(`consumed counts differ from ${total}: engine ${a.consumed}, bare ${b.consumed}`)
   }
-}).pipe(Effect.provide(Layer.merge(EventLogMemory.layerMemory({ partitions }), Metrics.Default)))
+}).pipe(Effect.provide(Layer.merge(EventLogMemory.layerMemory(), Metrics.Default)))
 
 NodeRuntime.runMain(main)

@@ -8,42 +8,26 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { AnalyticsConsumer, AnalyticsHttp } from "../../src/app/Analytics.js"
 import { serveWithHealth } from "../../src/app/Http.js"
-import {
-  EventLogInfra,
-  LiveByDefault,
-  MetricsStoreInfra,
-  NotificationStoreInfra,
-  ObjectStoreInfra,
-  PubSubInfra,
-  TopicsLive
-} from "../../src/app/Infra.js"
+import { Infra, LiveByDefault } from "../../src/app/Infra.js"
 import { NotificationConsumer, NotificationHttp } from "../../src/app/Notification.js"
 import { Auth } from "../../src/http/Auth.js"
 import { gatewayRouter } from "../../src/http/Gateway.js"
 import { listen } from "../../src/http/HttpLive.js"
 import { Metrics } from "../../src/services/Metrics.js"
-import { AnalyticsWorkers } from "../../src/workers/AnalyticsWorkers.js"
 import { isolatedFromEnv } from "./isolated.js"
 
-const EventLogBench = isolatedFromEnv().pipe(Layer.provide(EventLogInfra))
+/** As the programs' infrastructure, with the event log isolated (the bench creates its topic). */
+const Common = Layer.merge(isolatedFromEnv().pipe(Layer.provide(Infra.eventLog)), Metrics.Default)
 
 const programs = {
-  gateway: () =>
-    serveWithHealth(gatewayRouter).pipe(
-      Layer.provide(Auth.Default),
-      Layer.provide(TopicsLive),
-      Layer.provide(Layer.mergeAll(EventLogBench, Metrics.Default))
-    ),
+  gateway: () => serveWithHealth(gatewayRouter).pipe(Layer.provide(Auth.Default), Layer.provide(Common)),
   notification: () =>
     Layer.mergeAll(serveWithHealth(NotificationHttp), NotificationConsumer).pipe(
-      Layer.provide(TopicsLive),
-      Layer.provideMerge(Layer.mergeAll(EventLogBench, NotificationStoreInfra, PubSubInfra, Metrics.Default))
+      Layer.provideMerge(Layer.mergeAll(Common, Infra.notificationStore, Infra.pubSub))
     ),
   analytics: () =>
     Layer.mergeAll(serveWithHealth(AnalyticsHttp), AnalyticsConsumer).pipe(
-      Layer.provide(TopicsLive),
-      Layer.provide(AnalyticsWorkers.layer),
-      Layer.provideMerge(Layer.mergeAll(EventLogBench, MetricsStoreInfra, ObjectStoreInfra, Metrics.Default))
+      Layer.provideMerge(Layer.mergeAll(Common, Infra.objectStore, Infra.metricsStore))
     )
 } as const
 

@@ -3,12 +3,11 @@ import { analyticsService } from "../domain/Consumers.js"
 import type { LifecycleEvent } from "../domain/MetricsDelta.js"
 import { Auth } from "../http/Auth.js"
 import { sellerMetricsRouter } from "../http/SellerMetricsRoute.js"
-import { makeArchive } from "../services/AnalyticsArchive.js"
+import { AnalyticsArchive } from "../services/AnalyticsArchive.js"
 import * as ConsumerEngine from "../services/ConsumerEngine.js"
-import { Metrics } from "../services/Metrics.js"
-import { AnalyticsWorkers } from "../workers/AnalyticsWorkers.js"
+import * as AnalyticsWorkerPool from "../workers/AnalyticsWorkerPool.js"
 import { serveWithHealth } from "./Http.js"
-import { EventLogInfra, MetricsStoreInfra, ObjectStoreInfra, TopicsLive } from "./Infra.js"
+import { AnalyticsInfra } from "./Infra.js"
 
 /**
  * analytics-service's consumer. One lane: appending to the archive is cheap, and a partition's
@@ -17,9 +16,7 @@ import { EventLogInfra, MetricsStoreInfra, ObjectStoreInfra, TopicsLive } from "
  * The engine subscribes only to lifecycle events, per the contract.
  */
 export const AnalyticsConsumer = Layer.scopedDiscard(Effect.gen(function*() {
-  // Built first in this scope, released last: at shutdown the engine settles its deferred records
-  // through the archive's upload fibers before they are stopped.
-  const archive = yield* makeArchive
+  const archive = yield* AnalyticsArchive
   yield* ConsumerEngine.supervised({
     contract: analyticsService,
     lanes: 1,
@@ -34,13 +31,16 @@ export const AnalyticsConsumer = Layer.scopedDiscard(Effect.gen(function*() {
     Effect.tapErrorCause((cause) => Effect.logError("analytics consumer stopped", cause)),
     Effect.forkScoped
   )
-}))
+})).pipe(
+  // Built before the consumer, released after it: at shutdown the engine settles its deferred records
+  // through the archive's upload fibers before they are stopped.
+  Layer.provide(AnalyticsArchive.Default),
+  Layer.provide(AnalyticsWorkerPool.layerConfig)
+)
 
 export const AnalyticsHttp = sellerMetricsRouter.pipe(Effect.provide(Auth.Default))
 
 /** analytics-service on its own: consumer + metrics endpoint. */
 export const AnalyticsServiceLive = Layer.mergeAll(serveWithHealth(AnalyticsHttp), AnalyticsConsumer).pipe(
-  Layer.provide(TopicsLive),
-  Layer.provide(AnalyticsWorkers.layer),
-  Layer.provideMerge(Layer.mergeAll(EventLogInfra, MetricsStoreInfra, ObjectStoreInfra, Metrics.Default))
+  Layer.provideMerge(AnalyticsInfra)
 )

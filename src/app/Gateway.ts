@@ -1,13 +1,11 @@
 import { Layer } from "effect"
 import { Auth } from "../http/Auth.js"
 import { gatewayRouter } from "../http/Gateway.js"
-import { Metrics } from "../services/Metrics.js"
 import { serveWithHealth } from "./Http.js"
-import { EventLogInfra, TopicsLive } from "./Infra.js"
+import { GatewayInfra } from "./Infra.js"
 
 /** The ingest gateway on its own: `POST /events` → Kafka. */
 export const GatewayLive = serveWithHealth(gatewayRouter).pipe(
   Layer.provide(Auth.Default),
-  Layer.provide(TopicsLive),
-  Layer.provide(Layer.mergeAll(EventLogInfra, Metrics.Default))
+  Layer.provide(GatewayInfra)
 )

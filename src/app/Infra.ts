@@ -1,5 +1,5 @@
 import { Config, ConfigProvider, Effect, Layer, Schedule } from "effect"
-import { consumers, deadLetterTopic, productEventsTopic } from "../domain/Consumers.js"
+import { consumers, deadLetterTopic, productEventsTopic, productEventsTopicLayout } from "../domain/Consumers.js"
 import * as EventLogKafka from "../layers/EventLogKafka.js"
 import * as EventLogMemory from "../layers/EventLogMemory.js"
 import * as MetricsStoreDynamo from "../layers/MetricsStoreDynamo.js"
@@ -11,42 +11,68 @@ import * as ObjectStoreS3 from "../layers/ObjectStoreS3.js"
 import * as PubSubMemory from "../layers/PubSubMemory.js"
 import * as PubSubRedis from "../layers/PubSubRedis.js"
 import { EventLog } from "../services/EventLog.js"
+import { Metrics } from "../services/Metrics.js"
 
-export const productEventsPartitions = 12
+/** Every piece of infrastructure in this process: nothing to install. */
+export const InfraMemory = {
+  eventLog: EventLogMemory.layerMemory(),
+  notificationStore: NotificationStoreMemory.layerMemory,
+  pubSub: PubSubMemory.layerMemory,
+  objectStore: ObjectStoreMemory.layerMemory,
+  metricsStore: MetricsStoreMemory.layerMemory
+}
 
-/**
- * `INFRA=memory` (the default): everything in this process, nothing to install.
- * `INFRA=live`: Kafka, DynamoDB, Redis and S3, configured by their env variables (see README).
- */
+/** Every piece of infrastructure on its server: Kafka, DynamoDB, Redis and S3, configured by env (see README). */
+export const InfraLive = {
+  // Counts its client's consumer restarts in the process's Metrics (the same instance: layers are shared by reference).
+  eventLog: EventLogKafka.layerConfig.pipe(Layer.provide(Metrics.Default)),
+  notificationStore: NotificationStoreDynamo.layerConfig,
+  pubSub: PubSubRedis.layerConfig,
+  objectStore: ObjectStoreS3.layerConfig,
+  metricsStore: MetricsStoreDynamo.layerConfig
+}
+
+/** `INFRA=memory` (the default) or `INFRA=live`. */
 const InfraKind = Config.literal("memory", "live")("INFRA").pipe(Config.withDefault("memory" as const))
 
 const choose = <A, E1, E2>(memory: Layer.Layer<A, E1>, live: Layer.Layer<A, E2>) =>
   Layer.unwrapEffect(Effect.map(InfraKind, (kind) => (kind === "live" ? live : memory) as Layer.Layer<A, E1 | E2>))
 
-export const EventLogInfra = choose(
-  EventLogMemory.layerMemory({ partitions: productEventsPartitions }),
-  EventLogKafka.layerConfig
-)
-export const NotificationStoreInfra = choose(NotificationStoreMemory.layerMemory, NotificationStoreDynamo.layerConfig)
-export const PubSubInfra = choose(PubSubMemory.layerMemory, PubSubRedis.layerConfig)
-export const ObjectStoreInfra = choose(ObjectStoreMemory.layerMemory, ObjectStoreS3.layerConfig)
-export const MetricsStoreInfra = choose(MetricsStoreMemory.layerMemory, MetricsStoreDynamo.layerConfig)
+/** Each piece in memory or live, as `INFRA` says. */
+export const Infra = {
+  eventLog: choose(InfraMemory.eventLog, InfraLive.eventLog),
+  notificationStore: choose(InfraMemory.notificationStore, InfraLive.notificationStore),
+  pubSub: choose(InfraMemory.pubSub, InfraLive.pubSub),
+  objectStore: choose(InfraMemory.objectStore, InfraLive.objectStore),
+  metricsStore: choose(InfraMemory.metricsStore, InfraLive.metricsStore)
+}
 
 /**
  * The topics the services use, created when missing. Several processes may race to create them
  * (the broker then briefly reports partitions it does not host yet): a few retries settle it.
  */
-export const TopicsLive = Layer.effectDiscard(
+const Topics = Layer.effectDiscard(
   Effect.gen(function*() {
     const log = yield* EventLog
     const ensure = (topic: string) =>
-      log.ensureTopic(topic, productEventsPartitions).pipe(
+      log.ensureTopic(topic, productEventsTopicLayout.partitions).pipe(
         Effect.retry(Schedule.exponential("250 millis").pipe(Schedule.intersect(Schedule.recurs(6))))
       )
     yield* ensure(productEventsTopic)
     for (const { group } of consumers) yield* ensure(deadLetterTopic(group))
   })
 )
+
+/**
+ * What each program runs on: the event log with its topics created, the process's metrics, and the
+ * pieces its services use; each piece in memory or live by `INFRA`. A process builds (and `/readyz`
+ * checks) only its own pieces; the embedded program builds each once.
+ */
+const CommonInfra = Layer.merge(Layer.provideMerge(Topics, Infra.eventLog), Metrics.Default)
+export const GatewayInfra = CommonInfra
+export const NotificationInfra = Layer.mergeAll(CommonInfra, Infra.notificationStore, Infra.pubSub)
+export const AnalyticsInfra = Layer.mergeAll(CommonInfra, Infra.objectStore, Infra.metricsStore)
+export const EmbeddedInfra = Layer.mergeAll(NotificationInfra, AnalyticsInfra)
 
 /** For the separate service processes: live infrastructure unless `INFRA` says otherwise. */
 export const LiveByDefault = Layer.setConfigProvider(

@@ -3,11 +3,10 @@ import { notificationService } from "../domain/Consumers.js"
 import { Auth } from "../http/Auth.js"
 import { notificationsRouter } from "../http/Notifications.js"
 import * as ConsumerEngine from "../services/ConsumerEngine.js"
-import { Metrics } from "../services/Metrics.js"
 import { NotificationFeed } from "../services/NotificationFeed.js"
 import { NotificationService } from "../services/NotificationService.js"
 import { serveWithHealth } from "./Http.js"
-import { EventLogInfra, NotificationStoreInfra, PubSubInfra, TopicsLive } from "./Infra.js"
+import { NotificationInfra } from "./Infra.js"
 
 /** notification-service's consumer: every subscribed event becomes a stored, published notification. */
 export const NotificationConsumer = Layer.unwrapEffect(
@@ -27,6 +26,5 @@ export const NotificationHttp = notificationsRouter.pipe(Effect.provide(Layer.me
 
 /** notification-service on its own: consumer + SSE/list endpoints. */
 export const NotificationServiceLive = Layer.mergeAll(serveWithHealth(NotificationHttp), NotificationConsumer).pipe(
-  Layer.provide(TopicsLive),
-  Layer.provideMerge(Layer.mergeAll(EventLogInfra, NotificationStoreInfra, PubSubInfra, Metrics.Default))
+  Layer.provideMerge(NotificationInfra)
 )

@@ -23,7 +23,7 @@ const replay = Command.make("replay", { group, dryRun, limit }, ({ dryRun, group
   }).pipe(
     // Loaded on use: the other commands need no Kafka client.
     Effect.provide(Layer.unwrapEffect(Effect.promise(() =>
-      import("../app/Infra.js").then(({ EventLogInfra, LiveByDefault }) => EventLogInfra.pipe(Layer.provide(LiveByDefault)))
+      import("../app/Infra.js").then(({ Infra, LiveByDefault }) => Infra.eventLog.pipe(Layer.provide(LiveByDefault)))
     )))
   )
 ).pipe(

@@ -3,7 +3,7 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "node:path"
 import { Effect } from "effect"
 import { renderAsyncApi } from "./asyncapi.js"
-import { compatibilityProblems } from "./compatibility.js"
+import { type CompatibilityMode, compatibilityProblems } from "./compatibility.js"
 import { exampleFiles } from "./examples.js"
 import { eventContractsJsonSchema } from "./jsonSchema.js"
 import { renderMarkdown } from "./markdown.js"
@@ -49,6 +49,9 @@ export const writeContracts = (root: string): Effect.Effect<void, PlatformError,
     for (const stale of yield* staleExamples(fs, root, files)) yield* fs.remove(Path.join(root, stale))
   }).pipe(Effect.withSpan("Contracts.write"))
 
+/** The promise the contract makes (see the evolution rules in event-contracts.md). */
+export const compatibilityMode: CompatibilityMode = "FULL"
+
 const compatibility = (fs: FileSystem.FileSystem, root: string) =>
   Effect.gen(function*() {
     const target = Path.join(root, releasedContractPath)
@@ -62,14 +65,14 @@ const compatibility = (fs: FileSystem.FileSystem, root: string) =>
       return [`${releasedContractPath} is not valid JSON: ${(e as Error).message}`]
     }
     if (!isSchema(released)) return [`${releasedContractPath} is not a JSON Schema object`]
-    return compatibilityProblems(released, eventContractsJsonSchema()).map(
-      (p) => `backward-incompatible with ${releasedContractPath}: ${p}`
+    return compatibilityProblems(released, eventContractsJsonSchema(), compatibilityMode).map(
+      (p) => `not ${compatibilityMode}-compatible with ${releasedContractPath}: ${p}`
     )
   })
 
 /**
  * Regenerates the contracts in memory and compares them with the files under `root`: one line per
- * file that differs, is missing or is no longer generated, plus one per backward-incompatible change
+ * file that differs, is missing or is no longer generated, plus one per incompatible change (`compatibilityMode`)
  * against the last release. An empty array means the committed contracts are current.
  */
 export const checkContracts = (root: string): Effect.Effect<ReadonlyArray<string>, PlatformError, FileSystem.FileSystem> =>

@@ -1,6 +1,13 @@
 import { Option, SchemaAST } from "effect"
 import { stringify } from "yaml"
-import { consumers, type ConsumerContract, deadLetterTopic, nominalDelays, productEventsTopic } from "../domain/Consumers.js"
+import {
+  consumers,
+  type ConsumerContract,
+  deadLetterTopic,
+  nominalDelays,
+  productEventsTopic,
+  productEventsTopicLayout
+} from "../domain/Consumers.js"
 import { deadLetterHeaderDescriptions, deadLetterHeaders } from "../domain/DeadLetter.js"
 import { eventSchemas, eventTypes } from "../domain/ProductEvent.js"
 import { eventExamples } from "./examples.js"
@@ -9,9 +16,6 @@ import { defsOf } from "./schemaTree.js"
 
 /** The version of the contract documents; bumped with each release in `contracts/released/`. */
 export const contractVersion = "1.0.0"
-
-/** Topic layout of `product-events` in production (a local single broker runs with 1 replica). */
-export const productEventsTopicLayout = { partitions: 12, replicas: 3 } as const
 
 const kafkaBindingVersion = "0.5.0"
 

@@ -3,6 +3,12 @@ import { EventType } from "./ProductEvent.js"
 
 export const productEventsTopic = "product-events"
 
+/**
+ * Topic layout of `product-events` in production: the services create it with this many partitions
+ * (a local single broker runs with 1 replica), and the in-memory event log has as many.
+ */
+export const productEventsTopicLayout = { partitions: 12, replicas: 3 } as const
+
 export const ConsumerGroup = Schema.Literal("notification-service", "analytics-service")
 export type ConsumerGroup = typeof ConsumerGroup.Type
 

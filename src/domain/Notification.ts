@@ -25,3 +25,9 @@ export class StoredNotification extends Schema.Class<StoredNotification>("Stored
 }) {}
 
 export const notificationChannel = (sellerId: string): string => `notifications:${sellerId}`
+
+/** A stored notification as its JSON value (for a response body) and as JSON text (for SSE and pub/sub). */
+export const storedNotificationJson = Schema.encodeSync(StoredNotification)
+export const encodeStoredNotification = (notification: StoredNotification): string =>
+  JSON.stringify(storedNotificationJson(notification))
+export const decodeStoredNotification = Schema.decodeUnknownEither(Schema.parseJson(StoredNotification))

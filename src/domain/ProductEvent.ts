@@ -61,7 +61,15 @@ const envelope = <T extends EventType, D extends { readonly sellerId: string; re
           from(fc).map((event) => ({ ...event, eventId: eventIdOf(eventType, event as unknown as EnvelopeFields) }))
       }
     ),
-    Schema.annotations({ identifier: eventType, description: annotations.description, examples: [annotations.example as any, ...(annotations.moreExamples ?? []) as Array<any>] })
+    // The examples are decoded by the schema they illustrate: an example that does not decode fails at load.
+    (event) => {
+      const decode = Schema.decodeUnknownSync(event)
+      return event.annotations({
+        identifier: eventType,
+        description: annotations.description,
+        examples: [decode(annotations.example), ...(annotations.moreExamples ?? []).map((example) => decode(example))]
+      })
+    }
   )
 
 const Change = <S extends Schema.Schema.Any>(value: S, description: string) =>

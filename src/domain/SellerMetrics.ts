@@ -1,5 +1,4 @@
 import { Schema } from "effect"
-import type { MetricsItem, MetricsUpdate } from "../services/MetricsStore.js"
 import { SellerId } from "./Ids.js"
 import {
   activeProducts,
@@ -56,6 +55,12 @@ export const SellerMetrics = Schema.Struct({
   daily: Schema.Array(DailyCounts).annotations({ description: "Counts per UTC day, oldest first." })
 }).annotations({ identifier: "SellerMetrics", description: "A seller's analytics metrics." })
 export type SellerMetrics = typeof SellerMetrics.Type
+
+/** One item of a seller's metrics: its key ("totals", "hour#…", "day#…") and its values. */
+export interface MetricsItem {
+  readonly item: string
+  readonly values: Readonly<Record<string, number>>
+}
 
 const zeroCounts: Counts = { created: 0, updated: 0, deleted: 0, priceChanges: 0 }
 
@@ -149,21 +154,3 @@ export const deltaItems = (delta: Delta): ReadonlyArray<MetricsItem> =>
 
 export const applyDelta = (metrics: SellerMetrics, delta: Delta): SellerMetrics =>
   fromStoreItems(metrics.sellerId, deltaItems(combine(asDelta(metrics), delta)))
-
-/** The offset range of the records a delta folds: the store's idempotency condition. */
-export interface SourceRange {
-  readonly partition: number
-  readonly fromOffset: number
-  readonly offset: number
-}
-
-/** The `MetricsStore.apply` inputs of a seller's delta, one per item, sorted by item key. */
-export const toStoreUpdates = (sellerId: string, delta: Delta, range: SourceRange): ReadonlyArray<MetricsUpdate> =>
-  deltaItems(delta).map(({ item, values }) => ({
-    sellerId,
-    item,
-    partition: range.partition,
-    fromOffset: range.fromOffset,
-    offset: range.offset,
-    add: values
-  }))

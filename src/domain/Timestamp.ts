@@ -55,11 +55,12 @@ export const Timestamp = Schema.String.pipe(
       fc.integer({ min: minEpochMillis, max: maxEpochMillis }).map((ms) => new Date(ms).toISOString())
   }),
   Schema.brand("Timestamp"),
-  Schema.annotations({
-    identifier: "Timestamp",
-    description: "ISO-8601 UTC timestamp with milliseconds (13-digit epoch millis range).",
-    examples: ["2026-11-26T20:24:14.123Z" as any]
-  })
+  (timestamp) =>
+    timestamp.annotations({
+      identifier: "Timestamp",
+      description: "ISO-8601 UTC timestamp with milliseconds (13-digit epoch millis range).",
+      examples: [timestamp.make("2026-11-26T20:24:14.123Z")]
+    })
 )
 export type Timestamp = typeof Timestamp.Type
 

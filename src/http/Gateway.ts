@@ -1,9 +1,10 @@
 import { Headers, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Config, Effect, Either, Option, ParseResult } from "effect"
+import { Config, Duration, Effect, Either, Option, ParseResult } from "effect"
 import { productEventsTopic } from "../domain/Consumers.js"
 import { encodeProductEvent, type ProductEvent } from "../domain/ProductEvent.js"
 import { decodeProductEventFast } from "../domain/ProductEventFast.js"
-import { EventLog } from "../services/EventLog.js"
+import * as CircuitBreaker from "../services/CircuitBreaker.js"
+import { EventLog, EventLogError } from "../services/EventLog.js"
 import { Metrics } from "../services/Metrics.js"
 import { Auth, authorizePublisher } from "./Auth.js"
 import { BadRequest, PayloadTooLarge, problemResponse, unavailable } from "./Problem.js"
@@ -50,12 +51,25 @@ export const validateBatch = (items: ReadonlyArray<unknown>): Either.Either<Read
 
 const encoder = new TextEncoder()
 
+/** 503 while the breaker is open: nothing was published; retry once the broker may be back. */
+const breakerOpen = (error: CircuitBreaker.BreakerOpen) =>
+  Effect.succeed(HttpServerResponse.unsafeJson(
+    { error: "Unavailable", reason: "the event log is unreachable; nothing was published, retry later" },
+    { status: 503, headers: { "retry-after": String(Math.max(1, Math.ceil(Duration.toSeconds(error.retryAfter)))) } }
+  ))
+
 /** `POST /events`: validate all, publish all keyed by sellerId, or publish nothing. */
 export const gatewayRouter = Effect.gen(function*() {
   const log = yield* EventLog
   const auth = yield* Auth
   const metrics = yield* Metrics
   const maxBodyBytes = yield* Config.integer("GATEWAY_MAX_BODY_BYTES").pipe(Config.withDefault(1024 * 1024))
+  const produceTimeout = yield* Config.duration("GATEWAY_PRODUCE_TIMEOUT").pipe(Config.withDefault(Duration.seconds(1)))
+  // Fail fast while Kafka is unreachable: clients get 503 at once instead of piling up on a dead broker.
+  const breaker = yield* CircuitBreaker.make({
+    failureThreshold: yield* Config.integer("GATEWAY_BREAKER_THRESHOLD").pipe(Config.withDefault(3)),
+    resetAfter: yield* Config.duration("GATEWAY_BREAKER_RESET").pipe(Config.withDefault(Duration.seconds(1)))
+  })
 
   const readBody = Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
@@ -88,13 +102,22 @@ export const gatewayRouter = Effect.gen(function*() {
     }
     const valid = validated.right
     yield* authorizePublisher(claims, valid.map(({ event }) => event.data.sellerId))
-    yield* log.produce(
-      productEventsTopic,
-      valid.map(({ event, json }) => ({
-        key: event.data.sellerId,
-        value: encoder.encode(json),
-        headers: { eventType: event.eventType, eventId: event.eventId }
-      }))
+    // 202 only once Kafka acknowledged every event (acks=all). A produce that times out may still be
+    // delivered by the client: the 503 asks for a retry, and consumers apply a repeat once by eventId.
+    yield* breaker.protect(
+      log.produce(
+        productEventsTopic,
+        valid.map(({ event, json }) => ({
+          key: event.data.sellerId,
+          value: encoder.encode(json),
+          headers: { eventType: event.eventType, eventId: event.eventId }
+        }))
+      ).pipe(
+        Effect.timeoutFail({
+          duration: produceTimeout,
+          onTimeout: () => new EventLogError({ operation: "produce", cause: `not acknowledged within ${Duration.format(produceTimeout)}` })
+        })
+      )
     )
     for (const { event } of valid) metrics.published.inc({ event_type: event.eventType })
     return HttpServerResponse.unsafeJson({ accepted: valid.map(({ event }) => event.eventId) }, { status: 202 })
@@ -109,7 +132,8 @@ export const gatewayRouter = Effect.gen(function*() {
           PayloadTooLarge: problemResponse,
           Unauthorized: problemResponse,
           Forbidden: problemResponse,
-          EventLogError: unavailable
+          EventLogError: unavailable,
+          BreakerOpen: breakerOpen
         })
       )
     )

@@ -1,7 +1,7 @@
 import { Headers, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Config, Effect, Option, Schema, Stream } from "effect"
 import { SellerId } from "../domain/Ids.js"
-import { storedNotificationJson } from "../services/NotificationService.js"
+import { storedNotificationJson } from "../domain/Notification.js"
 import { NotificationFeed } from "../services/NotificationFeed.js"
 import { NotificationStore } from "../services/NotificationStore.js"
 import { Auth } from "./Auth.js"

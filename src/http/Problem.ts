@@ -1,6 +1,6 @@
 import { HttpServerResponse } from "@effect/platform"
 import { Effect, type ParseResult, Schema } from "effect"
-import { formatParseError } from "../services/consumer/DeadLetters.js"
+import { formatParseError } from "../domain/ParseErrors.js"
 
 /** 401: no credentials, or credentials that do not verify. */
 export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", { reason: Schema.String }) {}

@@ -1,6 +1,5 @@
 import { type Duration, Schedule, Stream } from "effect"
-import type { StoredNotification } from "../domain/Notification.js"
-import { encodeStoredNotification } from "../services/NotificationService.js"
+import { encodeStoredNotification, type StoredNotification } from "../domain/Notification.js"
 
 /** One SSE frame: `id` is the eventId, so a reconnecting browser sends it back as Last-Event-ID. */
 export const notificationFrame = (n: StoredNotification): string =>

@@ -6,10 +6,11 @@ import {
   DynamoDBClient,
   type KeySchemaElement,
   type LocalSecondaryIndex,
-  UpdateTimeToLiveCommand
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists
 } from "@aws-sdk/client-dynamodb"
-import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb"
-import { Clock, Config, Duration, Effect, Option, Schedule } from "effect"
+import { DynamoDBDocumentClient, paginateQuery, type QueryCommandInput } from "@aws-sdk/lib-dynamodb"
+import { Config, Duration, Effect, Option } from "effect"
 import { causeMessage, errorName } from "../services/InfraError.js"
 
 /**
@@ -54,37 +55,22 @@ export const call = <A, E>(
   onError: (cause: unknown) => E
 ): Effect.Effect<A, E> => Effect.tryPromise({ try: run, catch: onError })
 
-/**
- * A Query followed page by page (LastEvaluatedKey) until the pages end, or until `limit` items
- * were read (each page then asks only for what is still missing).
- */
+/** A Query followed page by page until the pages end, or until `limit` items were read (pages of `limit` items). */
 export const queryPages = <E>(
   client: DynamoDBDocumentClient,
   input: QueryCommandInput,
   onError: (cause: unknown) => E,
   limit?: number
 ): Effect.Effect<Array<Record<string, unknown>>, E> =>
-  Effect.gen(function*() {
+  call(async (abortSignal) => {
     const items: Array<Record<string, unknown>> = []
-    let startKey: Record<string, unknown> | undefined = undefined
-    do {
-      const page = yield* call(
-        (abortSignal) =>
-          client.send(
-            new QueryCommand({
-              ...input,
-              ...(limit === undefined ? {} : { Limit: limit - items.length }),
-              ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey })
-            }),
-            { abortSignal }
-          ),
-        onError
-      )
+    const pages = paginateQuery({ client, ...(limit === undefined ? {} : { pageSize: limit }) }, input, { abortSignal })
+    for await (const page of pages) {
       items.push(...(page.Items ?? []))
-      startKey = page.LastEvaluatedKey
-    } while (startKey !== undefined && (limit === undefined || items.length < limit))
-    return limit === undefined ? items : items.slice(0, limit)
-  })
+      if (limit !== undefined && items.length >= limit) return items.slice(0, limit)
+    }
+    return items
+  }, onError)
 
 export const isConditionalCheckFailed = (cause: unknown): boolean =>
   errorName(cause) === "ConditionalCheckFailedException"
@@ -133,18 +119,14 @@ export const ensureTable = (
         (cause) => cause
       ).pipe(Effect.catchIf((cause) => errorName(cause) === "ResourceInUseException", () => Effect.void))
     }
-    yield* tableStatus(client, table.tableName).pipe(
-      Effect.filterOrFail(
-        (status) => Option.getOrUndefined(status) === "ACTIVE",
-        (status) => new Error(`table ${table.tableName} is ${Option.getOrElse(status, () => "missing")}`)
-      ),
-      Effect.retry(Schedule.spaced(Duration.millis(100))),
-      Effect.timeoutFail({
-        duration: timeout,
-        onTimeout: () => new Error(`table ${table.tableName} not ACTIVE within ${Duration.format(timeout)}`)
-      }),
-      // The server lives in real time, also under a test clock.
-      Effect.withClock(Clock.make())
+    // The SDK's waiter polls in real time (the server's), also under a test clock: from 100 ms, backing off to 1 s.
+    yield* call(
+      (abortSignal) =>
+        waitUntilTableExists(
+          { client, abortSignal, minDelay: 0.1, maxDelay: 1, maxWaitTime: Duration.toSeconds(timeout) },
+          { TableName: table.tableName }
+        ),
+      (cause) => new Error(`table ${table.tableName} not ACTIVE within ${Duration.format(timeout)}`, { cause })
     )
   }).pipe(Effect.withSpan("Dynamo.ensureTable", { attributes: { table: table.tableName } }))
 

@@ -1,8 +1,9 @@
-import { Config, type ConfigError, Duration, Effect, Layer } from "effect"
+import { Config, type ConfigError, Duration, Effect, Layer, Option } from "effect"
 import { Kafka, Partitioners } from "kafkajs"
 import { EventLog, EventLogError, type OutgoingMessage } from "../services/EventLog.js"
-import { partitionFor } from "./EventLogMemory.js"
+import { Metrics } from "../services/Metrics.js"
 import { effectLogCreator, type KafkaLogLevel, kafkaLogLevel } from "./kafka/Logging.js"
+import { partitionFor } from "./kafka/Partitioner.js"
 import { subscribe } from "./kafka/Subscription.js"
 
 /**
@@ -18,10 +19,26 @@ export interface Options {
   readonly bufferSize?: number
   /** How long a rebalance waits for the reader to handle a revocation (commit). Default 10 seconds. */
   readonly revokeTimeout?: Duration.DurationInput
-  /** Default 30 seconds (kafkajs's default). */
+  /**
+   * How long the group coordinator waits for a member's heartbeat before it declares the member dead
+   * and gives its partitions to the others: the failover time after a crash. Default 6 seconds (the
+   * broker's `group.min.session.timeout.ms`). Shorter fails over sooner; a member stalled longer (GC,
+   * a starved CPU) is evicted and the group rebalances for nothing.
+   */
   readonly sessionTimeout?: Duration.DurationInput
-  /** Default 3 seconds. */
+  /** How often a member heartbeats; at most a third of the session timeout. Default 1 second. */
   readonly heartbeatInterval?: Duration.DurationInput
+  /**
+   * How long a rebalance waits for every member to rejoin; a member that has not is dropped. It bounds
+   * how long the handover of a revocation (commit) may take, so it must exceed `revokeTimeout`.
+   * Default 15 seconds.
+   */
+  readonly rebalanceTimeout?: Duration.DurationInput
+  /**
+   * Longest wait between the Kafka client's retries, and before it restarts a consumer that crashed
+   * (broker unreachable): bounds how soon consumption resumes once the broker is back. Default 2 seconds.
+   */
+  readonly maxRetryTime?: Duration.DurationInput
   /** Longest an empty fetch waits on the broker; bounds how long leaving takes. Default 500 ms. */
   readonly maxWaitTime?: Duration.DurationInput
   /** A produce not acknowledged within this fails (kafkajs may still deliver it). Default 30 seconds. */
@@ -36,19 +53,28 @@ const millis = (input: Duration.DurationInput | undefined, fallback: number) =>
 const attempt = <A>(operation: string, run: () => Promise<A>) =>
   Effect.tryPromise({ try: run, catch: (cause) => new EventLogError({ operation, cause }) })
 
+/** A connect that an interruption (Ctrl-C, shutdown) abandons at once instead of waiting out kafkajs's retries. */
+const connecting = <A, E>(connect: Effect.Effect<A, E>, disconnect: () => Promise<void>) =>
+  connect.pipe(
+    Effect.interruptible,
+    Effect.onInterrupt(() => Effect.sync(() => void disconnect().catch(() => undefined)))
+  )
+
 export const make = (options: Options) =>
   Effect.gen(function*() {
     const runtime = yield* Effect.runtime<never>()
+    const metrics = yield* Effect.serviceOption(Metrics)
+    const maxRetryTime = millis(options.maxRetryTime, 2_000)
     const kafka = new Kafka({
       clientId: options.clientId ?? "product-events",
       brokers: [...options.brokers],
       logLevel: kafkaLogLevel(options.logLevel ?? "warn"),
       logCreator: effectLogCreator(runtime),
-      retry: { retries: 5 }
+      retry: { retries: 5, maxRetryTime }
     })
     const admin = kafka.admin()
     yield* Effect.acquireRelease(
-      attempt("connect", () => admin.connect()),
+      connecting(attempt("connect", () => admin.connect()), () => admin.disconnect()),
       () => Effect.promise(() => admin.disconnect().catch(() => undefined))
     )
     // The default partitioner is Java's murmur2; naming it explicitly also silences kafkajs's v2 notice.
@@ -61,7 +87,7 @@ export const make = (options: Options) =>
       allowAutoTopicCreation: false
     })
     yield* Effect.acquireRelease(
-      attempt("connect", () => producer.connect()),
+      connecting(attempt("connect", () => producer.connect()), () => producer.disconnect()),
       () => Effect.promise(() => producer.disconnect().catch(() => undefined))
     )
 
@@ -69,9 +95,15 @@ export const make = (options: Options) =>
     const settings = {
       bufferSize: options.bufferSize ?? 2048,
       revokeTimeout: Duration.millis(millis(options.revokeTimeout, 10_000)),
-      sessionTimeout: millis(options.sessionTimeout, 30_000),
-      heartbeatInterval: millis(options.heartbeatInterval, 3_000),
-      maxWaitTime: millis(options.maxWaitTime, 500)
+      sessionTimeout: millis(options.sessionTimeout, 6_000),
+      heartbeatInterval: millis(options.heartbeatInterval, 1_000),
+      rebalanceTimeout: millis(options.rebalanceTimeout, 15_000),
+      maxRetryTime,
+      maxWaitTime: millis(options.maxWaitTime, 500),
+      onClientRestart: Option.match(metrics, {
+        onNone: () => () => undefined,
+        onSome: ({ restarts }) => (group: string) => restarts.inc({ group, by: "client" })
+      })
     }
 
     // Partition counts, to route each message ourselves and so know where it went (kafkajs's
@@ -145,15 +177,17 @@ export const make = (options: Options) =>
         Effect.withSpan("EventLog.committed", { attributes: { group, topic } })
       )
 
-    const endOffsets = (topic: string) =>
-      attempt("endOffsets", () => admin.fetchTopicOffsets(topic)).pipe(
+    const topicOffsets = (operation: "startOffsets" | "endOffsets", topic: string) =>
+      attempt(operation, () => admin.fetchTopicOffsets(topic)).pipe(
         Effect.map((partitions) =>
           partitions
-            .map((p) => ({ topic, partition: p.partition, offset: Number(p.high) }))
+            .map((p) => ({ topic, partition: p.partition, offset: Number(operation === "endOffsets" ? p.high : p.low) }))
             .sort((a, b) => a.partition - b.partition)
         ),
-        Effect.withSpan("EventLog.endOffsets", { attributes: { topic } })
+        Effect.withSpan(`EventLog.${operation}`, { attributes: { topic } })
       )
+    const startOffsets = (topic: string) => topicOffsets("startOffsets", topic)
+    const endOffsets = (topic: string) => topicOffsets("endOffsets", topic)
 
     const ensureTopic = (topic: string, partitions: number) =>
       attempt("ensureTopic", () =>
@@ -171,6 +205,7 @@ export const make = (options: Options) =>
           Effect.withSpan("EventLog.subscribe", { attributes: { group: subscribeOptions.group } })
         ),
       committed,
+      startOffsets,
       endOffsets,
       ensureTopic,
       ping
@@ -180,14 +215,29 @@ export const make = (options: Options) =>
 /** The event log on Kafka: `EventLogKafka.layer({ brokers: ["127.0.0.1:9092"] })`. */
 export const layer = (options: Options): Layer.Layer<EventLog, EventLogError> => Layer.scoped(EventLog, make(options))
 
-/** `KAFKA_BROKERS` (comma-separated, default 127.0.0.1:9092) and `KAFKA_CLIENT_ID` (default product-events). */
+const optionalDuration = (name: string) => Config.option(Config.duration(name))
+
+/**
+ * `KAFKA_BROKERS` (comma-separated, default 127.0.0.1:9092), `KAFKA_CLIENT_ID` (default product-events),
+ * and the group timings `KAFKA_SESSION_TIMEOUT`, `KAFKA_HEARTBEAT_INTERVAL`, `KAFKA_REBALANCE_TIMEOUT`,
+ * `KAFKA_MAX_RETRY_TIME` (durations such as "6 seconds"; defaults in `Options`). Consumer restarts of the
+ * Kafka client are counted in `Metrics` when the layer is given it.
+ */
 export const layerConfig: Layer.Layer<EventLog, EventLogError | ConfigError.ConfigError> = Layer.unwrapEffect(
   Config.all({
     brokers: Config.string("KAFKA_BROKERS").pipe(Config.withDefault("127.0.0.1:9092")),
-    clientId: Config.string("KAFKA_CLIENT_ID").pipe(Config.withDefault("product-events"))
+    clientId: Config.string("KAFKA_CLIENT_ID").pipe(Config.withDefault("product-events")),
+    sessionTimeout: optionalDuration("KAFKA_SESSION_TIMEOUT"),
+    heartbeatInterval: optionalDuration("KAFKA_HEARTBEAT_INTERVAL"),
+    rebalanceTimeout: optionalDuration("KAFKA_REBALANCE_TIMEOUT"),
+    maxRetryTime: optionalDuration("KAFKA_MAX_RETRY_TIME")
   }).pipe(
-    Effect.map(({ brokers, clientId }) =>
-      layer({ brokers: brokers.split(",").map((b) => b.trim()).filter((b) => b.length > 0), clientId })
+    Effect.map(({ brokers, clientId, ...timings }) =>
+      layer({
+        brokers: brokers.split(",").map((b) => b.trim()).filter((b) => b.length > 0),
+        clientId,
+        ...Object.fromEntries(Object.entries(timings).flatMap(([name, value]) => Option.isSome(value) ? [[name, value.value]] : []))
+      })
     )
   )
 )

@@ -9,10 +9,13 @@ import {
   type SubscribeOptions,
   type TopicPartition
 } from "../services/EventLog.js"
+import { partitionFor } from "./kafka/Partitioner.js"
 
 /**
  * Kafka's model in one process: topics of partitions, each an append-only array; producers
  * partition by key exactly as Kafka's default partitioner does; consumer groups keep committed offsets.
+ * As a broker without auto-creation, it refuses to produce to, subscribe to or read the end offsets
+ * of a topic that was not created (`ensureTopic`, or `topics` at construction).
  *
  * A group has at most one member at a time here: it is assigned every partition of its topics
  * (one `Assigned` rebalance, never revoked). Subscribing a group that already has an active
@@ -20,40 +23,9 @@ import {
  */
 
 export interface MemoryOptions {
-  /** Partitions of a topic created implicitly (by produce or subscribe). Default 12. */
-  readonly partitions?: number
+  /** Topics that exist from the start, with their partition counts (a provisioned broker). */
+  readonly topics?: Readonly<Record<string, number>>
 }
-
-export const defaultPartitions = 12
-
-/** Kafka's murmur2 (Java `Utils.murmur2`, kafkajs `DefaultPartitioner`): a signed 32-bit hash of the bytes. */
-export const murmur2 = (key: string | Uint8Array): number => {
-  const data = typeof key === "string" ? new TextEncoder().encode(key) : key
-  const length = data.length
-  const m = 0x5bd1e995
-  let h = (0x9747b28c ^ length) | 0
-  const length4 = length >>> 2
-  for (let i = 0; i < length4; i++) {
-    const i4 = i * 4
-    let k = data[i4]! | (data[i4 + 1]! << 8) | (data[i4 + 2]! << 16) | (data[i4 + 3]! << 24)
-    k = Math.imul(k, m)
-    k ^= k >>> 24
-    k = Math.imul(k, m)
-    h = Math.imul(h, m) ^ k
-  }
-  const tail = length & ~3
-  const rest = length & 3
-  if (rest === 3) h ^= data[tail + 2]! << 16
-  if (rest >= 2) h ^= data[tail + 1]! << 8
-  if (rest >= 1) h = Math.imul(h ^ data[tail]!, m)
-  h ^= h >>> 13
-  h = Math.imul(h, m)
-  h ^= h >>> 15
-  return h | 0
-}
-
-/** The partition Kafka's default partitioner picks for a key. */
-export const partitionFor = (key: string, partitions: number): number => (murmur2(key) & 0x7fffffff) % partitions
 
 interface PartitionLog {
   readonly records: Array<LogRecord>
@@ -72,7 +44,6 @@ const readChunk = 1024
 
 export const make = (options: MemoryOptions = {}) =>
   Effect.sync(() => {
-    const implicitPartitions = options.partitions ?? defaultPartitions
     const topics = new Map<string, ReadonlyArray<PartitionLog>>()
     const groups = new Map<string, GroupState>()
 
@@ -87,6 +58,17 @@ export const make = (options: MemoryOptions = {}) =>
       return logs
     }
 
+    for (const [topic, partitions] of Object.entries(options.topics ?? {})) createTopic(topic, partitions)
+
+    /** The topic's partitions, or Kafka's refusal of an unknown topic. */
+    const existing = (operation: string, topic: string) =>
+      Effect.suspend(() => {
+        const logs = topics.get(topic)
+        return logs !== undefined
+          ? Effect.succeed(logs)
+          : Effect.fail(new EventLogError({ operation, cause: `unknown topic ${topic}: this server does not host it` }))
+      })
+
     const groupState = (group: string): GroupState => {
       let state = groups.get(group)
       if (state === undefined) {
@@ -97,9 +79,8 @@ export const make = (options: MemoryOptions = {}) =>
     }
 
     const produce = (topic: string, messages: ReadonlyArray<OutgoingMessage>) =>
-      Clock.currentTimeMillis.pipe(
-        Effect.map((timestamp) => {
-          const logs = createTopic(topic, implicitPartitions)
+      Effect.zip(existing("produce", topic), Clock.currentTimeMillis).pipe(
+        Effect.map(([logs, timestamp]) => {
           const touched = new Set<PartitionLog>()
           const positions = messages.map((message) => {
             const partition = partitionFor(message.key, logs.length)
@@ -145,6 +126,7 @@ export const make = (options: MemoryOptions = {}) =>
     const subscribe = (options: SubscribeOptions) =>
       Effect.gen(function*() {
         const state = groupState(options.group)
+        const topicLogs = yield* Effect.forEach(options.topics, (topic) => existing("subscribe", topic))
         yield* Effect.acquireRelease(
           Effect.suspend(() => {
             if (state.active) {
@@ -162,8 +144,8 @@ export const make = (options: MemoryOptions = {}) =>
         )
         const assigned: Array<TopicPartition> = []
         const streams: Array<Stream.Stream<LogRecord>> = []
-        for (const topic of options.topics) {
-          createTopic(topic, implicitPartitions).forEach((log, partition) => {
+        for (const [index, topic] of options.topics.entries()) {
+          topicLogs[index]!.forEach((log, partition) => {
             assigned.push({ topic, partition })
             const committed = state.committed.get(tpKey(topic, partition))
             const from = committed ?? (options.fromBeginning === false ? log.records.length : 0)
@@ -193,15 +175,23 @@ export const make = (options: MemoryOptions = {}) =>
       ).pipe(Effect.withSpan("EventLog.committed"))
 
     const endOffsets = (topic: string) =>
-      Effect.sync(() =>
-        (topics.get(topic) ?? []).map((log, partition): CommitOffset => ({ topic, partition, offset: log.records.length }))
-      ).pipe(Effect.withSpan("EventLog.endOffsets"))
+      existing("endOffsets", topic).pipe(
+        Effect.map((logs) => logs.map((log, partition): CommitOffset => ({ topic, partition, offset: log.records.length }))),
+        Effect.withSpan("EventLog.endOffsets")
+      )
+
+    /** Nothing is ever deleted here: every partition starts at 0. */
+    const startOffsets = (topic: string) =>
+      existing("startOffsets", topic).pipe(
+        Effect.map((logs) => logs.map((_, partition): CommitOffset => ({ topic, partition, offset: 0 }))),
+        Effect.withSpan("EventLog.startOffsets")
+      )
 
     const ensureTopic = (topic: string, partitions: number) =>
       Effect.sync(() => void createTopic(topic, partitions)).pipe(Effect.withSpan("EventLog.ensureTopic"))
 
-    return EventLog.of({ produce, subscribe, committed, endOffsets, ensureTopic, ping: Effect.void })
+    return EventLog.of({ produce, subscribe, committed, startOffsets, endOffsets, ensureTopic, ping: Effect.void })
   })
 
-/** The in-memory event log: `EventLogMemory.layerMemory({ partitions: 12 })`. */
+/** The in-memory event log: `EventLogMemory.layerMemory()`, or with topics: `layerMemory({ topics: { "t": 12 } })`. */
 export const layerMemory = (options: MemoryOptions = {}): Layer.Layer<EventLog> => Layer.effect(EventLog, make(options))

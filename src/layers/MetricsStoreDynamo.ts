@@ -11,14 +11,14 @@ import {
   claimRetentionOf,
   expiresAtAttribute,
   keyAttributes,
-  type MetricsItem,
   MetricsStore,
   MetricsStoreError,
   type MetricsUpdate,
   watermarkAttribute,
-  checkUpdate,
-  compareSortKeys
+  checkUpdate
 } from "../services/MetricsStore.js"
+import type { MetricsItem } from "../domain/SellerMetrics.js"
+import { compareKeyBytes } from "../services/KeyOrder.js"
 import {
   call,
   clientOptionsConfig,
@@ -138,7 +138,7 @@ export const make = (options: Options) =>
       const values: Record<string, unknown> = { ":s": sellerId }
       let condition = "sellerId = :s"
       if (range !== undefined) {
-        if (compareSortKeys(itemPrefix + range.from, itemPrefix + range.to) > 0) return []
+        if (compareKeyBytes(itemPrefix + range.from, itemPrefix + range.to) > 0) return []
         condition += " AND #item BETWEEN :from AND :to"
         values[":from"] = itemPrefix + range.from
         values[":to"] = itemPrefix + range.to
@@ -163,7 +163,7 @@ export const make = (options: Options) =>
         const item = String(stored[keyAttributes.sort])
         if (item.startsWith(itemPrefix) && stored[claimSource] === undefined) found.push({ item, values: valuesOf(stored) })
       }
-      return found.sort((a, b) => compareSortKeys(a.item, b.item))
+      return found.sort((a, b) => compareKeyBytes(a.item, b.item))
     })
 
     const ping = call(

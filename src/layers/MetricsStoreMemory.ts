@@ -9,9 +9,9 @@ import {
   type ItemRange,
   MetricsStore,
   type MetricsUpdate,
-  checkUpdate,
-  compareSortKeys
+  checkUpdate
 } from "../services/MetricsStore.js"
+import { compareKeyBytes } from "../services/KeyOrder.js"
 
 interface StoredItem {
   readonly item: string
@@ -71,9 +71,9 @@ export const make = (options: Options = {}) => Effect.sync(() => {
         .filter((stored) =>
           stored.item.startsWith(itemPrefix) && stored.source === undefined &&
           (range === undefined ||
-            (compareSortKeys(stored.item, itemPrefix + range.from) >= 0 && compareSortKeys(stored.item, itemPrefix + range.to) <= 0))
+            (compareKeyBytes(stored.item, itemPrefix + range.from) >= 0 && compareKeyBytes(stored.item, itemPrefix + range.to) <= 0))
         )
-        .sort((a, b) => compareSortKeys(a.item, b.item))
+        .sort((a, b) => compareKeyBytes(a.item, b.item))
         .map((stored) => ({ item: stored.item, values: { ...stored.values } }))
     )
   )

@@ -1,14 +1,27 @@
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb"
 import { BatchGetCommand, GetCommand, PutCommand, type QueryCommandInput, UpdateCommand } from "@aws-sdk/lib-dynamodb"
-import { Config, Effect, Exit, Layer, Option, Schema } from "effect"
+import { Clock, Config, Duration, Effect, Exit, Layer, Option, Schema } from "effect"
 import { type Notification, StoredNotification } from "../domain/Notification.js"
 import {
+  defaultNotificationRetention,
   type ListOptions,
+  notificationExpired,
+  notificationExpiry,
+  notificationRetentionConfig,
   NotificationStore,
   NotificationStoreError,
   type PutResult
 } from "../services/NotificationStore.js"
-import { call, clientOptionsConfig, queryPages, type DynamoClientOptions, ensureTable, isConditionalCheckFailed, makeDocumentClient } from "./Dynamo.js"
+import {
+  call,
+  clientOptionsConfig,
+  type DynamoClientOptions,
+  ensureTable,
+  ensureTimeToLive,
+  isConditionalCheckFailed,
+  makeDocumentClient,
+  queryPages
+} from "./Dynamo.js"
 
 /**
  * NotificationStore on DynamoDB.
@@ -20,12 +33,19 @@ import { call, clientOptionsConfig, queryPages, type DynamoClientOptions, ensure
  * `putMany` batches the same steps: one BatchGetItem per 100 notifications, one counter update per
  * seller drawing all its seqs at once, then the conditional puts (BatchWriteItem takes no
  * condition), each seller's in order, sellers concurrently.
+ * Each item carries `expiresAt` (epoch seconds), the table's TTL attribute: reads skip expired items
+ * and a put may overwrite one, whether or not the endpoint has deleted it yet (dynalite never does).
  */
 
 export interface Options extends DynamoClientOptions {
   readonly tableName: string
   readonly countersTableName: string
+  /** How long a notification is kept. Default 30 days. */
+  readonly retention?: Duration.DurationInput
 }
+
+/** The item attribute DynamoDB's TTL deletes by. */
+export const expiresAtAttribute = "expiresAt"
 
 export const seqIndex = "bySeq"
 
@@ -36,6 +56,7 @@ export const make = (options: Options) =>
   Effect.gen(function*() {
     const client = yield* makeDocumentClient(options)
     const { tableName, countersTableName } = options
+    const retention = options.retention === undefined ? defaultNotificationRetention : Duration.decode(options.retention)
     const fail = (operation: string) => (cause: unknown) => new NotificationStoreError({ operation, cause })
 
     yield* ensureTable(client, {
@@ -52,6 +73,7 @@ export const make = (options: Options) =>
         Projection: { ProjectionType: "ALL" }
       }]
     }).pipe(Effect.mapError(fail("provision")))
+    yield* ensureTimeToLive(client, tableName, expiresAtAttribute)
     yield* ensureTable(client, {
       tableName: countersTableName,
       keySchema: [{ AttributeName: "sellerId", KeyType: "HASH" }],
@@ -66,7 +88,10 @@ export const make = (options: Options) =>
           client.send(new GetCommand({ TableName: tableName, Key: { sellerId, id }, ConsistentRead: true }), { abortSignal }),
         fail("get")
       )
-      return out.Item === undefined ? Option.none() : Option.some(yield* decode("get")(out.Item))
+      const now = yield* Clock.currentTimeMillis
+      const expiresAt = out.Item?.[expiresAtAttribute]
+      if (out.Item === undefined || (typeof expiresAt === "number" && notificationExpired(expiresAt, now))) return Option.none()
+      return Option.some(yield* decode("get")(out.Item))
     })
 
     /** Draws `count` seqs for the seller at once; resolves to the last one drawn. */
@@ -103,11 +128,20 @@ export const make = (options: Options) =>
     const write = (notification: Notification, seq: number) =>
       Effect.gen(function*() {
         const stored = StoredNotification.make({ ...notification, seq })
-        const item = yield* encodeStored(stored).pipe(Effect.mapError(fail("put")))
+        const encoded = yield* encodeStored(stored).pipe(Effect.mapError(fail("put")))
+        const now = yield* Clock.currentTimeMillis
+        const item = { ...encoded, [expiresAtAttribute]: notificationExpiry(now, retention) }
         return yield* call(
         (abortSignal) =>
           client.send(
-            new PutCommand({ TableName: tableName, Item: item, ConditionExpression: "attribute_not_exists(id)" }),
+            new PutCommand({
+              TableName: tableName,
+              Item: item,
+              // An expired notification not yet deleted by TTL is stored anew.
+              ConditionExpression: "attribute_not_exists(id) OR #expiresAt <= :now",
+              ExpressionAttributeNames: { "#expiresAt": expiresAtAttribute },
+              ExpressionAttributeValues: { ":now": now / 1000 }
+            }),
             { abortSignal }
           ),
         (cause) => cause
@@ -139,7 +173,10 @@ export const make = (options: Options) =>
               client.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: batch, ConsistentRead: true } } }), { abortSignal }),
             fail("put")
           )
+          const now = yield* Clock.currentTimeMillis
           for (const item of out.Responses?.[tableName] ?? []) {
+            const expiresAt = item[expiresAtAttribute]
+            if (typeof expiresAt === "number" && notificationExpired(expiresAt, now)) continue
             const stored = yield* decode("put")(item)
             found.set(`${stored.sellerId}/${stored.id}`, stored)
           }
@@ -214,13 +251,16 @@ export const make = (options: Options) =>
     const list = Effect.fn("NotificationStore.list")(function*(sellerId: string, options: ListOptions) {
       const condition = keyCondition(options)
       if (options.limit <= 0 || condition === undefined) return []
+      const now = yield* Clock.currentTimeMillis
       const items = yield* queryPages(
         client,
         {
           TableName: tableName,
           IndexName: seqIndex,
           KeyConditionExpression: condition.KeyConditionExpression,
-          ExpressionAttributeValues: { ...condition.ExpressionAttributeValues, ":s": sellerId },
+          FilterExpression: "attribute_not_exists(#expiresAt) OR #expiresAt > :now",
+          ExpressionAttributeNames: { "#expiresAt": expiresAtAttribute },
+          ExpressionAttributeValues: { ...condition.ExpressionAttributeValues, ":s": sellerId, ":now": now / 1000 },
           ScanIndexForward: options.order === "asc",
           ConsistentRead: true
         },
@@ -241,7 +281,7 @@ export const make = (options: Options) =>
 export const layer = (options: Options): Layer.Layer<NotificationStore, NotificationStoreError> =>
   Layer.scoped(NotificationStore, make(options))
 
-/** From env: DYNAMODB_ENDPOINT, AWS_REGION, NOTIFICATIONS_TABLE, NOTIFICATION_COUNTERS_TABLE. */
+/** From env: DYNAMODB_ENDPOINT, AWS_REGION, NOTIFICATIONS_TABLE, NOTIFICATION_COUNTERS_TABLE, NOTIFICATION_RETENTION. */
 export const layerConfig = Layer.unwrapEffect(
   Effect.map(
     Config.all({
@@ -249,7 +289,8 @@ export const layerConfig = Layer.unwrapEffect(
       tableName: Config.string("NOTIFICATIONS_TABLE").pipe(Config.withDefault("product-events-notifications")),
       countersTableName: Config.string("NOTIFICATION_COUNTERS_TABLE").pipe(
         Config.withDefault("product-events-notification-counters")
-      )
+      ),
+      retention: notificationRetentionConfig
     }),
     ({ client, ...tables }) => layer({ ...client, ...tables })
   )

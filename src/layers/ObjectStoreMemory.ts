@@ -1,5 +1,5 @@
 import { Effect, Layer, Option, Ref } from "effect"
-import { compareKeyBytes } from "../services/InfraError.js"
+import { compareKeyBytes } from "../services/KeyOrder.js"
 import { ObjectStore, type PutOptions } from "../services/ObjectStore.js"
 
 interface StoredObject {

@@ -2,12 +2,13 @@ import {
   CreateBucketCommand,
   GetObjectCommand,
   HeadBucketCommand,
-  ListObjectsV2Command,
+  paginateListObjectsV2,
   PutObjectCommand,
   S3Client
 } from "@aws-sdk/client-s3"
 import { Config, Effect, Layer, Option } from "effect"
-import { compareKeyBytes, errorName } from "../services/InfraError.js"
+import { errorName } from "../services/InfraError.js"
+import { compareKeyBytes } from "../services/KeyOrder.js"
 import { type ObjectSummary, ObjectStore, ObjectStoreError, type PutOptions } from "../services/ObjectStore.js"
 
 /** ObjectStore on S3 (client-s3, path-style so that local servers such as s3rver work). The bucket is created when missing. */
@@ -85,26 +86,17 @@ export const make = (options: Options) =>
       )
     )
 
-    const list = Effect.fn("ObjectStore.list")(function*(prefix: string) {
-      const found: Array<ObjectSummary> = []
-      let token: string | undefined = undefined
-      do {
-        const page = yield* send("list", (abortSignal) =>
-          client.send(
-            new ListObjectsV2Command({
-              Bucket: bucket,
-              Prefix: prefix,
-              ...(token === undefined ? {} : { ContinuationToken: token })
-            }),
-            { abortSignal }
-          ))
-        for (const object of page.Contents ?? []) {
-          if (object.Key !== undefined) found.push({ key: object.Key, size: object.Size ?? 0 })
+    const list = Effect.fn("ObjectStore.list")((prefix: string) =>
+      send("list", async (abortSignal) => {
+        const found: Array<ObjectSummary> = []
+        for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: prefix }, { abortSignal })) {
+          for (const object of page.Contents ?? []) {
+            if (object.Key !== undefined) found.push({ key: object.Key, size: object.Size ?? 0 })
+          }
         }
-        token = page.IsTruncated === true ? page.NextContinuationToken : undefined
-      } while (token !== undefined)
-      return found.sort((a, b) => compareKeyBytes(a.key, b.key))
-    })
+        return found.sort((a, b) => compareKeyBytes(a.key, b.key))
+      })
+    )
 
     return ObjectStore.of({ put, get, list, ping: headBucket.pipe(Effect.asVoid, Effect.withSpan("ObjectStore.ping")) })
   })

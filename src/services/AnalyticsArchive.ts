@@ -4,19 +4,13 @@ import { hourOf, type LifecycleEvent } from "../domain/MetricsDelta.js"
 import { encodeProductEvent } from "../domain/ProductEvent.js"
 import type { LifecycleEventJson } from "../workers/AnalyticsRequests.js"
 import { AnalyticsWorkers } from "../workers/AnalyticsWorkers.js"
+import type { ArchiveEntry } from "./analytics/ArchiveEntry.js"
 import { archiveKey, partitionPrefix, rangeOfKey } from "./analytics/ArchiveKeys.js"
 import { applyHot } from "./analytics/HotMetrics.js"
-import { deadLetterMessage, describeFailure } from "./consumer/DeadLetters.js"
+import { deadLetterMessage, describeFailure } from "./DeadLetters.js"
 import { EventLog, type LogRecord, type TopicPartition } from "./EventLog.js"
 import { MetricsStore } from "./MetricsStore.js"
 import { ObjectStore } from "./ObjectStore.js"
-
-export interface ArchiveEntry {
-  readonly record: LogRecord
-  readonly event: LifecycleEvent
-  /** The event as JSON: the worker's input and, stringified, the archive's line. */
-  readonly json: LifecycleEventJson
-}
 
 /** A file being filled: one partition, one hour of event time, a contiguous run of its offsets. */
 interface OpenFile {
@@ -66,7 +60,7 @@ const filesQueuedPerPartition = 4
  * only for the record that claimed it first. After a crash, redelivered records that an uploaded object
  * already covers are finished at once: each event is in exactly one object.
  */
-export const makeArchive = Effect.gen(function*() {
+const makeArchive = Effect.gen(function*() {
   const settings = yield* ArchiveSettings
   const workers = yield* AnalyticsWorkers
   const store = yield* MetricsStore
@@ -295,7 +289,7 @@ export const makeArchive = Effect.gen(function*() {
 
 /**
  * The archive as a service. Its background fibers live in the scope it is built in: a consumer that
- * settles deferred work in it at shutdown must be built after it in the same scope (see app/Analytics.ts).
+ * settles deferred work in it at shutdown must be built after it and released before it (see app/Analytics.ts).
  */
 export class AnalyticsArchive extends Effect.Service<AnalyticsArchive>()("product-events/AnalyticsArchive", {
   scoped: makeArchive

@@ -37,8 +37,14 @@ export const replayDeadLetters = (options: ReplayOptions) =>
     const topic = deadLetterTopic(options.group)
     const group = replayGroup(options.group)
     yield* log.ensureTopic(topic, 1)
-    const [ends, committed] = yield* Effect.all([log.endOffsets(topic), log.committed(group, topic)])
-    const startOf = (partition: number) => Math.max(0, committed.find((c) => c.partition === partition)?.offset ?? 0)
+    const [starts, ends, committed] = yield* Effect.all([log.startOffsets(topic), log.endOffsets(topic), log.committed(group, topic)])
+    // Dead letters below the start offset were deleted (retention): they cannot be replayed, nor waited for.
+    const startOf = (partition: number) =>
+      Math.max(
+        0,
+        starts.find((s) => s.partition === partition)?.offset ?? 0,
+        committed.find((c) => c.partition === partition)?.offset ?? 0
+      )
     const pending = ends.reduce((n, end) => n + Math.max(0, end.offset - startOf(end.partition)), 0)
     const count = Math.min(pending, options.limit ?? pending)
     if (count === 0) return [] as ReadonlyArray<Replayed>

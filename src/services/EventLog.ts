@@ -68,6 +68,11 @@ export class EventLog extends Context.Tag("product-events/EventLog")<
     readonly subscribe: (options: SubscribeOptions) => Effect.Effect<Subscription, EventLogError, Scope.Scope>
     /** The group's committed offsets (next offset to read) for each partition of the topic. */
     readonly committed: (group: string, topic: string) => Effect.Effect<ReadonlyArray<CommitOffset>, EventLogError>
+    /**
+     * The start offset of each partition of the topic: its first record still held. Retention (or a
+     * deletion) removes records from the front, so offsets below it will never be read again.
+     */
+    readonly startOffsets: (topic: string) => Effect.Effect<ReadonlyArray<CommitOffset>, EventLogError>
     /** The end offset (next offset to be written) of each partition of the topic. */
     readonly endOffsets: (topic: string) => Effect.Effect<ReadonlyArray<CommitOffset>, EventLogError>
     /** Creates the topic with this many partitions when it does not exist. Idempotent. */

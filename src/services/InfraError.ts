@@ -4,9 +4,6 @@ import { Data } from "effect"
 export const errorName = (cause: unknown): string | undefined =>
   typeof cause === "object" && cause !== null && "name" in cause && typeof cause.name === "string" ? cause.name : undefined
 
-/** Orders keys by their UTF-8 bytes, as DynamoDB orders string sort keys and S3 lists object keys. */
-export const compareKeyBytes = (a: string, b: string): number => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"))
-
 /** What a client library's error says, in one line: Node's connection failures are AggregateErrors with an empty message. */
 export const causeMessage = (cause: unknown): string => {
   if (cause instanceof AggregateError && cause.errors.length > 0) return cause.errors.map(causeMessage).join("; ")

@@ -31,8 +31,8 @@ export class Metrics extends Effect.Service<Metrics>()("product-events/Metrics",
       }),
       restarts: new Prometheus.Counter({
         name: "consumer_restarts_total",
-        help: "Consumers restarted with a new subscription after theirs failed.",
-        labelNames: ["group"] as const,
+        help: "Consumer restarts after a failure: by the consumer engine (a new subscription) or, with by=\"client\", by the Kafka client (after a crash).",
+        labelNames: ["group", "by"] as const,
         registers
       }),
       lag: new Prometheus.Gauge({

@@ -1,5 +1,6 @@
 import { Config, Context, Duration, Effect, type Option } from "effect"
-import { compareKeyBytes, InfraError } from "./InfraError.js"
+import { deltaItems, type Delta, type MetricsItem } from "../domain/SellerMetrics.js"
+import { InfraError } from "./InfraError.js"
 
 /**
  * The analytics hot store, in DynamoDB terms: one item per (sellerId, item), e.g. "totals",
@@ -37,11 +38,6 @@ export interface MetricsUpdate {
  * overlap: part of the range was applied before; nothing changed (re-fold the records after the watermark).
  */
 export type ApplyResult = "applied" | "duplicate" | "overlap"
-
-export interface MetricsItem {
-  readonly item: string
-  readonly values: Readonly<Record<string, number>>
-}
 
 /** Sort-key range, both ends inclusive, appended to the prefix: `prefix + from <= item <= prefix + to`. */
 export interface ItemRange {
@@ -117,8 +113,23 @@ export class MetricsStore extends Context.Tag("product-events/MetricsStore")<
   }
 >() {}
 
-/** DynamoDB orders string sort keys by their UTF-8 bytes. */
-export const compareSortKeys = compareKeyBytes
+/** The offset range of the records a delta folds: the store's idempotency condition. */
+export interface SourceRange {
+  readonly partition: number
+  readonly fromOffset: number
+  readonly offset: number
+}
+
+/** The `apply` inputs of a seller's delta, one per item, sorted by item key. */
+export const toStoreUpdates = (sellerId: string, delta: Delta, range: SourceRange): ReadonlyArray<MetricsUpdate> =>
+  deltaItems(delta).map(({ item, values }) => ({
+    sellerId,
+    item,
+    partition: range.partition,
+    fromOffset: range.fromOffset,
+    offset: range.offset,
+    add: values
+  }))
 
 /** An update no implementation may accept: a bug in the caller, hence a defect. */
 export const checkUpdate = (update: MetricsUpdate): Effect.Effect<void> => {

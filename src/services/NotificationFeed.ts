@@ -1,7 +1,6 @@
 import { Effect, Either, Option, Ref, Stream } from "effect"
-import { notificationChannel, type StoredNotification } from "../domain/Notification.js"
+import { decodeStoredNotification, notificationChannel, type StoredNotification } from "../domain/Notification.js"
 import { NotificationStore } from "./NotificationStore.js"
-import { decodeStoredNotification } from "./NotificationService.js"
 import { PubSub } from "./PubSub.js"
 
 const pageSize = 100

@@ -1,16 +1,10 @@
-import { Effect, Exit, Schema } from "effect"
-import { notificationChannel, StoredNotification } from "../domain/Notification.js"
+import { Effect, Exit } from "effect"
+import { encodeStoredNotification, notificationChannel } from "../domain/Notification.js"
 import { toNotification } from "../domain/Notify.js"
 import type { ProductEvent } from "../domain/ProductEvent.js"
 import type { ChunkItem, ChunkResults } from "./consumer/Handler.js"
 import { NotificationStore, type NotificationStoreError } from "./NotificationStore.js"
 import { type ChannelMessage, PubSub, type PubSubError } from "./PubSub.js"
-
-/** A stored notification as its JSON value (for a response body) and as JSON text (for SSE and pub/sub). */
-export const storedNotificationJson = Schema.encodeSync(StoredNotification)
-export const encodeStoredNotification = (notification: StoredNotification): string =>
-  JSON.stringify(storedNotificationJson(notification))
-export const decodeStoredNotification = Schema.decodeUnknownEither(Schema.parseJson(StoredNotification))
 
 /**
  * notification-service's handler: event -> notification, stored idempotently, then published.

@@ -1,4 +1,4 @@
-import { Context, type Effect, type Exit, type Option } from "effect"
+import { Config, Context, Duration, type Effect, type Exit, type Option } from "effect"
 import type { Notification, StoredNotification } from "../domain/Notification.js"
 import { InfraError } from "./InfraError.js"
 
@@ -7,6 +7,10 @@ import { InfraError } from "./InfraError.js"
  * and on DynamoDB: one item per notification (key sellerId + id) written with
  * `attribute_not_exists(id)`, a local secondary index on `seq` for ordered queries, and a per-seller
  * counter item incremented with `UpdateItem ADD` to draw the next `seq`.
+ *
+ * Retention: a notification expires `NOTIFICATION_RETENTION` after it was stored; from then on it is
+ * neither served (get, list) nor a duplicate (a later put of its id stores it anew, with a new seq).
+ * DynamoDB deletes expired items by TTL where the endpoint supports it; the memory store drops them.
  */
 
 export interface ListOptions {
@@ -31,6 +35,16 @@ export interface PutResult {
  * notification of the same seller failed, so this one was not attempted (its seq must follow).
  */
 export type PutManyResults = ReadonlyArray<Exit.Exit<PutResult, NotificationStoreError> | undefined>
+/** How long a notification is kept unless configured (`NOTIFICATION_RETENTION`). */
+export const defaultNotificationRetention = Duration.days(30)
+export const notificationRetentionConfig = Config.duration("NOTIFICATION_RETENTION").pipe(
+  Config.withDefault(defaultNotificationRetention)
+)
+/** The expiry, epoch seconds (DynamoDB's TTL unit), of a notification stored at `nowMillis`. */
+export const notificationExpiry = (nowMillis: number, retention: Duration.Duration): number =>
+  Math.floor(nowMillis / 1000) + Math.ceil(Duration.toSeconds(retention))
+/** A notification has expired once its expiry second has begun: it is not served any more. */
+export const notificationExpired = (expiresAt: number, nowMillis: number): boolean => expiresAt * 1000 <= nowMillis
 
 export class NotificationStoreError extends InfraError("NotificationStoreError", "notification store") {}
 

@@ -5,10 +5,12 @@ import { decodeArchive, encodeArchive, ndjson } from "../../src/domain/ArchiveEn
 import { deltasBySeller } from "../../src/domain/MetricsDelta.js"
 import type { ProductEvent } from "../../src/domain/ProductEvent.js"
 import type { LifecycleEventJson } from "../../src/workers/AnalyticsRequests.js"
+import * as AnalyticsWorkerPool from "../../src/workers/AnalyticsWorkerPool.js"
 import { AnalyticsWorkers, WorkerStartError } from "../../src/workers/AnalyticsWorkers.js"
+import * as AnalyticsWorkersInline from "../../src/workers/AnalyticsWorkersInline.js"
 import { encode } from "../support/events.js"
 import { gunzipSync } from "node:zlib"
-import { lifecycleEvents } from "./lifecycles.js"
+import { lifecycleEvents } from "../support/lifecycles.js"
 
 const batch: ReadonlyArray<ProductEvent> = fc.sample(lifecycleEvents, { numRuns: 30, seed: 4 }).flat()
 const wire = batch.map((e) => encode(e) as LifecycleEventJson)
@@ -54,14 +56,14 @@ const suite = (name: string, workers: Layer.Layer<AnalyticsWorkers, unknown>) =>
       }))
   })
 
-suite("AnalyticsWorkers.layerPool (2 worker threads)", AnalyticsWorkers.layerPool({ size: 2 }))
-suite("AnalyticsWorkers.layerInline", AnalyticsWorkers.layerInline)
+suite("AnalyticsWorkerPool.layer (2 worker threads)", AnalyticsWorkerPool.layer({ size: 2 }))
+suite("AnalyticsWorkersInline.layerInline", AnalyticsWorkersInline.layerInline)
 
 describe("AnalyticsWorkers start failure", () => {
   it.live("a worker entry that throws at import fails the service with a clear error, within a bounded time", () =>
     Effect.gen(function*() {
       const entry = new URL("./fixtures/throwing-worker.mjs", import.meta.url)
-      const exit = yield* Layer.build(AnalyticsWorkers.layerPool({ size: 2, entry })).pipe(
+      const exit = yield* Layer.build(AnalyticsWorkerPool.layer({ size: 2, entry })).pipe(
         Effect.scoped,
         Effect.timeout("10 seconds"),
         Effect.exit

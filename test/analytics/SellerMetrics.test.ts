@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Schema } from "effect"
 import type { SellerId } from "../../src/domain/Ids.js"
-import { isReservedAttribute } from "../../src/services/MetricsStore.js"
+import { isReservedAttribute, toStoreUpdates } from "../../src/services/MetricsStore.js"
 import {
   applyDelta,
   combine,
@@ -10,8 +10,7 @@ import {
   emptyDelta,
   emptyMetrics,
   fromStoreItems,
-  SellerMetrics,
-  toStoreUpdates
+  SellerMetrics
 } from "../../src/domain/SellerMetrics.js"
 import { baseMillis, created, deleted, lowStock, product, updated } from "../support/events.js"
 

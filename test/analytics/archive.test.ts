@@ -14,6 +14,7 @@ import { EventLog, type LogRecord } from "../../src/services/EventLog.js"
 import { MetricsStore, MetricsStoreError } from "../../src/services/MetricsStore.js"
 import { ObjectStore, ObjectStoreError } from "../../src/services/ObjectStore.js"
 import { AnalyticsWorkers } from "../../src/workers/AnalyticsWorkers.js"
+import * as AnalyticsWorkersInline from "../../src/workers/AnalyticsWorkersInline.js"
 import { baseMillis, created, encode, product, updated } from "../support/events.js"
 import type { SellerId } from "../../src/domain/Ids.js"
 
@@ -28,8 +29,8 @@ const settings = (maxBytes: number, tick: string) =>
 const Stores = Layer.mergeAll(
   MetricsStoreMemory.layerMemory,
   ObjectStoreMemory.layerMemory,
-  EventLogMemory.layerMemory({ partitions: 12 }),
-  AnalyticsWorkers.layerInline
+  EventLogMemory.layerMemory({ topics: { [deadLetterTopic("analytics-service")]: 1 } }),
+  AnalyticsWorkersInline.layerInline
 )
 
 /** A fresh archive (as after a process start) over the given stores. */

@@ -162,3 +162,69 @@ describe("compatibilityProblems (BACKWARD)", () => {
     })
   })
 })
+
+describe("compatibilityProblems (FULL: old readers of new events too)", () => {
+  const fullAfter = (change: (schema: Mutable) => void): ReadonlyArray<string> => {
+    const current = released()
+    change(current)
+    return compatibilityProblems(released(), current, "FULL")
+  }
+
+  it("passes an unchanged schema, a new optional property, a new event type, new descriptions", () => {
+    expect(compatibilityProblems(released(), released(), "FULL")).toEqual([])
+    expect(fullAfter((s) => {
+      s.$defs.ProductState.properties.brand = { type: "string", maxLength: 100 }
+      s.$defs.ProductRestocked = structuredClone(s.$defs.LowStockWarning)
+      s.$defs.ProductEvent.anyOf.push({ $ref: "#/$defs/ProductRestocked" })
+      s.$defs.Money.description = "Money."
+    })).toEqual([])
+  })
+
+  it("fails the widenings an old consumer would reject: a new currency, a longer maxLength, a higher maximum", () => {
+    expect(fullAfter((s) => {
+      s.$defs.Currency.enum.push("XAU")
+      s.$defs.ProductName.maxLength = 500
+      s.$defs.StockUnits.maximum = 10_000_000_000
+    })).toEqual([
+      "ProductCreated.data.product.name: maxLength raised from 200 to 500",
+      'ProductCreated.data.product.price.currency: enum values added: "XAU"',
+      "ProductCreated.data.product.stock: maximum raised from 1000000000 to 10000000000"
+    ])
+  })
+
+  it("fails a removed pattern, an integer that became a number, and a required property made optional", () => {
+    expect(fullAfter((s) => {
+      delete s.$defs.Category.pattern
+      s.$defs.MinorUnits.type = "number"
+      s.$defs.LowStockWarningData.required = s.$defs.LowStockWarningData.required.filter((r: string) => r !== "name")
+    })).toEqual(expect.arrayContaining([
+      expect.stringMatching(/\.category: pattern ".+" removed$/),
+      'ProductCreated.data.product.price.amountMinor: type widened from ["integer"] to ["number"]',
+      "LowStockWarning.data.name: required property became optional"
+    ]))
+  })
+
+  it("reports both directions of one change once each: narrowing fails backward, as before", () => {
+    expect(fullAfter((s) => {
+      s.$defs.StockUnits.minimum = 1
+    })).toEqual(["ProductCreated.data.product.stock: minimum raised from 0 to 1"])
+    expect(fullAfter((s) => {
+      s.$defs.SellerId.pattern = "^[A-Za-z0-9_]{1,128}$"
+    })).toEqual(['ProductCreated.data.sellerId: pattern changed from "^[A-Za-z0-9_]{1,64}$" to "^[A-Za-z0-9_]{1,128}$"'])
+  })
+
+  it("a new union member and a new property where additional properties are forbidden fail forward", () => {
+    const before = small({ v: { anyOf: [{ type: "string" }] } })
+    const after = small({ v: { anyOf: [{ type: "string" }, { type: "integer" }] } })
+    expect(compatibilityProblems(before, after, "FULL")).toEqual(["Thing.v|1: union member added"])
+    const closed = (properties: Mutable): JsonSchema => ({
+      $ref: "#/$defs/Root",
+      $defs: {
+        Root: { anyOf: [{ $ref: "#/$defs/Thing" }] },
+        Thing: { type: "object", required: [], properties, additionalProperties: false }
+      }
+    })
+    expect(compatibilityProblems(closed({ a: { type: "string" } }), closed({ a: { type: "string" }, b: { type: "string" } }), "FORWARD"))
+      .toEqual(["Thing.b: property added where the old version forbids additional properties"])
+  })
+})

@@ -69,15 +69,19 @@ describe("contracts drift", () => {
       expect(yield* checkContracts(dir)).toEqual([])
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 
-  it.scoped("a backward-incompatible change against the release is reported", () =>
+  it.scoped("a change incompatible with the release is reported, in either direction (FULL)", () =>
     Effect.gen(function*() {
       const { dir, fs } = yield* freshCopy
       const released = JSON.parse(yield* fs.readFileString(Path.join(dir, releasedContractPath)))
       // The release had a field the current schema lacks: the current schema removed it.
       released.$defs.LowStockWarningData.properties.category = { type: "string" }
       yield* fs.writeFileString(Path.join(dir, releasedContractPath), JSON.stringify(released))
+      // ...and had one currency fewer: the current schema added it, which consumers of the release reject.
+      released.$defs.Currency.enum = released.$defs.Currency.enum.filter((c: string) => c !== "USD")
+      yield* fs.writeFileString(Path.join(dir, releasedContractPath), JSON.stringify(released))
       expect(yield* checkContracts(dir)).toEqual([
-        `backward-incompatible with ${releasedContractPath}: LowStockWarning.data.category: property removed (or renamed)`
+        `not FULL-compatible with ${releasedContractPath}: LowStockWarning.data.category: property removed (or renamed)`,
+        `not FULL-compatible with ${releasedContractPath}: ProductCreated.data.product.price.currency: enum values added: "USD"`
       ])
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 

@@ -3,7 +3,7 @@ import { Either, Option, Schema, SchemaAST } from "effect"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { ProductEvent } from "../../src/domain/ProductEvent.js"
-import { ajvAt, ajvValidate, contractSchema, decoderIssues } from "./validators.js"
+import { ajvAt, ajvValidate, contractSchema, decoderIssues } from "../support/validators.js"
 
 /** Every `examples` annotation reachable from the union, with the schema that carries it. */
 const effectExamples = (root: SchemaAST.AST) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { corpusCategories, invalidEvents } from "./invalidEvents.js"
-import { ajvValidate, decoderIssues } from "./validators.js"
+import { ajvValidate, decoderIssues } from "../support/validators.js"
 
 const table = invalidEvents.map((e) => [`${e.category}: ${e.name}`, e] as const)
 

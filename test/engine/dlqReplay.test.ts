@@ -41,5 +41,7 @@ describe("dead-letter replay", () => {
         expect(r.headers).toEqual({ eventType: "ProductCreated" })
         expect(new TextDecoder().decode(r.value)).toMatch(/^\{"not":"an event \d"\}$/)
       }
-    }).pipe(Effect.provide(EventLogMemory.layerMemory({ partitions: 12 }))))
+    }).pipe(Effect.provide(
+      EventLogMemory.layerMemory({ topics: { [productEventsTopic]: 12, [deadLetterTopic("notification-service")]: 1 } })
+    )))
 })

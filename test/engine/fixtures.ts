@@ -1,12 +1,17 @@
 import { Chunk, Data, Effect, Layer, Queue, Stream } from "effect"
-import { productEventsTopic } from "../../src/domain/Consumers.js"
+import { consumers, deadLetterTopic, productEventsTopic } from "../../src/domain/Consumers.js"
 import { type EventType, makeEventId } from "../../src/domain/ProductEvent.js"
 import { layerMemory, make as makeMemoryLog } from "../../src/layers/EventLogMemory.js"
 import { EventLog, type LogRecord, type OutgoingMessage, type Rebalance } from "../../src/services/EventLog.js"
 import { Metrics } from "../../src/services/Metrics.js"
 
 export const partitions = 4
-export const TestLayer = Layer.mergeAll(layerMemory({ partitions }), Metrics.Default)
+/** The services' topics, created up front as `TopicsLive` creates them on a broker. */
+export const topics: Readonly<Record<string, number>> = {
+  [productEventsTopic]: partitions,
+  ...Object.fromEntries(consumers.map(({ group }) => [deadLetterTopic(group), 1]))
+}
+export const TestLayer = Layer.mergeAll(layerMemory({ topics }), Metrics.Default)
 
 const baseMillis = Date.parse("2026-11-26T20:24:14.123Z")
 const product = {
@@ -65,7 +70,7 @@ export class Rejected extends Data.TaggedError("Rejected")<{ readonly message: s
 
 /** An in-memory log whose rebalances the test emits itself (the memory log never revokes). */
 export const revocableLog = Effect.gen(function*() {
-  const memory = yield* makeMemoryLog({ partitions })
+  const memory = yield* makeMemoryLog({ topics })
   const rebalances = yield* Queue.unbounded<Rebalance>()
   const log = EventLog.of({
     ...memory,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, TestClock } from "effect"
 import { deadLetterTopic, notificationService } from "../../src/domain/Consumers.js"
-import { partitionFor } from "../../src/layers/EventLogMemory.js"
+import { partitionFor } from "../../src/layers/kafka/Partitioner.js"
 import * as ConsumerEngine from "../../src/services/ConsumerEngine.js"
 import { PartitionWatermark } from "../../src/services/consumer/Watermark.js"
 import { committedOf, event, partitions, publish, readTopic, sellerOf, TestLayer, Unavailable } from "./fixtures.js"

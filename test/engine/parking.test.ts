@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Fiber, Queue, TestClock } from "effect"
 import { deadLetterTopic, notificationService, productEventsTopic } from "../../src/domain/Consumers.js"
 import { deadLetterHeaders } from "../../src/domain/DeadLetter.js"
-import { partitionFor } from "../../src/layers/EventLogMemory.js"
+import { partitionFor } from "../../src/layers/kafka/Partitioner.js"
 import * as ConsumerEngine from "../../src/services/ConsumerEngine.js"
 import { EventLog } from "../../src/services/EventLog.js"
 import { Metrics } from "../../src/services/Metrics.js"
@@ -31,6 +31,7 @@ const recorder = () => {
     handled,
     ids: (seller?: string) => handled.filter((h) => seller === undefined || h.seller === seller).map((h) => h.id),
     at: (id: string) => handled.find((h) => h.id === id)?.at,
+    attemptsOf: (id: string) => attempts.get(id) ?? 0,
     /** Fails the event's first `failures` attempts (retriable), then records it. */
     attempt: (e: ReturnType<typeof event>, failures: number) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -42,6 +43,29 @@ const recorder = () => {
       })
   }
 }
+
+type Recorder = ReturnType<typeof recorder>
+
+/**
+ * The engine in the background on notification-service's contract with `lanes` lanes: each event's first
+ * `failuresOf(event)` attempts fail (retriable), then `rec` records it.
+ */
+const start = (
+  rec: Recorder,
+  failuresOf: (e: ReturnType<typeof event>) => number,
+  options: Omit<ConsumerEngine.RunOptions<Unavailable, never>, "contract" | "handle" | "stats"> = {}
+) =>
+  Effect.gen(function*() {
+    const stats = new ConsumerEngine.EngineStats()
+    const engine = yield* Effect.fork(ConsumerEngine.run({
+      contract: notificationService,
+      lanes,
+      stats,
+      ...options,
+      handle: (e) => rec.attempt(e, failuresOf(e))
+    }))
+    return { engine, stats }
+  })
 
 describe("ConsumerEngine per-seller parking", () => {
   it.effect("a retrying seller holds back only its own later events, not other sellers of its lane; the commit waits for it", () =>
@@ -55,14 +79,8 @@ describe("ConsumerEngine per-seller parking", () => {
       expect(new Set(positions.map((p) => p.partition))).toEqual(new Set([partition]))
 
       const rec = recorder()
-      const stats = new ConsumerEngine.EngineStats()
-      const engine = yield* Effect.fork(ConsumerEngine.run({
-        contract: notificationService,
-        lanes,
-        stats,
-        // The stuck event always fails (dead-lettered after its retries); a3 fails once in the parked fiber.
-        handle: (e) => rec.attempt(e, e.eventId === stuck.eventId ? Infinity : e.eventId === a3.eventId ? 1 : 0)
-      }))
+      // The stuck event always fails (dead-lettered after its retries); a3 fails once in the parked fiber.
+      const { engine, stats } = yield* start(rec, (e) => e.eventId === stuck.eventId ? Infinity : e.eventId === a3.eventId ? 1 : 0)
       yield* TestClock.adjust("100 millis")
       expect(rec.ids(b)).toEqual([event(b, 2), event(b, 4), event(b, 6)].map((e) => e.eventId))
       expect(rec.ids(a)).toEqual([])
@@ -93,14 +111,7 @@ describe("ConsumerEngine per-seller parking", () => {
       const [a1, b2, c3] = [event(a, 1), event(b, 2), event(c, 3)]
       const positions = yield* publish(a1, b2, c3)
       const rec = recorder()
-      const stats = new ConsumerEngine.EngineStats()
-      const engine = yield* Effect.fork(ConsumerEngine.run({
-        contract: notificationService,
-        lanes,
-        maxParkedPerLane: 1,
-        stats,
-        handle: (e) => rec.attempt(e, e.eventId === a1.eventId ? 2 : e.eventId === b2.eventId ? 4 : 0)
-      }))
+      const { engine, stats } = yield* start(rec, (e) => e.eventId === a1.eventId ? 2 : e.eventId === b2.eventId ? 4 : 0, { maxParkedPerLane: 1 })
       yield* TestClock.adjust("100 millis")
       // A is parked; B failed too and waits for the only slot, holding the lane: C waits.
       expect(rec.handled).toEqual([])
@@ -123,14 +134,7 @@ describe("ConsumerEngine per-seller parking", () => {
       const [a1, b2, a3] = [event(a, 1), event(b, 2), event(a, 3)]
       yield* publish(a1, b2, a3)
       const rec = recorder()
-      const stats = new ConsumerEngine.EngineStats()
-      const engine = yield* Effect.fork(ConsumerEngine.run({
-        contract: notificationService,
-        lanes,
-        maxParkedPerLane: 0,
-        stats,
-        handle: (e) => rec.attempt(e, e.eventId === a1.eventId ? 2 : 0)
-      }))
+      const { engine, stats } = yield* start(rec, (e) => e.eventId === a1.eventId ? 2 : 0, { maxParkedPerLane: 0 })
       yield* TestClock.adjust("100 millis")
       expect(rec.handled).toEqual([])
       yield* TestClock.adjust("1 minute")
@@ -146,12 +150,7 @@ describe("ConsumerEngine per-seller parking", () => {
       const [a1, a2, c3, a4, b5] = [event(a, 1), event(a, 2), event(c, 3), event(a, 4), event(b, 5)]
       yield* publish(a1, a2, c3, a4, b5)
       const rec = recorder()
-      const engine = yield* Effect.fork(ConsumerEngine.run({
-        contract: notificationService,
-        lanes,
-        laneCapacity: 1,
-        handle: (e) => rec.attempt(e, e.eventId === a1.eventId ? 2 : 0)
-      }))
+      const { engine } = yield* start(rec, (e) => e.eventId === a1.eventId ? 2 : 0, { laneCapacity: 1 })
       yield* TestClock.adjust("100 millis")
       // A is parked with a2 queued behind it (one record per parked queue): c3 goes on; a4 finds A's
       // queue full and blocks the lane, so b5 waits.
@@ -173,24 +172,14 @@ describe("ConsumerEngine per-seller parking", () => {
         const positions = yield* publish(a1, b2, a3)
         const partition = positions[0]!.partition
         const rec = recorder()
-        const stats = new ConsumerEngine.EngineStats()
-        let attemptsOfA1 = 0
-        const engine = yield* Effect.fork(ConsumerEngine.run({
-          contract: notificationService,
-          lanes,
-          stats,
-          handle: (e) => {
-            if (e.eventId === a1.eventId) attemptsOfA1++
-            return rec.attempt(e, e.eventId === a1.eventId ? Infinity : 0)
-          }
-        }))
+        const { engine, stats } = yield* start(rec, (e) => e.eventId === a1.eventId ? Infinity : 0)
         yield* TestClock.adjust("100 millis")
         expect(rec.ids()).toEqual([b2.eventId])
         yield* Queue.offer(rebalances, { _tag: "Revoked", partitions: [{ topic: productEventsTopic, partition }] })
         yield* TestClock.adjust("100 millis")
         expect(yield* committedOf("notification-service", partition)).toBe(positions[0]!.offset)
         yield* TestClock.adjust("1 minute")
-        expect(attemptsOfA1).toBe(1)
+        expect(rec.attemptsOf(a1.eventId)).toBe(1)
         expect(rec.ids()).toEqual([b2.eventId])
         expect(yield* readTopic(deadLetterTopic("notification-service"))).toEqual([])
         expect(stats.liveParked).toBe(0)
@@ -207,14 +196,7 @@ describe("ConsumerEngine per-seller parking", () => {
       const events = [event(a, 1), event(b, 2), event(a, 3)]
       yield* publish(...events)
       const rec = recorder()
-      const stats = new ConsumerEngine.EngineStats()
-      const engine = yield* Effect.fork(ConsumerEngine.run({
-        contract: notificationService,
-        lanes,
-        stats,
-        shutdownTimeout: "1 minute",
-        handle: (e) => rec.attempt(e, e.eventId === events[0]!.eventId ? 3 : 0)
-      }))
+      const { engine, stats } = yield* start(rec, (e) => e.eventId === events[0]!.eventId ? 3 : 0, { shutdownTimeout: "1 minute" })
       yield* TestClock.adjust("100 millis")
       expect(rec.ids()).toEqual([events[1]!.eventId])
       const stopping = yield* Effect.fork(Fiber.interrupt(engine))

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Queue, TestClock } from "effect"
 import { notificationService } from "../../src/domain/Consumers.js"
-import { partitionFor } from "../../src/layers/EventLogMemory.js"
+import { partitionFor } from "../../src/layers/kafka/Partitioner.js"
 import * as ConsumerEngine from "../../src/services/ConsumerEngine.js"
 import { EventLog } from "../../src/services/EventLog.js"
 import { Metrics } from "../../src/services/Metrics.js"

@@ -5,14 +5,14 @@ import { make as makeMemoryLog } from "../../src/layers/EventLogMemory.js"
 import * as ConsumerEngine from "../../src/services/ConsumerEngine.js"
 import { EventLog, EventLogError } from "../../src/services/EventLog.js"
 import { Metrics } from "../../src/services/Metrics.js"
-import { committedOf, event, partitions, publish } from "./fixtures.js"
+import { committedOf, event, publish, topics } from "./fixtures.js"
 
 /**
  * An in-memory log whose subscriptions can be crashed by the test, the way a Kafka client that
  * gives up fails its subscription's record stream.
  */
 const crashableLog = Effect.gen(function*() {
-  const memory = yield* makeMemoryLog({ partitions })
+  const memory = yield* makeMemoryLog({ topics })
   const crashes: Array<Deferred.Deferred<never, EventLogError>> = []
   const log = EventLog.of({
     ...memory,

@@ -5,7 +5,7 @@ import type { ProductEvent } from "../../src/domain/ProductEvent.js"
 import * as ConsumerEngine from "../../src/services/ConsumerEngine.js"
 import { EventLog, type Rebalance } from "../../src/services/EventLog.js"
 import { Metrics } from "../../src/services/Metrics.js"
-import { unique } from "../contract/unique.js"
+import { unique } from "../support/unique.js"
 import { event, message } from "../engine/fixtures.js"
 import { kafkaLayer, withProductEventsAs } from "./kafka-support.js"
 

@@ -27,8 +27,18 @@ export const withProductEventsAs = (topic: string) =>
         produce: (name, messages) => log.produce(rename(name), messages),
         subscribe: (options) => log.subscribe({ ...options, topics: options.topics.map(rename) }),
         committed: (group, name) => log.committed(group, rename(name)),
+        startOffsets: (name) => log.startOffsets(rename(name)),
         endOffsets: (name) => log.endOffsets(rename(name)),
         ensureTopic: (name, partitions) => log.ensureTopic(rename(name), partitions)
       })
     })
   )
+
+/** Polls `check` every 100 ms until `done` holds; fails naming `what` after `seconds`. */
+export const waitFor = <A, E, R>(what: string, check: Effect.Effect<A, E, R>, done: (a: A) => boolean, seconds = 20) => {
+  const poll: Effect.Effect<A, E, R> = Effect.flatMap(check, (a) =>
+    done(a) ? Effect.succeed(a) : Effect.zipRight(Effect.sleep("100 millis"), poll))
+  return poll.pipe(
+    Effect.timeoutFail({ duration: `${seconds} seconds`, onTimeout: () => new Error(`timed out waiting for ${what}`) })
+  )
+}

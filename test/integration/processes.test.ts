@@ -72,6 +72,17 @@ const launch = async (name: ProgramName, label: string = name) => {
 }
 const get = (name: ProgramName) => programs.get(name)!
 
+/** POSTs events to the gateway; returns the ids it accepted. */
+const post = async (batch: ReadonlyArray<ProductEvent>) => {
+  const response = await fetch(`${get("gateway").baseUrl}/events`, {
+    method: "POST",
+    headers: { ...(await bearer({ role: "service" })), "content-type": "application/json" },
+    body: JSON.stringify(batch.map(encode))
+  })
+  expect(response.status, await response.clone().text()).toBe(202)
+  return ((await response.json()) as { accepted: unknown }).accepted
+}
+
 const waitMember = (program: Program, group: string) =>
   eventually(
     `${program.name} (${program.clientId}) joins ${group}`,
@@ -113,23 +124,27 @@ describe("separate processes on the real servers", () => {
     stream = await openSse(`${get("notification").baseUrl}/sellers/${sellerA}/notifications/stream`, await bearer({ sellerId: sellerA }))
     expect(stream.status).toBe(200)
     events = batch()
-    const response = await fetch(`${get("gateway").baseUrl}/events`, {
-      method: "POST",
-      headers: { ...(await bearer({ role: "service" })), "content-type": "application/json" },
-      body: JSON.stringify(events.map(encode))
-    })
-    expect(response.status, await response.clone().text()).toBe(202)
-    expect(((await response.json()) as { accepted: unknown }).accepted).toEqual(events.map((e) => e.eventId))
+    expect(await post(events)).toEqual(events.map((e) => e.eventId))
     endsAfterPost = await admin.ends(productEventsTopic)
 
     const ofA = events.filter((e) => e.data.sellerId === sellerA)
-    const received = await stream.waitFor(ofA.length, 30_000).catch((error) => {
+    await stream.waitFor(ofA.length, 30_000).catch((error) => {
       throw new Error(`${error}\n${lastLogs(get("notification"))}`)
     })
-    await new Promise((resolve) => setTimeout(resolve, 1_000))
-    expect(stream.events.length, "no notification beyond seller A's").toBe(ofA.length)
-    expect(received.map((e) => [e.id, e.event])).toEqual(ofA.map((e) => [e.eventId, e.eventType]))
-    expect(received.every((e) => JSON.parse(e.data).sellerId === sellerA)).toBe(true)
+    // Once the batch is committed every notification of it was published; a marker for seller A
+    // published after them then arrives after anything of the batch that A's stream could get.
+    await eventually(
+      "this run's events committed by notification-service",
+      async () => (uncommitted(await admin.offsets(groupOf.notification, productEventsTopic), endsAfterPost).length === 0 ? true : undefined),
+      30_000,
+      () => lastLogs(get("notification"))
+    )
+    const marker = lowStock(sellerA, "marker", Date.now())
+    await post([marker])
+    const received = await stream.waitFor(ofA.length + 1, 30_000)
+    expect(received.map((e) => [e.id, e.event])).toEqual([...ofA, marker].map((e) => [e.eventId, e.eventType]))
+    expect(stream.events, "no notification beyond seller A's").toHaveLength(ofA.length + 1)
+    expect(new Set(received.map((e) => JSON.parse(e.data).sellerId))).toEqual(new Set([sellerA]))
     stream.close()
     // The counter the restart check relies on does count this run's events.
     const consumed = await counterSum(get("notification"), "events_consumed_total", { group: groupOf.notification, outcome: "done" })
@@ -182,12 +197,7 @@ describe("separate processes on the real servers", () => {
     const t = Date.now()
     const last = [created(sellerD, "d1", t), created(sellerD, "d2", t + 1), deleted(sellerD, "d1", t + 2)]
     const sse = await openSse(`${get("notification").baseUrl}/sellers/${sellerD}/notifications/stream`, await bearer({ sellerId: sellerD }))
-    const response = await fetch(`${get("gateway").baseUrl}/events`, {
-      method: "POST",
-      headers: { ...(await bearer({ role: "service" })), "content-type": "application/json" },
-      body: JSON.stringify(last.map(encode))
-    })
-    expect(response.status, await response.clone().text()).toBe(202)
+    await post(last)
     endsAfterPost = await admin.ends(productEventsTopic)
     await sse.waitFor(last.length, 20_000)
     sse.close()
@@ -204,15 +214,33 @@ describe("separate processes on the real servers", () => {
     const restarted = await launch("notification", "notification-restarted")
     await waitReady(restarted, 60_000)
     await waitMember(restarted, groupOf.notification)
-    // Caught up from the committed offsets: only records appended since the stop (by someone else) may be consumed.
-    const window = Date.now() + 3_000
-    while (Date.now() < window) {
-      const ends = await admin.ends(productEventsTopic)
-      const appended = before.reduce((sum, o) => sum + (ends.get(o.partition)!.high - o.high), 0)
-      const consumed = await counterSum(restarted, "events_consumed_total", { group: groupOf.notification })
-      expect(consumed, `consumed after restart (records appended since the stop: ${appended})`).toBeLessThanOrEqual(appended)
-      await new Promise((resolve) => setTimeout(resolve, 500))
-    }
+    // A marker on every partition, appended after the restart. Once the group has committed past them,
+    // the restarted service has finished every record before them: what a redelivery would have counted.
+    const sellerE = `proc_${run}_e`
+    const t = Date.now()
+    const markers = before.map((o, i) => ({ partition: o.partition, event: lowStock(sellerE, `m${o.partition}`, t + i) }))
+    await admin.produce(
+      productEventsTopic,
+      markers.map(({ event, partition }) => ({
+        partition,
+        key: sellerE,
+        value: JSON.stringify(encode(event)),
+        headers: { eventType: event.eventType }
+      }))
+    )
+    const ends = await admin.ends(productEventsTopic)
+    await eventually(
+      "the markers committed by the restarted notification-service",
+      async () => (uncommitted(await admin.offsets(groupOf.notification, productEventsTopic), ends).length === 0 ? true : undefined),
+      60_000,
+      () => lastLogs(restarted)
+    )
+    // Caught up from the committed offsets: only records appended since the stop (the markers, and any
+    // by someone else) may be consumed.
+    const appended = before.reduce((sum, o) => sum + (ends.get(o.partition)!.high - o.high), 0)
+    const consumed = await counterSum(restarted, "events_consumed_total", { group: groupOf.notification })
+    expect(consumed, "the markers consumed by the restarted service").toBeGreaterThanOrEqual(markers.length)
+    expect(consumed, `consumed after restart (records appended since the stop: ${appended})`).toBeLessThanOrEqual(appended)
     expect(await stopProgram(restarted, 30_000), lastLogs(restarted)).toBe(0)
     await expectCommitted(groupOf.notification)
   }, 240_000)

@@ -156,10 +156,12 @@ export interface PartitionOffsets {
   readonly high: number
 }
 
-/** Kafka admin queries on a topic's offsets and its consumer groups. */
+/** Kafka admin queries on a topic's offsets and its consumer groups, and a producer for messages on chosen partitions. */
 export const kafkaAdmin = async (brokers: ReadonlyArray<string>) => {
-  const admin = new kafkajs.Kafka({ brokers: [...brokers], clientId: "processes-test", logLevel: kafkajs.logLevel.NOTHING }).admin()
-  await admin.connect()
+  const kafka = new kafkajs.Kafka({ brokers: [...brokers], clientId: "processes-test", logLevel: kafkajs.logLevel.NOTHING })
+  const admin = kafka.admin()
+  const producer = kafka.producer()
+  await Promise.all([admin.connect(), producer.connect()])
   const ends = async (topic: string) => {
     const offsets = await admin.fetchTopicOffsets(topic)
     return new Map(offsets.map((o) => [o.partition, { low: Number(o.low), high: Number(o.high) }]))
@@ -181,7 +183,9 @@ export const kafkaAdmin = async (brokers: ReadonlyArray<string>) => {
       const [description] = (await admin.describeGroups([group])).groups
       return description?.state === "Stable" ? description.members.map((m) => m.clientId) : undefined
     },
-    disconnect: () => admin.disconnect()
+    produce: (topic: string, messages: ReadonlyArray<kafkajs.Message & { readonly partition: number }>) =>
+      producer.send({ topic, messages: [...messages] }),
+    disconnect: () => Promise.all([admin.disconnect(), producer.disconnect()])
   }
 }
 

@@ -1,7 +1,7 @@
 import { connect } from "node:net"
 
 /**
- * The real servers integration tests run against (started by `infra/up.sh`, or by `test/globalSetup.ts`
+ * The real servers integration tests run against (started by `infra/up.sh`, or by `test/integration/globalSetup.ts`
  * under `npm test`). Integration tests never skip: an unreachable server fails them, naming it and how
  * to start it.
  */

@@ -19,6 +19,11 @@ export interface ConsumerSettings {
   readonly revokeTimeout: Duration.Duration
   readonly sessionTimeout: number
   readonly heartbeatInterval: number
+  readonly rebalanceTimeout: number
+  /** Caps kafkajs's retry back-off and its delay before restarting a crashed consumer. */
+  readonly maxRetryTime: number
+  /** Called for each crash kafkajs recovers from by restarting the consumer (the group is the argument). */
+  readonly onClientRestart: (group: string) => void
   /** Longest a fetch waits on the broker for new data: bounds shutdown latency. */
   readonly maxWaitTime: number
 }
@@ -157,6 +162,9 @@ export const subscribe = (
       groupId: options.group,
       sessionTimeout: settings.sessionTimeout,
       heartbeatInterval: settings.heartbeatInterval,
+      rebalanceTimeout: settings.rebalanceTimeout,
+      // Retries forever (restarting after a crash), never more than `maxRetryTime` apart.
+      retry: { retries: 5, initialRetryTime: 300, maxRetryTime: settings.maxRetryTime },
       maxWaitTimeInMs: settings.maxWaitTime,
       allowAutoTopicCreation: false
     })
@@ -165,6 +173,7 @@ export const subscribe = (
       consumer.on(GROUP_JOIN, (event) => onJoin(event.payload.memberAssignment)),
       consumer.on(REBALANCING, () => void revokeAll()),
       consumer.on(CRASH, (event) => {
+        if (event.payload.restart && !state.closing) settings.onClientRestart(options.group)
         if (!event.payload.restart && !state.closing) {
           Deferred.unsafeDone(crashed, Effect.fail(new EventLogError({ operation: "consume", cause: event.payload.error })))
         }

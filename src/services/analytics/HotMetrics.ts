@@ -1,9 +1,8 @@
 import { Effect, Option } from "effect"
 import { combineAll, deltaOf } from "../../domain/MetricsDelta.js"
-import { toStoreUpdates } from "../../domain/SellerMetrics.js"
 import type { AnalyticsWorkers } from "../../workers/AnalyticsWorkers.js"
-import type { ArchiveEntry } from "../AnalyticsArchive.js"
-import type { MetricsStore, MetricsStoreError, MetricsUpdate } from "../MetricsStore.js"
+import { type MetricsStore, type MetricsStoreError, type MetricsUpdate, toStoreUpdates } from "../MetricsStore.js"
+import type { ArchiveEntry } from "./ArchiveEntry.js"
 
 /**
  * Applies a run of one partition's events to the hot store, effectively once: the deltas are

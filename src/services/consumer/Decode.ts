@@ -2,7 +2,8 @@ import { Either } from "effect"
 import type { ProductEvent } from "../../domain/ProductEvent.js"
 import { decodeProductEventFast } from "../../domain/ProductEventFast.js"
 import type { LogRecord } from "../EventLog.js"
-import { DecodeError, formatParseError } from "./DeadLetters.js"
+import { formatParseError } from "../../domain/ParseErrors.js"
+import { DecodeError } from "../DeadLetters.js"
 
 const utf8 = new TextDecoder("utf-8", { fatal: true })
 

@@ -3,7 +3,7 @@ import { type ConsumerGroup, deadLetterTopic } from "../../domain/Consumers.js"
 import type { ProductEvent } from "../../domain/ProductEvent.js"
 import type { EventLog, LogRecord } from "../EventLog.js"
 import type { DeadLetterReason } from "../../domain/DeadLetter.js"
-import { deadLetterMessage, describeFailure } from "./DeadLetters.js"
+import { deadLetterMessage, describeFailure } from "../DeadLetters.js"
 import type { EngineMetrics } from "./EngineMetrics.js"
 import type { Defer, Work } from "./Work.js"
 

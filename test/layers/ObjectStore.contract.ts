@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, type Layer, Option } from "effect"
 import { ObjectStore } from "../../src/services/ObjectStore.js"
-import { unique } from "./unique.js"
+import { unique } from "../support/unique.js"
 
 const bytes = (text: string) => new TextEncoder().encode(text)
 
@@ -82,7 +82,5 @@ export const objectStoreContract = <E>(name: string, layer: Layer.Layer<ObjectSt
           const listed = yield* store.list(prefix)
           expect(listed.map((o) => o.key)).toEqual(keys)
         }))
-
-      it.effect("ping succeeds", () => Effect.flatMap(ObjectStore, (store) => store.ping))
     })
   })

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Array as Arr, Effect, Exit, type Layer, Option } from "effect"
+import { Array as Arr, Duration, Effect, Exit, type Layer, Option, TestClock } from "effect"
 import { ProductId, SellerId } from "../../src/domain/Ids.js"
 import { Notification } from "../../src/domain/Notification.js"
 import { timestampFromMillis } from "../../src/domain/Timestamp.js"
-import { NotificationStore } from "../../src/services/NotificationStore.js"
-import { unique } from "./unique.js"
+import { defaultNotificationRetention, NotificationStore } from "../../src/services/NotificationStore.js"
+import { unique } from "../support/unique.js"
 
 const notification = (sellerId: string, n: number, overrides: Partial<{ title: string }> = {}) =>
   Notification.make({
@@ -152,6 +152,44 @@ export const notificationStoreContract = <E>(name: string, layer: Layer.Layer<No
           expect(backwards).toEqual([7, 6, 5, 4, 3, 2, 1])
         }))
 
-      it.effect("ping succeeds", () => Effect.flatMap(NotificationStore, (store) => store.ping))
+      // The layers under test keep notifications for the default retention (NOTIFICATION_RETENTION unset).
+      const retention = defaultNotificationRetention
+
+      it.effect("a notification is served until its retention ends, then neither get nor list returns it", () =>
+        Effect.gen(function*() {
+          const store = yield* NotificationStore
+          const sellerId = unique("seller")
+          yield* store.put(notification(sellerId, 1))
+          yield* TestClock.adjust(Duration.days(10))
+          yield* store.put(notification(sellerId, 2))
+          yield* TestClock.adjust(Duration.subtract(retention, Duration.sum(Duration.days(10), Duration.seconds(1))))
+          expect(seqs(yield* store.list(sellerId, { limit: 10, order: "asc" }))).toEqual([1, 2])
+          expect(Option.isSome(yield* store.get(sellerId, notification(sellerId, 1).id))).toBe(true)
+
+          yield* TestClock.adjust(Duration.seconds(1))
+          expect(yield* store.get(sellerId, notification(sellerId, 1).id)).toEqual(Option.none())
+          expect(seqs(yield* store.list(sellerId, { limit: 10, order: "asc" }))).toEqual([2])
+          expect(seqs(yield* store.list(sellerId, { limit: 1, order: "desc" }))).toEqual([2])
+          expect(seqs(yield* store.list(sellerId, { afterSeq: 0, beforeSeq: 3, limit: 1, order: "asc" }))).toEqual([2])
+
+          yield* TestClock.adjust(Duration.days(10))
+          expect(yield* store.list(sellerId, { limit: 10, order: "asc" })).toEqual([])
+          expect(yield* store.get(sellerId, notification(sellerId, 2).id)).toEqual(Option.none())
+        }))
+
+      it.effect("an expired notification put again is stored anew, with the seller's next seq", () =>
+        Effect.gen(function*() {
+          const store = yield* NotificationStore
+          const sellerId = unique("seller")
+          const first = yield* store.put(notification(sellerId, 1))
+          yield* TestClock.adjust(retention)
+          const again = yield* store.put(notification(sellerId, 1))
+          expect(again.created).toBe(true)
+          expect(again.notification.seq).toBeGreaterThan(first.notification.seq)
+          expect(Option.map(yield* store.get(sellerId, notification(sellerId, 1).id), (n) => n.seq)).toEqual(
+            Option.some(again.notification.seq)
+          )
+          expect(seqs(yield* store.list(sellerId, { limit: 10, order: "asc" }))).toEqual([again.notification.seq])
+        }))
     })
   })

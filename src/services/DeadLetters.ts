@@ -1,15 +1,9 @@
-import { Data, ParseResult } from "effect"
-import { deadLetterHeaders, type DeadLetterReason } from "../../domain/DeadLetter.js"
-import type { Headers, LogRecord, OutgoingMessage } from "../EventLog.js"
+import { Data } from "effect"
+import { deadLetterHeaders, type DeadLetterReason } from "../domain/DeadLetter.js"
+import type { Headers, LogRecord, OutgoingMessage } from "./EventLog.js"
 
 /** A record whose value is not a valid event: not retried, dead-lettered at once. */
 export class DecodeError extends Data.TaggedError("DecodeError")<{ readonly message: string }> {}
-
-/** `path: message; ...` for every issue of a parse error. */
-export const formatParseError = (error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    .map((issue) => `${issue.path.length === 0 ? "(root)" : issue.path.join(".")}: ${issue.message}`)
-    .join("; ")
 
 export interface DeadLetterInfo {
   readonly reason: DeadLetterReason

@@ -1,6 +1,6 @@
 import * as fc from "fast-check"
 import type { ProductEvent } from "../../src/domain/ProductEvent.js"
-import { baseMillis, created, deleted, product, updated } from "../support/events.js"
+import { baseMillis, created, deleted, product, updated } from "./events.js"
 
 /** Consistent product lives for property tests: created, updates whose `before` is the current state, maybe deleted. */
 

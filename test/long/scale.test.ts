@@ -3,7 +3,7 @@ import { Deferred, Effect, Fiber } from "effect"
 import { notificationService, productEventsTopic } from "../../src/domain/Consumers.js"
 import * as ConsumerEngine from "../../src/services/ConsumerEngine.js"
 import { EventLog } from "../../src/services/EventLog.js"
-import { event, message, TestLayer } from "./fixtures.js"
+import { event, message, TestLayer } from "../engine/fixtures.js"
 
 const sellers = 100_000
 const lanes = 64

@@ -1,8 +1,10 @@
 import { Ajv } from "ajv"
 import * as ajvFormats from "ajv-formats"
 import { Either, ParseResult, Schema } from "effect"
+import { expect } from "vitest"
 import { eventContractsJsonSchema } from "../../src/contracts/jsonSchema.js"
 import { ProductEvent } from "../../src/domain/ProductEvent.js"
+import { decodeProductEventFast, validProductEvent } from "../../src/domain/ProductEventFast.js"
 
 // ajv-formats is CommonJS with `exports.default`: under NodeNext the plugin is `.default`.
 const addFormats = ajvFormats.default.default
@@ -27,3 +29,21 @@ export const decoderIssues = (input: unknown) =>
     onLeft: (error) => ParseResult.ArrayFormatter.formatErrorSync(error),
     onRight: () => []
   })
+
+/**
+ * On a parsed JSON value, the hand-written check and the schema agree exactly: the check accepts
+ * what the schema decodes, returning the same value with the same key order, and nothing else; and
+ * `decodeProductEventFast` gives the schema's answer either way.
+ */
+export const agree = (input: unknown) => {
+  const fast = validProductEvent(input)
+  const schema = decodeEither(input)
+  expect(fast !== undefined, `fast check ${fast === undefined ? "rejects" : "accepts"} ${JSON.stringify(input)}`).toBe(Either.isRight(schema))
+  if (Either.isRight(schema)) {
+    expect(fast).toStrictEqual(schema.right)
+    expect(JSON.stringify(fast)).toBe(JSON.stringify(schema.right))
+  }
+  const combined = decodeProductEventFast(input)
+  expect(Either.isRight(combined)).toBe(Either.isRight(schema))
+  if (Either.isLeft(combined) && Either.isLeft(schema)) expect(combined.left.message).toBe(schema.left.message)
+}

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import type { TestProject } from "vitest/node"
-import { type LiveEnv, liveEnv, type ServerName, unreachable } from "./support/servers.js"
+import { type LiveEnv, liveEnv, type ServerName, unreachable } from "../support/servers.js"
 
 /**
  * Integration tests' global setup: the real servers must answer. Those that do not are started with
@@ -15,7 +15,7 @@ declare module "vitest" {
   }
 }
 
-const root = fileURLToPath(new URL("..", import.meta.url))
+const root = fileURLToPath(new URL("../..", import.meta.url))
 const upTimeoutMs = Number(process.env["INFRA_UP_TIMEOUT_MS"] ?? 15 * 60_000)
 const processOf: Record<ServerName, string> = { kafka: "kafka", redis: "redis", dynamodb: "dynalite", s3: "s3rver" }
 

@@ -8,18 +8,21 @@ import * as ObjectStoreS3 from "../../src/layers/ObjectStoreS3.js"
 import * as PubSubRedis from "../../src/layers/PubSubRedis.js"
 import { PubSub } from "../../src/services/PubSub.js"
 import { liveEnv, requireServers } from "../support/servers.js"
-import { metricsStoreContract } from "./MetricsStore.contract.js"
-import { notificationStoreContract } from "./NotificationStore.contract.js"
-import { objectStoreContract } from "./ObjectStore.contract.js"
-import { pubSubContract } from "./PubSub.contract.js"
-import { unique } from "./unique.js"
+import { eventLogContract } from "../layers/EventLog.contract.js"
+import { metricsStoreContract } from "../layers/MetricsStore.contract.js"
+import { notificationStoreContract } from "../layers/NotificationStore.contract.js"
+import { objectStoreContract } from "../layers/ObjectStore.contract.js"
+import { pubSubContract } from "../layers/PubSub.contract.js"
+import { unique } from "../support/unique.js"
+import { kafkaLayer } from "./kafka-support.js"
 
 /**
- * The contract suites on the live layers (EventLog's Kafka layer has its own file). Fresh tables and
- * bucket per run, so runs never see each other's data.
+ * The contract suites of test/layers/ on the live layers (test/layers/memory.test.ts runs them on the
+ * in-memory ones). Fresh tables and bucket per run, so runs never see each other's data; every EventLog
+ * test names its own topics and groups, so runs can share the broker.
  */
 const env = inject("liveEnv") ?? liveEnv()
-await requireServers(["redis", "dynamodb", "s3"], env)
+await requireServers(["kafka", "redis", "dynamodb", "s3"], env)
 
 const run = randomUUID().replaceAll("-", "").slice(0, 12)
 const aws = {
@@ -65,3 +68,7 @@ describe("PubSub (Redis) connection loss", () => {
       }))
   })
 })
+
+// Last: after @effect/vitest's top-level `layer()` (which this suite calls, without test services)
+// the shared `it.layer` nests in that layer, so suites registered later would lose their TestClock.
+eventLogContract("kafka", kafkaLayer())

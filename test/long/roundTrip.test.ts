@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { Arbitrary, FastCheck, Schema } from "effect"
 import { eventSchemas, ProductEvent } from "../../src/domain/ProductEvent.js"
-import { ajvValidate, decoderIssues } from "./validators.js"
+import { ajvValidate, decoderIssues } from "../support/validators.js"
 
 const encode = Schema.encodeSync(ProductEvent)
 const decode = Schema.decodeUnknownSync(ProductEvent)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Array as Arr, Cause, Duration, Effect, Exit, type Layer, Option, TestClock } from "effect"
 import { defaultClaimRetention, MetricsStore, type MetricsUpdate } from "../../src/services/MetricsStore.js"
-import { unique } from "./unique.js"
+import { unique } from "../support/unique.js"
 
 const update = (
   sellerId: string,
@@ -182,7 +182,5 @@ export const metricsStoreContract = <E>(name: string, layer: Layer.Layer<Metrics
           expect(yield* store.claim(sellerId, "e1", "3:100")).toBe(false)
           expect(yield* store.query(sellerId, "")).toEqual([])
         }))
-
-      it.effect("ping succeeds", () => Effect.flatMap(MetricsStore, (store) => store.ping))
     })
   })

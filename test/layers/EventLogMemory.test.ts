@@ -1,10 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Stream } from "effect"
-import { layerMemory, murmur2, partitionFor } from "../../src/layers/EventLogMemory.js"
+import { layerMemory } from "../../src/layers/EventLogMemory.js"
+import { murmur2, partitionFor } from "../../src/layers/kafka/Partitioner.js"
 import { EventLog } from "../../src/services/EventLog.js"
-import { eventLogContract } from "./EventLog.contract.js"
-
-eventLogContract("memory", layerMemory({ partitions: 12 }))
 
 describe("murmur2 (Kafka's default partitioner)", () => {
   // Values from kafkajs's DefaultPartitioner spec (generated with Java's Utils.murmur2) and librdkafka.
@@ -48,12 +46,29 @@ describe("murmur2 (Kafka's default partitioner)", () => {
 describe("EventLogMemory specifics", () => {
   const bytes = (s: string) => new TextEncoder().encode(s)
 
-  it.effect("creates topics on produce with the configured partition count", () =>
+  it.effect("creates the topics it is given, with their partition counts", () =>
     Effect.gen(function*() {
       const log = yield* EventLog
       yield* log.produce("t", [{ key: "k", value: bytes("v") }])
       expect((yield* log.endOffsets("t")).length).toBe(5)
-    }).pipe(Effect.provide(layerMemory({ partitions: 5 }))))
+    }).pipe(Effect.provide(layerMemory({ topics: { t: 5 } }))))
+
+  it.scoped("refuses an unknown topic as a broker without auto-creation does: produce, subscribe, endOffsets", () =>
+    Effect.gen(function*() {
+      const log = yield* EventLog
+      const refused = yield* Effect.all([
+        Effect.flip(log.produce("t", [{ key: "k", value: bytes("v") }])),
+        Effect.flip(log.subscribe({ group: "g", topics: ["t"] })),
+        Effect.flip(log.endOffsets("t"))
+      ])
+      expect(refused.map((e) => [e._tag, e.operation])).toEqual([
+        ["EventLogError", "produce"],
+        ["EventLogError", "subscribe"],
+        ["EventLogError", "endOffsets"]
+      ])
+      yield* log.ensureTopic("t", 2)
+      expect(yield* log.produce("t", [{ key: "k", value: bytes("v") }])).toHaveLength(1)
+    }).pipe(Effect.provide(layerMemory())))
 
   it.effect("a second member of an active group is refused; after the first leaves, it may join", () =>
     Effect.gen(function*() {
@@ -67,7 +82,7 @@ describe("EventLogMemory specifics", () => {
       expect(Exit.isFailure(first)).toBe(true)
       const second = yield* Effect.exit(Effect.scoped(log.subscribe({ group: "g", topics: ["t"] })))
       expect(Exit.isSuccess(second)).toBe(true)
-    }).pipe(Effect.provide(layerMemory())))
+    }).pipe(Effect.provide(layerMemory({ topics: { t: 1 } }))))
 
   it.scoped("fromBeginning: false starts a new group at the end", () =>
     Effect.gen(function*() {

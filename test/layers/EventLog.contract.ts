@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { Chunk, Effect, type Layer, Stream } from "effect"
-import { partitionFor } from "../../src/layers/EventLogMemory.js"
+import { partitionFor } from "../../src/layers/kafka/Partitioner.js"
 import { EventLog, type LogRecord } from "../../src/services/EventLog.js"
 
 /**
@@ -179,6 +179,7 @@ export const eventLogContract = <E>(name: string, eventLog: Layer.Layer<EventLog
         expect(positions[1]!.offset).toBe(positions[0]!.offset + 1)
         const ends = yield* log.endOffsets(topic)
         expect(ends.find((e) => e.partition === positions[0]!.partition)?.offset).toBe(2)
+        expect((yield* log.startOffsets(topic)).map((s) => s.offset)).toEqual([0, 0, 0])
         yield* log.ping
       }))
   })

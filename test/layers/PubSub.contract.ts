@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Fiber, type Layer, Stream } from "effect"
 import { defaultSubscriberBuffer, PubSub } from "../../src/services/PubSub.js"
-import { unique } from "./unique.js"
+import { unique } from "../support/unique.js"
 
 const take = (stream: Stream.Stream<string>, n: number) =>
   Effect.map(Stream.runCollect(Stream.take(stream, n)), Chunk.toReadonlyArray)
@@ -34,9 +34,6 @@ export const pubSubContract = <E>(name: string, layer: Layer.Layer<PubSub, E>) =
           expect(yield* take(second, 1)).toEqual(["x"])
         }))
 
-      it.scoped("publishing to a channel with no subscriber succeeds", () =>
-        Effect.flatMap(PubSub, (pubsub) => pubsub.publish(unique("channel"), "nobody listens")))
-
       it.scoped("every subscriber of a channel gets every message; other channels get none", () =>
         Effect.gen(function*() {
           const pubsub = yield* PubSub
@@ -52,7 +49,7 @@ export const pubSubContract = <E>(name: string, layer: Layer.Layer<PubSub, E>) =
           expect(yield* take(bystander, 1)).toEqual(["for the bystander"])
         }))
 
-      it.scoped("messages published before subscribing are not delivered", () =>
+      it.scoped("publishing with no subscriber succeeds; a later subscriber does not get the message", () =>
         Effect.gen(function*() {
           const pubsub = yield* PubSub
           const channel = unique("channel")
@@ -106,7 +103,5 @@ export const pubSubContract = <E>(name: string, layer: Layer.Layer<PubSub, E>) =
           const numbers = received.slice(0, -1).map(Number)
           expect(numbers).toEqual([...numbers].sort((a, b) => a - b))
         }))
-
-      it.effect("ping succeeds", () => Effect.flatMap(PubSub, (pubsub) => pubsub.ping))
     })
   })

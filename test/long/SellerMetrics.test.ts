@@ -14,12 +14,11 @@ import {
   emptyMetrics,
   fromStoreItems,
   hourOf,
-  type SellerMetrics,
-  toStoreUpdates
+  type SellerMetrics
 } from "../../src/domain/SellerMetrics.js"
 import * as MetricsStoreMemory from "../../src/layers/MetricsStoreMemory.js"
-import { MetricsStore } from "../../src/services/MetricsStore.js"
-import { batched, lifecycleEvents } from "./lifecycles.js"
+import { MetricsStore, toStoreUpdates } from "../../src/services/MetricsStore.js"
+import { batched, lifecycleEvents } from "../support/lifecycles.js"
 
 /** An independent model: replay the products' states, then measure the final ones. */
 const reference = (events: ReadonlyArray<ProductEvent>): Record<string, SellerMetrics> => {

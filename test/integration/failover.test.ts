@@ -1,0 +1,106 @@
+import { randomBytes } from "node:crypto"
+import kafkajs from "kafkajs"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { productEventsTopic } from "../../src/domain/Consumers.js"
+import { partitionFor } from "../../src/layers/kafka/Partitioner.js"
+import { created, encode } from "../support/events.js"
+import { startPrivateKafka, type PrivateKafka } from "../support/privateKafka.js"
+import {
+  counterSum,
+  eventually,
+  freePort,
+  kafkaAdmin,
+  killAll,
+  lastLogs,
+  type Program,
+  startProgram,
+  waitReady
+} from "../support/processes.js"
+import { requireServers } from "../support/servers.js"
+
+/**
+ * Two notification-service instances in one group, on a broker of this test's own: after one is
+ * SIGKILLed, the survivor consumes events of every partition, the dead one's included, within 10 s
+ * (the session timeout, 6 s by default, plus a rebalance).
+ */
+
+await requireServers(["redis", "dynamodb"])
+
+const run = randomBytes(4).toString("hex")
+const partitions = 12
+let kafka: PrivateKafka
+const programs: Array<Program> = []
+let admin: Awaited<ReturnType<typeof kafkaAdmin>>
+
+/** One seller per partition of product-events. */
+const sellers = (() => {
+  const byPartition = new Map<number, string>()
+  for (let i = 0; byPartition.size < partitions; i++) {
+    const seller = `failover_${run}_${i}`
+    const partition = partitionFor(seller, partitions)
+    if (!byPartition.has(partition)) byPartition.set(partition, seller)
+  }
+  return [...byPartition.values()]
+})()
+
+const launch = async (label: string) => {
+  const program = startProgram("notification", await freePort(), `failover-${run}-${label}`, { ...process.env, KAFKA_BROKERS: kafka.broker })
+  programs.push(program)
+  return program
+}
+
+beforeAll(async () => {
+  kafka = await startPrivateKafka()
+  admin = await kafkaAdmin([kafka.broker])
+}, 120_000)
+
+afterAll(async () => {
+  await killAll(programs)
+  await admin?.disconnect()
+  await kafka?.close()
+})
+
+describe("failover", () => {
+  it("after SIGKILL of one of two members, the survivor consumes the dead one's partitions within 10 s", async () => {
+    const victim = await launch("a")
+    await waitReady(victim, 90_000)
+    const survivor = await launch("b")
+    await waitReady(survivor, 90_000)
+    await eventually("both instances are members of the group", async () => {
+      const members = await admin.stableMembers("notification-service")
+      return members?.includes(victim.clientId) && members.includes(survivor.clientId) && members.length === 2 ? true : undefined
+    }, 90_000, () => `${lastLogs(victim, 10)}\n${lastLogs(survivor, 10)}`)
+
+    const producer = new kafkajs.Kafka({ brokers: [kafka.broker], logLevel: kafkajs.logLevel.NOTHING }).producer()
+    await producer.connect()
+    try {
+      const before = await counterSum(survivor, "events_consumed_total")
+      victim.child.kill("SIGKILL")
+      const killed = Date.now()
+      await victim.exited
+      // One event per partition, written at the kill: half of them on partitions the victim held.
+      const events = sellers.map((seller, i) => created(seller, `p${i}`))
+      await producer.send({
+        topic: productEventsTopic,
+        acks: -1,
+        messages: events.map((event) => ({
+          key: event.data.sellerId,
+          value: JSON.stringify(encode(event)),
+          headers: { eventType: event.eventType, eventId: event.eventId }
+        }))
+      })
+      await eventually(
+        "the survivor consumes an event of every partition",
+        async () => ((await counterSum(survivor, "events_consumed_total")) - before >= partitions ? true : undefined),
+        30_000,
+        () => lastLogs(survivor)
+      )
+      const tookOver = Date.now() - killed
+      console.log(`failover: the survivor consumed every partition's event ${tookOver} ms after the SIGKILL`)
+      expect(tookOver).toBeLessThanOrEqual(10_000)
+      expect(await admin.stableMembers("notification-service")).toEqual([survivor.clientId])
+    } finally {
+      await producer.disconnect()
+    }
+  }, 240_000)
+})
