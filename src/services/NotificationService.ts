@@ -2,7 +2,7 @@ import { Effect, Exit } from "effect"
 import { encodeStoredNotification, notificationChannel } from "../domain/Notification.js"
 import { toNotification } from "../domain/Notify.js"
 import type { ProductEvent } from "../domain/ProductEvent.js"
-import type { ChunkItem, ChunkResults } from "./consumer/Handler.js"
+import type { ChunkItem, ChunkResults } from "./ConsumerEngine.js"
 import { NotificationStore, type NotificationStoreError } from "./NotificationStore.js"
 import { type ChannelMessage, PubSub, type PubSubError } from "./PubSub.js"
 
