@@ -116,6 +116,7 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
           return mark === undefined ? [] : [mark]
         })
         if (options.onRevoke) yield* options.onRevoke(partitions)
+        counters.flush()
         yield* commit(marks)
         for (const mark of marks) {
           mark.revoked = true
@@ -141,9 +142,10 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
       )
     )
 
-    yield* commit().pipe(
+    // Counted before committed: a committed record is never missing from the metrics.
+    yield* Effect.sync(() => counters.flush()).pipe(
+      Effect.zipRight(commit()),
       Effect.zipRight(updateLag),
-      Effect.zipRight(Effect.sync(() => counters.flush())),
       Effect.repeat(Schedule.spaced(options.commitInterval ?? Duration.seconds(1))),
       Effect.forkScoped
     )
