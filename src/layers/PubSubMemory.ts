@@ -1,5 +1,5 @@
 import { Effect, Layer, Queue, Ref, Stream } from "effect"
-import { defaultSubscriberBuffer, PubSub } from "../services/PubSub.js"
+import { type ChannelMessage, defaultSubscriberBuffer, PubSub } from "../services/PubSub.js"
 
 export interface MemoryOptions {
   /** Messages buffered per subscription before the oldest are dropped. */
@@ -28,6 +28,13 @@ export const make = (options: MemoryOptions = {}) =>
       for (const queue of subscribers) yield* Queue.offer(queue, message)
     })
 
+    const publishMany = Effect.fn("PubSub.publishMany")(function*(messages: ReadonlyArray<ChannelMessage>) {
+      const all = yield* Ref.get(channels)
+      for (const { channel, message } of messages) {
+        for (const queue of all.get(channel) ?? []) yield* Queue.offer(queue, message)
+      }
+    })
+
     const subscribe = Effect.fn("PubSub.subscribe")(function*(channel: string) {
       const queue = yield* Effect.acquireRelease(
         Queue.sliding<string>(capacity).pipe(Effect.tap((queue) => update(channel, (s) => s.add(queue)))),
@@ -36,7 +43,7 @@ export const make = (options: MemoryOptions = {}) =>
       return Stream.fromQueue(queue)
     })
 
-    return PubSub.of({ publish, subscribe, ping: Effect.void.pipe(Effect.withSpan("PubSub.ping")) })
+    return PubSub.of({ publish, publishMany, subscribe, ping: Effect.void.pipe(Effect.withSpan("PubSub.ping")) })
   })
 
 /** A fresh broker per layer build, with the default subscriber buffer. */
