@@ -8,7 +8,8 @@ import { defineConfig } from "vitest/config"
  * - `integration` (test/integration/): real servers; its global setup starts the missing ones.
  * `npm test` (and so CI) runs all four; `npx vitest run --project unit` only the first.
  */
-const separate = ["test/long/**", "test/programs/**", "test/integration/**"]
+// test/faults/ has a configuration of its own (vitest.faults.config.ts, `npm run test:faults`).
+const separate = ["test/long/**", "test/programs/**", "test/integration/**", "test/faults/**"]
 
 export default defineConfig({
   test: {

@@ -114,7 +114,8 @@ const main = Effect.gen(function*() {
   yield* produceAll
   const a = yield* engine
   yield* Effect.log(`engine done`)
-  const b = yield* bare
+  // BENCH_ONLY=engine: the engine alone (for a profile).
+  const b = process.env["BENCH_ONLY"] === "engine" ? { consumed: total, ms: 1 } : yield* bare
   const lines = [
     `events: ${total} (${sellers} sellers, ${partitions} partitions, topic ${topic})`,
     `(a) consumer engine: ${a.consumed} consumed in ${a.ms} ms = ${rate(a.consumed, a.ms)} events/s`,

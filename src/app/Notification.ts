@@ -11,7 +11,14 @@ import { NotificationInfra } from "./Infra.js"
 /** notification-service's consumer: every subscribed event becomes a stored, published notification. */
 export const NotificationConsumer = Layer.unwrapEffect(
   Effect.map(NotificationService, (service) =>
-    ConsumerEngine.layer({ contract: notificationService, handle: (event) => service.handle(event) }))
+    ConsumerEngine.layer({
+      contract: notificationService,
+      // Each chunk is one batched store write; small ones keep the commit (and SSE latency) moving
+      // while the store is the bottleneck.
+      laneCapacity: 32,
+      handle: (event) => service.handle(event),
+      handleChunk: service.handleChunk
+    }))
 ).pipe(Layer.provide(NotificationService.Default))
 
 /** notification-service's HTTP side: stored notifications and the live SSE stream (needs the process's hub). */

@@ -2,7 +2,7 @@ import { Headers, HttpRouter, HttpServerRequest, HttpServerResponse } from "@eff
 import { Config, Duration, Effect, Either, Option, ParseResult } from "effect"
 import { productEventsTopic } from "../domain/Consumers.js"
 import { encodeProductEvent, type ProductEvent } from "../domain/ProductEvent.js"
-import { decodeProductEventFast } from "../domain/ProductEventFast.js"
+import { decodeProductEventFast, validProductEvent } from "../domain/ProductEventFast.js"
 import * as CircuitBreaker from "../services/CircuitBreaker.js"
 import { EventLog, EventLogError } from "../services/EventLog.js"
 import { Metrics } from "../services/Metrics.js"
@@ -29,7 +29,9 @@ export const validateBatch = (items: ReadonlyArray<unknown>): Either.Either<Read
   const errors: Array<EventError> = []
   const seen = new Map<string, string>()
   for (const [index, item] of items.entries()) {
-    const result = decodeProductEventFast(item)
+    // The fast check's event is, field for field and in order, what the schema would decode and encode.
+    const fast = validProductEvent(item)
+    const result = fast === undefined ? decodeProductEventFast(item) : Either.right(fast)
     if (Either.isLeft(result)) {
       for (const issue of ParseResult.ArrayFormatter.formatErrorSync(result.left)) {
         errors.push({ index, path: pathString(issue.path), message: issue.message })
@@ -37,7 +39,7 @@ export const validateBatch = (items: ReadonlyArray<unknown>): Either.Either<Read
       continue
     }
     const event = result.right
-    const json = JSON.stringify(encodeProductEvent(event))
+    const json = JSON.stringify(fast ?? encodeProductEvent(event))
     const previous = seen.get(event.eventId)
     if (previous !== undefined && previous !== json) {
       errors.push({ index, path: "eventId", message: "another event of this batch has the same eventId and different content" })
@@ -119,7 +121,9 @@ export const gatewayRouter = Effect.gen(function*() {
         })
       )
     )
-    for (const { event } of valid) metrics.published.inc({ event_type: event.eventType })
+    const published = new Map<string, number>()
+    for (const { event } of valid) published.set(event.eventType, (published.get(event.eventType) ?? 0) + 1)
+    for (const [eventType, count] of published) metrics.published.inc({ event_type: eventType }, count)
     return HttpServerResponse.unsafeJson({ accepted: valid.map(({ event }) => event.eventId) }, { status: 202 })
   })
 

@@ -1,6 +1,6 @@
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb"
-import { GetCommand, PutCommand, type QueryCommandInput, UpdateCommand } from "@aws-sdk/lib-dynamodb"
-import { Clock, Config, Duration, Effect, Layer, Option, Schema } from "effect"
+import { BatchGetCommand, GetCommand, PutCommand, type QueryCommandInput, UpdateCommand } from "@aws-sdk/lib-dynamodb"
+import { Clock, Config, Duration, Effect, Exit, Layer, Option, Schema } from "effect"
 import { type Notification, StoredNotification } from "../domain/Notification.js"
 import {
   defaultNotificationRetention,
@@ -30,6 +30,9 @@ import {
  * - table `countersTableName`: key sellerId (S), attribute `lastSeq` drawn with `UpdateItem ADD`.
  * A put reads first (a redelivery costs no seq), draws a seq, then writes under `attribute_not_exists(id)`;
  * a concurrent duplicate loses the condition and returns the winner's item (its drawn seq is a gap).
+ * `putMany` batches the same steps: one BatchGetItem per 100 notifications, one counter update per
+ * seller drawing all its seqs at once, then the conditional puts (BatchWriteItem takes no
+ * condition), each seller's in order, sellers concurrently.
  * Each item carries `expiresAt` (epoch seconds), the table's TTL attribute: reads skip expired items
  * and a put may overwrite one, whether or not the endpoint has deleted it yet (dynalite never does).
  */
@@ -91,7 +94,8 @@ export const make = (options: Options) =>
       return Option.some(yield* decode("get")(out.Item))
     })
 
-    const nextSeq = (sellerId: string) =>
+    /** Draws `count` seqs for the seller at once; resolves to the last one drawn. */
+    const nextSeq = (sellerId: string, count = 1) =>
       call(
         (abortSignal) =>
           client.send(
@@ -99,7 +103,7 @@ export const make = (options: Options) =>
               TableName: countersTableName,
               Key: { sellerId },
               UpdateExpression: "ADD lastSeq :one",
-              ExpressionAttributeValues: { ":one": 1 },
+              ExpressionAttributeValues: { ":one": count },
               ReturnValues: "UPDATED_NEW"
             }),
             { abortSignal }
@@ -120,15 +124,14 @@ export const make = (options: Options) =>
         }))
       )
 
-    const put = Effect.fn("NotificationStore.put")(function*(notification: Notification) {
-      const before = yield* get(notification.sellerId, notification.id)
-      if (Option.isSome(before)) return { notification: before.value, created: false } satisfies PutResult
-      const seq = yield* nextSeq(notification.sellerId)
-      const stored = StoredNotification.make({ ...notification, seq })
-      const encoded = yield* encodeStored(stored).pipe(Effect.mapError(fail("put")))
-      const now = yield* Clock.currentTimeMillis
-      const item = { ...encoded, [expiresAtAttribute]: notificationExpiry(now, retention) }
-      return yield* call(
+    /** Writes the notification with its drawn seq, unless its id is stored already (then returns that one). */
+    const write = (notification: Notification, seq: number) =>
+      Effect.gen(function*() {
+        const stored = StoredNotification.make({ ...notification, seq })
+        const encoded = yield* encodeStored(stored).pipe(Effect.mapError(fail("put")))
+        const now = yield* Clock.currentTimeMillis
+        const item = { ...encoded, [expiresAtAttribute]: notificationExpiry(now, retention) }
+        return yield* call(
         (abortSignal) =>
           client.send(
             new PutCommand({
@@ -142,11 +145,94 @@ export const make = (options: Options) =>
             { abortSignal }
           ),
         (cause) => cause
-      ).pipe(
-        Effect.as<PutResult>({ notification: stored, created: true }),
-        Effect.catchIf(isConditionalCheckFailed, () => existing(notification)),
-        Effect.mapError((cause) => cause instanceof NotificationStoreError ? cause : fail("put")(cause))
-      )
+        ).pipe(
+          Effect.as<PutResult>({ notification: stored, created: true }),
+          Effect.catchIf(isConditionalCheckFailed, () => existing(notification)),
+          Effect.mapError((cause) => cause instanceof NotificationStoreError ? cause : fail("put")(cause))
+        )
+      })
+
+    const put = Effect.fn("NotificationStore.put")(function*(notification: Notification) {
+      const before = yield* get(notification.sellerId, notification.id)
+      if (Option.isSome(before)) return { notification: before.value, created: false } satisfies PutResult
+      return yield* write(notification, yield* nextSeq(notification.sellerId))
+    })
+
+    /** The stored notifications among these, by `sellerId/id`: BatchGetItem, 100 keys a call, unprocessed keys asked again. */
+    const getMany = (notifications: ReadonlyArray<Notification>) =>
+      Effect.gen(function*() {
+        const keys = new Map<string, { sellerId: string; id: string }>()
+        for (const { id, sellerId } of notifications) keys.set(`${sellerId}/${id}`, { sellerId, id })
+        const found = new Map<string, StoredNotification>()
+        let pending = [...keys.values()]
+        while (pending.length > 0) {
+          const batch = pending.slice(0, 100)
+          pending = pending.slice(100)
+          const out = yield* call(
+            (abortSignal) =>
+              client.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: batch, ConsistentRead: true } } }), { abortSignal }),
+            fail("put")
+          )
+          const now = yield* Clock.currentTimeMillis
+          for (const item of out.Responses?.[tableName] ?? []) {
+            const expiresAt = item[expiresAtAttribute]
+            if (typeof expiresAt === "number" && notificationExpired(expiresAt, now)) continue
+            const stored = yield* decode("put")(item)
+            found.set(`${stored.sellerId}/${stored.id}`, stored)
+          }
+          const unprocessed = out.UnprocessedKeys?.[tableName]?.Keys
+          if (unprocessed !== undefined) pending.push(...(unprocessed as Array<{ sellerId: string; id: string }>))
+        }
+        return found
+      })
+
+    /** One seller's new notifications, in order: their seqs drawn at once, then written one after another. */
+    const putSeller = (notifications: ReadonlyArray<Notification>, results: Array<Exit.Exit<PutResult, NotificationStoreError> | undefined>, at: ReadonlyArray<number>) =>
+      Effect.gen(function*() {
+        const last = yield* nextSeq(notifications[0]!.sellerId, notifications.length)
+        const first = last - notifications.length + 1
+        for (let i = 0; i < notifications.length; i++) {
+          const exit = yield* Effect.exit(write(notifications[i]!, first + i))
+          results[at[i]!] = exit
+          if (Exit.isFailure(exit)) return
+        }
+      }).pipe(Effect.catchAll((error) => Effect.sync(() => void (results[at[0]!] = Exit.fail(error)))))
+
+    const putMany = Effect.fn("NotificationStore.putMany")(function*(notifications: ReadonlyArray<Notification>) {
+      const results = new Array<Exit.Exit<PutResult, NotificationStoreError> | undefined>(notifications.length)
+      const stored = yield* Effect.exit(getMany(notifications))
+      if (Exit.isFailure(stored)) {
+        // Each seller's first notification carries the failure; its later ones stay unattempted.
+        const seen = new Set<string>()
+        notifications.forEach((n, i) => {
+          if (!seen.has(n.sellerId)) results[i] = stored as Exit.Exit<never, NotificationStoreError>
+          seen.add(n.sellerId)
+        })
+        return results
+      }
+      const bySeller = new Map<string, { notifications: Array<Notification>; at: Array<number> }>()
+      notifications.forEach((n, i) => {
+        const before = stored.value.get(`${n.sellerId}/${n.id}`)
+        if (before !== undefined) {
+          results[i] = Exit.succeed({ notification: before, created: false })
+          return
+        }
+        let seller = bySeller.get(n.sellerId)
+        if (seller === undefined) bySeller.set(n.sellerId, seller = { notifications: [], at: [] })
+        seller.notifications.push(n)
+        seller.at.push(i)
+      })
+      yield* Effect.forEach(bySeller.values(), (s) => putSeller(s.notifications, results, s.at), {
+        concurrency: 32,
+        discard: true
+      })
+      // After a seller's failure, its later notifications count as unattempted, stored already or not.
+      const failed = new Set<string>()
+      notifications.forEach((n, i) => {
+        if (failed.has(n.sellerId)) results[i] = undefined
+        else if (results[i] !== undefined && Exit.isFailure(results[i]!)) failed.add(n.sellerId)
+      })
+      return results
     })
 
     const keyCondition = (options: ListOptions): Pick<QueryCommandInput, "KeyConditionExpression" | "ExpressionAttributeValues"> | undefined => {
@@ -189,7 +275,7 @@ export const make = (options: Options) =>
       fail("ping")
     ).pipe(Effect.asVoid, Effect.withSpan("NotificationStore.ping"))
 
-    return NotificationStore.of({ put, get, list, ping })
+    return NotificationStore.of({ put, putMany, get, list, ping })
   })
 
 export const layer = (options: Options): Layer.Layer<NotificationStore, NotificationStoreError> =>

@@ -1,4 +1,4 @@
-import { Clock, Duration, Effect, Layer, Option } from "effect"
+import { Clock, Duration, Effect, Exit, Layer, Option } from "effect"
 import { type Notification, StoredNotification } from "../domain/Notification.js"
 import {
   defaultNotificationRetention,
@@ -67,24 +67,30 @@ export const make = (options: MemoryOptions = {}) =>
       return seller
     }
 
+    const putAt = (notification: Notification, now: number): PutResult => {
+      let seller = sellerAt(notification.sellerId, now)
+      if (seller === undefined) {
+        seller = { lastSeq: 0, byId: new Map(), bySeq: [] }
+        sellers.set(notification.sellerId, seller)
+      }
+      const existing = seller.byId.get(notification.id)
+      if (existing !== undefined) return { notification: existing.notification, created: false }
+      const entry = {
+        notification: StoredNotification.make({ ...notification, seq: seller.lastSeq + 1 }),
+        expiresAt: notificationExpiry(now, retention)
+      }
+      seller.lastSeq = entry.notification.seq
+      seller.byId.set(notification.id, entry)
+      seller.bySeq.push(entry)
+      return { notification: entry.notification, created: true }
+    }
+
     const put = Effect.fn("NotificationStore.put")((notification: Notification) =>
-      Effect.map(Clock.currentTimeMillis, (now): PutResult => {
-        let seller = sellerAt(notification.sellerId, now)
-        if (seller === undefined) {
-          seller = { lastSeq: 0, byId: new Map(), bySeq: [] }
-          sellers.set(notification.sellerId, seller)
-        }
-        const existing = seller.byId.get(notification.id)
-        if (existing !== undefined) return { notification: existing.notification, created: false }
-        const entry = {
-          notification: StoredNotification.make({ ...notification, seq: seller.lastSeq + 1 }),
-          expiresAt: notificationExpiry(now, retention)
-        }
-        seller.lastSeq = entry.notification.seq
-        seller.byId.set(notification.id, entry)
-        seller.bySeq.push(entry)
-        return { notification: entry.notification, created: true }
-      })
+      Effect.map(Clock.currentTimeMillis, (now) => putAt(notification, now))
+    )
+
+    const putMany = Effect.fn("NotificationStore.putMany")((notifications: ReadonlyArray<Notification>) =>
+      Effect.map(Clock.currentTimeMillis, (now) => notifications.map((notification) => Exit.succeed(putAt(notification, now))))
     )
 
     const get = Effect.fn("NotificationStore.get")((sellerId: string, id: string) =>
@@ -107,7 +113,7 @@ export const make = (options: MemoryOptions = {}) =>
       })
     )
 
-    return NotificationStore.of({ put, get, list, ping: Effect.void.pipe(Effect.withSpan("NotificationStore.ping")) })
+    return NotificationStore.of({ put, putMany, get, list, ping: Effect.void.pipe(Effect.withSpan("NotificationStore.ping")) })
   })
 
 /** A fresh, empty store per layer build; its retention from `NOTIFICATION_RETENTION` (default 30 days). */

@@ -1,5 +1,5 @@
 import { Effect, Layer, Queue, Stream } from "effect"
-import { defaultSubscriberBuffer, PubSub } from "../services/PubSub.js"
+import { type ChannelMessage, defaultSubscriberBuffer, PubSub } from "../services/PubSub.js"
 
 export interface MemoryOptions {
   /** Messages buffered per subscription before the oldest are dropped. */
@@ -31,6 +31,13 @@ export const make = (options: MemoryOptions = {}) =>
       for (const queue of [...subscribers]) yield* Queue.offer(queue, message)
     })
 
+    const publishMany = Effect.fn("PubSub.publishMany")(function*(messages: ReadonlyArray<ChannelMessage>) {
+      for (const { channel, message } of messages) {
+        const subscribers = channels.get(channel)
+        if (subscribers !== undefined) for (const queue of [...subscribers]) yield* Queue.offer(queue, message)
+      }
+    })
+
     const subscribe = Effect.fn("PubSub.subscribe")(function*(channel: string) {
       const queue = yield* Effect.acquireRelease(
         Queue.sliding<string>(capacity).pipe(Effect.tap((queue) => Effect.sync(() => join(channel, queue)))),
@@ -39,7 +46,7 @@ export const make = (options: MemoryOptions = {}) =>
       return Stream.fromQueue(queue)
     })
 
-    return PubSub.of({ publish, subscribe, ping: Effect.void.pipe(Effect.withSpan("PubSub.ping")) })
+    return PubSub.of({ publish, publishMany, subscribe, ping: Effect.void.pipe(Effect.withSpan("PubSub.ping")) })
   })
 
 /** A fresh broker per layer build, with the default subscriber buffer. */

@@ -1,6 +1,6 @@
 import { Redis } from "ioredis"
 import { Config, Effect, Layer, Queue, Runtime, Stream } from "effect"
-import { defaultSubscriberBuffer, PubSub, PubSubError } from "../services/PubSub.js"
+import { type ChannelMessage, defaultSubscriberBuffer, PubSub, PubSubError } from "../services/PubSub.js"
 
 /**
  * PubSub on Redis (ioredis): one publisher connection and ONE subscriber connection per layer, shared by
@@ -65,6 +65,19 @@ export const make = (options: Options) =>
       }).pipe(Effect.asVoid)
     )
 
+    const publishMany = Effect.fn("PubSub.publishMany")((messages: ReadonlyArray<ChannelMessage>) =>
+      messages.length === 0 ? Effect.void : Effect.tryPromise({
+        try: async () => {
+          const pipeline = publisher.pipeline()
+          for (const { channel, message } of messages) pipeline.publish(channel, message)
+          const replies = (await pipeline.exec()) ?? []
+          const failure = replies.find(([error]) => error !== null)
+          if (failure !== undefined) throw failure[0]
+        },
+        catch: (cause) => new PubSubError({ operation: "publish", cause })
+      })
+    )
+
     const join = (channel: string, queue: Queue.Queue<string>) =>
       lock.withPermits(1)(Effect.gen(function*() {
         const subscribers = channels.get(channel)
@@ -107,7 +120,7 @@ export const make = (options: Options) =>
       catch: (cause) => new PubSubError({ operation: "ping", cause })
     }).pipe(Effect.asVoid, Effect.withSpan("PubSub.ping"))
 
-    return PubSub.of({ publish, subscribe, ping })
+    return PubSub.of({ publish, publishMany, subscribe, ping })
   }).pipe(Effect.annotateLogs("service", "PubSub"))
 
 export const layer = (options: Options): Layer.Layer<PubSub, PubSubError> => Layer.scoped(PubSub, make(options))

@@ -19,6 +19,9 @@ interface OpenFile {
   readonly entries: Array<ArchiveEntry>
   readonly finishers: Array<() => void>
   readonly openedAt: number
+  /** Its own roll limits: small for the first files after the partition was assigned (see `limitsOf`). */
+  readonly maxBytes: number
+  readonly maxAgeMillis: number
   lastAppendAt: number
   bytes: number
   /** Handed to its partition's upload queue: later rolls are no-ops. */
@@ -38,21 +41,41 @@ export interface ArchiveSettings {
   readonly idleAfter: Duration.Duration
   /** How often age and idleness are checked. */
   readonly tick: Duration.Duration
+  /**
+   * The limits of the first file of a partition after it was assigned (a start, a restart, a
+   * rebalance): each later file doubles them, up to `maxBytes` and `maxAge`. A restarted member then
+   * commits within seconds, even with a backlog to re-read, instead of after a full-size file.
+   */
+  readonly firstBytes: number
+  readonly firstAge: Duration.Duration
 }
 
 export const ArchiveSettings = Config.all({
   maxBytes: Config.integer("ARCHIVE_MAX_BYTES").pipe(Config.withDefault(4 * 1024 * 1024)),
-  maxAge: Config.duration("ARCHIVE_MAX_AGE").pipe(Config.withDefault(Duration.seconds(60))),
+  maxAge: Config.duration("ARCHIVE_MAX_AGE").pipe(Config.withDefault(Duration.seconds(15))),
   idleAfter: Config.duration("ARCHIVE_IDLE").pipe(Config.withDefault(Duration.seconds(5))),
-  tick: Config.duration("ARCHIVE_TICK").pipe(Config.withDefault(Duration.seconds(1)))
+  tick: Config.duration("ARCHIVE_TICK").pipe(Config.withDefault(Duration.seconds(1))),
+  firstBytes: Config.integer("ARCHIVE_FIRST_BYTES").pipe(Config.withDefault(64 * 1024)),
+  firstAge: Config.duration("ARCHIVE_FIRST_AGE").pipe(Config.withDefault(Duration.seconds(1)))
 })
+
+/** The roll limits of a partition's `n`th file (from 0) since it was assigned: doubling from the first ones. */
+export const limitsOf = (settings: ArchiveSettings, n: number): { readonly maxBytes: number; readonly maxAgeMillis: number } => {
+  const factor = 2 ** Math.min(n, 30)
+  return {
+    maxBytes: Math.min(settings.maxBytes, settings.firstBytes * factor),
+    maxAgeMillis: Math.min(Duration.toMillis(settings.maxAge), Duration.toMillis(settings.firstAge) * factor)
+  }
+}
 
 const filesQueuedPerPartition = 4
 
 /**
  * analytics-service's pipeline behind the consumer engine. Lifecycle events are appended, in offset
  * order per partition, to an open file per partition. A file rolls over at a size, at an age, when its
- * partition goes idle, and when the hour of event time changes. A rolled file is, in order and per
+ * partition goes idle, and when the hour of event time changes. The first files after the partition was
+ * assigned roll small and young, the limits doubling up to the full ones (`limitsOf`), so that a (re)start
+ * commits within seconds however large the backlog it re-reads. A rolled file is, in order and per
  * partition: aggregated in a worker thread into per-seller deltas applied to the hot store (each write
  * conditional on the partition's watermark), encoded to gzipped NDJSON in a worker thread, uploaded
  * under a key derived from its partition and offsets, and only then are its records finished for the
@@ -73,6 +96,8 @@ const makeArchive = Effect.gen(function*() {
   const schedule = retrySchedule(analyticsService.retry)
 
   const open = new Map<number, OpenFile>()
+  /** Files opened per partition since it was assigned to this member: their roll limits ramp up. */
+  const opened = new Map<number, number>()
   const queues = new Map<number, Queue.Queue<OpenFile>>()
   const inFlight = new Set<Deferred.Deferred<void>>()
   const done = new WeakMap<OpenFile, Deferred.Deferred<void>>()
@@ -229,12 +254,15 @@ const makeArchive = Effect.gen(function*() {
       file = undefined
     }
     if (file === undefined) {
+      const n = opened.get(record.partition) ?? 0
+      opened.set(record.partition, n + 1)
       file = {
         partition: record.partition,
         hour,
         entries: [],
         finishers: [],
         openedAt: now,
+        ...limitsOf(settings, n),
         lastAppendAt: now,
         bytes: 0,
         rolled: false,
@@ -248,14 +276,14 @@ const makeArchive = Effect.gen(function*() {
     file.finishers.push(finish)
     file.bytes += line.length + 1
     file.lastAppendAt = now
-    if (file.bytes >= settings.maxBytes) yield* roll(file)
+    if (file.bytes >= file.maxBytes) yield* roll(file)
   })
 
   const rollDue = Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     for (const file of [...open.values()]) {
       if (
-        now - file.openedAt >= Duration.toMillis(settings.maxAge) ||
+        now - file.openedAt >= file.maxAgeMillis ||
         now - file.lastAppendAt >= Duration.toMillis(settings.idleAfter)
       ) yield* roll(file)
     }
@@ -279,6 +307,7 @@ const makeArchive = Effect.gen(function*() {
         const file = open.get(partition)
         if (file !== undefined) file.dropped = true
         open.delete(partition)
+        opened.delete(partition)
         for (const queued of pending.get(partition) ?? []) queued.dropped = true
         for (const key of [...covered.keys()]) if (key.startsWith(`${partition}/`)) covered.delete(key)
       }

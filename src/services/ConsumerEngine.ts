@@ -1,17 +1,22 @@
-import { Chunk, Duration, Effect, Either, ExecutionStrategy, Fiber, Layer, Option, Queue, Schedule, Scope, Stream } from "effect"
+import { Duration, Effect, ExecutionStrategy, Fiber, Layer, Option, Schedule, Scope, Stream } from "effect"
 import { type ConsumerContract, productEventsTopic, retrySchedule, subscribes } from "../domain/Consumers.js"
-import type { ProductEvent } from "../domain/ProductEvent.js"
+import { makeCommits } from "./consumer/Commits.js"
 import { decodeRecord } from "./consumer/Decode.js"
+import { makeDispatch } from "./consumer/Dispatch.js"
 import { EngineMetrics, eventTypeLabel, type Outcome } from "./consumer/EngineMetrics.js"
-import { EngineStats, laneOf } from "./consumer/Lanes.js"
-import { endOfLane, type LaneQueue, makeLaneLoop } from "./consumer/LaneLoop.js"
+import { type ChunkItem, type Handle, handleEach, type HandleChunk } from "./consumer/Handler.js"
+import { LaneBuffer } from "./consumer/LaneBuffer.js"
+import { EngineStats } from "./consumer/Lanes.js"
+import { makeLaneLoop, type Prepared } from "./consumer/LaneLoop.js"
 import { makeRecovery } from "./consumer/Recovery.js"
-import { type PartitionWatermark, Watermarks } from "./consumer/Watermark.js"
-import { type Defer, Work } from "./consumer/Work.js"
-import { EventLog, EventLogError, type LogRecord, type TopicPartition } from "./EventLog.js"
+import { Revocations } from "./consumer/Revocations.js"
+import { Watermarks } from "./consumer/Watermark.js"
+import type { Work } from "./consumer/Work.js"
+import { EventLog, EventLogError, type TopicPartition } from "./EventLog.js"
 import { Metrics } from "./Metrics.js"
 
 export { EngineStats, laneOf } from "./consumer/Lanes.js"
+export type { ChunkItem, ChunkResults, Handle, HandleChunk } from "./consumer/Handler.js"
 export type { Defer } from "./consumer/Work.js"
 
 /**
@@ -19,29 +24,34 @@ export type { Defer } from "./consumer/Work.js"
  *
  * - Records whose `eventType` header the contract does not subscribe to are skipped undecoded.
  * - Records are spread over a fixed number of lanes by a hash of their key (sellerId): a lane
- *   handles its records one at a time in arrival order, lanes run concurrently, and each lane's
- *   queue is bounded, so a full lane holds back the whole subscription (back-pressure).
+ *   handles its records in arrival order, lanes run concurrently, and each lane holds at most
+ *   `laneCapacity` records, so a full lane holds back the whole subscription (back-pressure).
  * - A decode failure is dead-lettered at once; a handler failure is retried by the contract's
  *   schedule while retriable, then dead-lettered. A retrying record parks its seller
  *   (consumer/Parking.ts): it and that seller's later records move, in order, to a fiber of the
  *   seller, and the lane goes on with other sellers; at most `maxParkedPerLane` sellers per lane and
  *   `laneCapacity` records each, past which the lane waits.
- * - Per record, the common path is kept cheap: records are handed to lanes a chunk at a time,
- *   decoded synchronously and handled by one run of the handler; retries, dead letters and their
- *   spans (`ConsumerEngine.recover`, `ConsumerEngine.deadLetter`) only for the records that need them.
+ * - Chunks, not records: the subscription's fetched batches are dispatched to lanes in plain code;
+ *   a lane takes what is queued as one chunk, decodes it, and hands it to `handleChunk` (or to
+ *   `handle` record by record, in plain code while its effects are already complete). Effects,
+ *   metrics updates and wake-ups are paid per chunk; retries, dead letters and their spans
+ *   (`ConsumerEngine.recover`, `ConsumerEngine.deadLetter`) only for the records that need them.
  * - Offsets are committed per partition up to the first unfinished record: periodically, on
  *   revocation and on shutdown (interruption), after the lanes drained within `shutdownTimeout`.
  */
 export interface RunOptions<E extends { readonly retriable: boolean }, R> {
   readonly contract: ConsumerContract
-  readonly handle: (event: ProductEvent, record: LogRecord, defer: Defer) => Effect.Effect<void, E, R>
+  /** Handles one record: the entry point for retries, and for every record without `handleChunk`. */
+  readonly handle: Handle<E, R>
+  /** Handles a lane's chunk at once (e.g. batched writes); failed records are retried through `handle`. */
+  readonly handleChunk?: HandleChunk<E, R>
   /** Runs at shutdown after the lanes drained and before the final commit: settle deferred work here. */
   readonly onDrain?: Effect.Effect<void>
   /** Runs when partitions are revoked, before their finished prefix is committed: drop their deferred work. */
   readonly onRevoke?: (partitions: ReadonlyArray<TopicPartition>) => Effect.Effect<void>
-  /** Records handled concurrently at most. Default 64. */
+  /** Lanes (records handled concurrently, by key). Default 64. */
   readonly lanes?: number
-  /** Records queued per lane, and per parked seller. Default 16. */
+  /** Records held per lane (queued or being handled), and queued per parked seller. Default 256 per lane, 16 per parked seller. */
   readonly laneCapacity?: number
   /** Sellers parked (retrying, off their lane) per lane at most; past it the lane waits. Default 8. */
   readonly maxParkedPerLane?: number
@@ -54,9 +64,12 @@ export interface RunOptions<E extends { readonly retriable: boolean }, R> {
 }
 
 export const defaultLanes = 64
+/** Deep enough that a fetched batch spreads over the lanes without waiting on one: chunks, not records. */
+export const defaultLaneCapacity = 256
+export const defaultParkedCapacity = 16
 
 interface Lane {
-  readonly queue: LaneQueue
+  readonly buffer: LaneBuffer
   readonly fiber: Fiber.RuntimeFiber<void>
 }
 
@@ -69,146 +82,41 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
     const metrics = yield* Metrics
     const { contract } = options
     const group = contract.group
-    const laneCount = options.lanes ?? defaultLanes
-    const laneCapacity = options.laneCapacity ?? 16
     const stats = options.stats ?? new EngineStats()
-    const schedule = retrySchedule(contract.retry)
     const counters = new EngineMetrics(metrics, group)
 
     const subscription = yield* log.subscribe({ group, topics: [productEventsTopic] })
-    const laneScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
     const watermarks = new Watermarks()
-    const revoked = new Set<string>()
+    const revocations = new Revocations()
+    const { commit, updateLag } = yield* makeCommits({ log, subscription, watermarks, metrics, group })
+    const startLane = yield* makeLanes(options, { log, counters, stats, revocations })
+
     const lanes: Array<Lane | undefined> = []
-
-    const commitLock = yield* Effect.makeSemaphore(1)
-    const commit = (marks?: ReadonlyArray<PartitionWatermark>) =>
-      commitLock.withPermits(1)(Effect.suspend(() => {
-        const offsets = watermarks.due(marks)
-        if (offsets.length === 0) return Effect.void
-        return subscription.commit(offsets).pipe(Effect.tap(() => watermarks.markCommitted(offsets)))
-      })).pipe(
-        Effect.catchAll((e) => Effect.logWarning("commit failed; the next one will carry it", e)),
-        Effect.withSpan("ConsumerEngine.commit")
-      )
-
-    const updateLag = log.endOffsets(productEventsTopic).pipe(
-      Effect.map((ends) => {
-        for (const end of ends) {
-          const mark = watermarks.get(end.topic, end.partition)
-          if (mark !== undefined && mark.committed >= 0) {
-            metrics.lag.set({ group, partition: String(end.partition) }, Math.max(0, end.offset - mark.committed))
-          }
-        }
-      }),
-      Effect.catchAll((e) => Effect.logDebug("lag not updated", e))
-    )
-
-    const isRevoked = (work: Work) =>
-      work.mark.revoked || (revoked.size > 0 && revoked.has(Watermarks.key(work.record.topic, work.record.partition)))
-    /** Counts a record as finished: for the commit watermark and the metrics. */
-    const complete = (work: Work, outcome: Outcome): void => {
-      work.mark.finish(work.record.offset)
-      counters.finished(work.record, eventTypeLabel(work.record), outcome)
-    }
-    const done = (work: Work) => complete(work, "done")
-    const recovery = makeRecovery({
-      log,
-      group,
+    const dispatch = makeDispatch<R>({
+      contract,
+      laneCount: options.lanes ?? defaultLanes,
+      watermarks,
+      revocations,
       counters,
-      schedule,
-      handle: options.handle,
-      dropped: isRevoked,
-      deadLettered: (work) => complete(work, "dead_lettered")
-    })
-
-    /** Before a record's handler: its event, or the effect that finishes it (dropped, skipped, or dead-lettered). */
-    const prepare = (work: Work): ProductEvent | Effect.Effect<void> => {
-      if (isRevoked(work)) return Effect.void
-      const decoded = decodeRecord(work.record)
-      if (Either.isLeft(decoded)) return recovery.decodeFailed(work, decoded.left)
-      if (!subscribes(contract, decoded.right.eventType)) {
-        complete(work, "skipped")
-        return Effect.void
-      }
-      return decoded.right
-    }
-    const laneLoop = makeLaneLoop<E, R>({
-      handle: options.handle,
-      prepare,
-      recover: recovery.handlerFailed,
       stats,
-      maxParked: options.maxParkedPerLane ?? 8,
-      capacity: laneCapacity
+      lane: (index) => lanes[index]?.buffer ?? Effect.map(startLane(), (lane) => (lanes[index] = lane).buffer),
+      done: (work, deferred) => {
+        work.mark.finish(work.record.offset)
+        counters.finished(work.record, eventTypeLabel(work.record), "done")
+        // Outside a lane's chunk: counted now.
+        if (deferred) counters.flush()
+      }
     })
-
-    const startLane = (index: number): Effect.Effect<Lane, never, R> =>
-      Effect.gen(function*() {
-        const queue = yield* Queue.bounded<Work | typeof endOfLane>(laneCapacity)
-        stats.laneStarted()
-        const fiber = yield* laneLoop(queue).pipe(
-          Effect.ensuring(Effect.sync(() => stats.laneStopped())),
-          Effect.forkIn(laneScope)
-        )
-        return (lanes[index] = { queue, fiber })
-      })
-
-    /**
-     * Hands a chunk of records to their lanes: synchronously while the lanes have room, waiting
-     * (back-pressure) only on a full lane, in record order.
-     */
-    const dispatch = (chunk: Chunk.Chunk<LogRecord>): Effect.Effect<void, never, R> => {
-      const records = Chunk.toReadonlyArray(chunk)
-      // A partition revoked while this chunk waited on a full lane may be assigned again meanwhile:
-      // the rest of its records in the chunk are stale (the log delivers them again), never tracked.
-      const revocationsAtStart = revocations
-      let i = 0
-      const offer = (lane: Lane, work: Work) => {
-        stats.dispatched()
-        return lane.queue.unsafeOffer(work) ? undefined : Effect.zipRight(Queue.offer(lane.queue, work), Effect.suspend(loop))
-      }
-      const loop = (): Effect.Effect<void, never, R> => {
-        while (i < records.length) {
-          const record = records[i++]!
-          if (revoked.size > 0 || revocations !== revocationsAtStart) {
-            const key = Watermarks.key(record.topic, record.partition)
-            if (revoked.has(key) || (revokedAt.get(key) ?? 0) > revocationsAtStart) continue
-          }
-          const mark = watermarks.track(record)
-          const eventType = record.headers["eventType"]
-          if (eventType !== undefined && !subscribes(contract, eventType)) {
-            mark.finish(record.offset)
-            counters.skipped(eventTypeLabel(record))
-            continue
-          }
-          const work = new Work(record, mark, done)
-          const index = laneOf(record.key, laneCount)
-          const lane = lanes[index]
-          if (lane === undefined) {
-            return Effect.flatMap(startLane(index), (lane) => offer(lane, work) ?? Effect.suspend(loop))
-          }
-          const blocked = offer(lane, work)
-          if (blocked !== undefined) return blocked
-        }
-        return Effect.void
-      }
-      return Effect.suspend(loop)
-    }
-
-    /** Revocations so far, and the count at each partition's last revocation. */
-    let revocations = 0
-    const revokedAt = new Map<string, number>()
 
     const revoke = (partitions: ReadonlyArray<TopicPartition>) =>
       Effect.gen(function*() {
-        revocations++
+        revocations.revoke(partitions)
         const marks = partitions.flatMap((tp) => {
-          revoked.add(Watermarks.key(tp.topic, tp.partition))
-          revokedAt.set(Watermarks.key(tp.topic, tp.partition), revocations)
           const mark = watermarks.get(tp.topic, tp.partition)
           return mark === undefined ? [] : [mark]
         })
         if (options.onRevoke) yield* options.onRevoke(partitions)
+        counters.flush()
         yield* commit(marks)
         for (const mark of marks) {
           mark.revoked = true
@@ -221,35 +129,22 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
     // Forked before the shutdown finalizer is added, so it still handles revocations while shutdown drains.
     yield* subscription.rebalances.pipe(
       Stream.runForEach((rebalance) =>
-        rebalance._tag === "Revoked"
-          ? revoke(rebalance.partitions)
-          : Effect.sync(() => rebalance.partitions.forEach((tp) => revoked.delete(Watermarks.key(tp.topic, tp.partition))))
+        rebalance._tag === "Revoked" ? revoke(rebalance.partitions) : Effect.sync(() => revocations.assign(rebalance.partitions))
       ),
       Effect.forkScoped
     )
-    const shutdownTimeout = options.shutdownTimeout ?? Duration.seconds(30)
     yield* Effect.addFinalizer(() =>
-      Effect.gen(function*() {
-        const open = lanes.filter((lane) => lane !== undefined)
-        const drained = yield* Effect.forEach(
-          open,
-          (lane) => Queue.offer(lane.queue, endOfLane).pipe(Effect.zipRight(Fiber.await(lane.fiber))),
-          { concurrency: "unbounded", discard: true }
-        ).pipe(Effect.interruptible, Effect.timeoutOption(shutdownTimeout))
-        if (Option.isNone(drained)) {
-          yield* Effect.logWarning(`shutdown: ${stats.inFlight} records unfinished after ${Duration.format(shutdownTimeout)}`)
-        }
-        yield* Effect.forEach(open, (lane) => Fiber.interrupt(lane.fiber), { discard: true })
-        if (options.onDrain) {
-          const settled = yield* options.onDrain.pipe(Effect.interruptible, Effect.timeoutOption(shutdownTimeout))
-          if (Option.isNone(settled)) yield* Effect.logWarning("shutdown: deferred work not settled in time; it will be redelivered")
-        }
-        yield* commit()
-        yield* updateLag
-      }).pipe(Effect.withSpan("ConsumerEngine.shutdown"))
+      shutdown(lanes, options, stats).pipe(
+        Effect.zipRight(Effect.sync(() => counters.flush())),
+        Effect.zipRight(commit()),
+        Effect.zipRight(updateLag),
+        Effect.withSpan("ConsumerEngine.shutdown")
+      )
     )
 
-    yield* commit().pipe(
+    // Counted before committed: a committed record is never missing from the metrics.
+    yield* Effect.sync(() => counters.flush()).pipe(
+      Effect.zipRight(commit()),
       Effect.zipRight(updateLag),
       Effect.repeat(Schedule.spaced(options.commitInterval ?? Duration.seconds(1))),
       Effect.forkScoped
@@ -258,6 +153,98 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
     yield* Stream.runForEachChunk(subscription.records, dispatch)
     return yield* new EventLogError({ operation: "consume", cause: "the subscription's record stream ended" })
   }).pipe(Effect.scoped, Effect.annotateLogs({ service: "ConsumerEngine", group: options.contract.group }))
+
+/**
+ * How lanes are made: each a buffer and a fiber (in a scope of its own, closed after the
+ * subscription's) running the lane loop with the engine's decode, handler and recovery.
+ */
+const makeLanes = <E extends { readonly retriable: boolean }, R>(
+  options: RunOptions<E, R>,
+  engine: {
+    readonly log: EventLog["Type"]
+    readonly counters: EngineMetrics
+    readonly stats: EngineStats
+    readonly revocations: Revocations
+  }
+) =>
+  Effect.gen(function*() {
+    const { contract } = options
+    const { counters, revocations, stats } = engine
+    const laneCapacity = options.laneCapacity ?? defaultLaneCapacity
+    const laneScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
+    const isRevoked = (work: Work) => revocations.isRevoked(work)
+    /** Counts a record as finished: for the commit watermark and the metrics. */
+    const complete = (work: Work, outcome: Outcome): void => {
+      work.mark.finish(work.record.offset)
+      counters.finished(work.record, eventTypeLabel(work.record), outcome)
+    }
+    const recovery = makeRecovery({
+      log: engine.log,
+      group: contract.group,
+      counters,
+      schedule: retrySchedule(contract.retry),
+      handle: options.handle,
+      dropped: isRevoked,
+      deadLettered: (work) => complete(work, "dead_lettered")
+    })
+
+    const prepare = (work: Work): Prepared => {
+      if (isRevoked(work)) return undefined
+      const decoded = decodeRecord(work.record)
+      if (decoded._tag === "Left") return recovery.decodeFailed(work, decoded.left)
+      if (!subscribes(contract, decoded.right.eventType)) {
+        complete(work, "skipped")
+        return undefined
+      }
+      return decoded.right
+    }
+    const droppedItem = (item: ChunkItem) => revocations.isRevokedRecord(item.record)
+    const laneLoop = makeLaneLoop<E, R>({
+      handle: options.handle,
+      runSegment: options.handleChunk ?? handleEach(options.handle, droppedItem),
+      prepare,
+      recover: recovery.handlerFailed,
+      flushCounts: () => counters.flush(),
+      stats,
+      maxParked: options.maxParkedPerLane ?? 8,
+      capacity: options.laneCapacity ?? defaultParkedCapacity
+    })
+
+    return (): Effect.Effect<Lane, never, R> =>
+      Effect.gen(function*() {
+        const buffer = new LaneBuffer(laneCapacity)
+        stats.laneStarted()
+        const fiber = yield* laneLoop(buffer).pipe(
+          Effect.ensuring(Effect.sync(() => stats.laneStopped())),
+          Effect.forkIn(laneScope)
+        )
+        return { buffer, fiber }
+      })
+  })
+
+/** At shutdown: the lanes finish what they hold within `shutdownTimeout`, then deferred work settles. */
+const shutdown = <E extends { readonly retriable: boolean }, R>(
+  lanes: ReadonlyArray<Lane | undefined>,
+  options: RunOptions<E, R>,
+  stats: EngineStats
+) =>
+  Effect.gen(function*() {
+    const shutdownTimeout = options.shutdownTimeout ?? Duration.seconds(30)
+    const open = lanes.filter((lane) => lane !== undefined)
+    for (const lane of open) lane.buffer.end()
+    const drained = yield* Fiber.awaitAll(open.map((lane) => lane.fiber)).pipe(
+      Effect.interruptible,
+      Effect.timeoutOption(shutdownTimeout)
+    )
+    if (Option.isNone(drained)) {
+      yield* Effect.logWarning(`shutdown: ${stats.inFlight} records unfinished after ${Duration.format(shutdownTimeout)}`)
+    }
+    yield* Effect.forEach(open, (lane) => Fiber.interrupt(lane.fiber), { discard: true })
+    if (options.onDrain) {
+      const settled = yield* options.onDrain.pipe(Effect.interruptible, Effect.timeoutOption(shutdownTimeout))
+      if (Option.isNone(settled)) yield* Effect.logWarning("shutdown: deferred work not settled in time; it will be redelivered")
+    }
+  })
 
 /**
  * Restarts of a consumer whose subscription failed (the broker unreachable, the client crashed):

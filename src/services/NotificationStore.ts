@@ -1,4 +1,4 @@
-import { Config, Context, Duration, type Effect, type Option } from "effect"
+import { Config, Context, Duration, type Effect, type Exit, type Option } from "effect"
 import type { Notification, StoredNotification } from "../domain/Notification.js"
 import { InfraError } from "./InfraError.js"
 
@@ -30,6 +30,11 @@ export interface PutResult {
   readonly created: boolean
 }
 
+/**
+ * One result of `putMany` per notification: its put's outcome, or `undefined` when an earlier
+ * notification of the same seller failed, so this one was not attempted (its seq must follow).
+ */
+export type PutManyResults = ReadonlyArray<Exit.Exit<PutResult, NotificationStoreError> | undefined>
 /** How long a notification is kept unless configured (`NOTIFICATION_RETENTION`). */
 export const defaultNotificationRetention = Duration.days(30)
 export const notificationRetentionConfig = Config.duration("NOTIFICATION_RETENTION").pipe(
@@ -52,6 +57,12 @@ export class NotificationStore extends Context.Tag("product-events/NotificationS
      * A later put of the same id returns the stored notification unchanged, with `created: false`.
      */
     readonly put: (notification: Notification) => Effect.Effect<PutResult, NotificationStoreError>
+    /**
+     * `put` of each notification, batched: each seller's notifications in the order given (their
+     * seqs follow it), different sellers concurrently. A seller's first failure stops its later
+     * notifications (`undefined`); other sellers go on.
+     */
+    readonly putMany: (notifications: ReadonlyArray<Notification>) => Effect.Effect<PutManyResults>
     readonly get: (
       sellerId: string,
       id: string

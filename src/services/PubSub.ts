@@ -14,6 +14,12 @@ import { InfraError } from "./InfraError.js"
  */
 export const defaultSubscriberBuffer = 1024
 
+/** A message and its channel, for `publishMany`. */
+export interface ChannelMessage {
+  readonly channel: string
+  readonly message: string
+}
+
 export class PubSubError extends InfraError("PubSubError", "pub/sub") {}
 
 export class PubSub extends Context.Tag("product-events/PubSub")<
@@ -21,6 +27,8 @@ export class PubSub extends Context.Tag("product-events/PubSub")<
   {
     /** Delivers to every current subscriber of the channel; succeeds with no subscriber too. */
     readonly publish: (channel: string, message: string) => Effect.Effect<void, PubSubError>
+    /** `publish` of each message, in order, in one round trip (a Redis pipeline); fails if any failed. */
+    readonly publishMany: (messages: ReadonlyArray<ChannelMessage>) => Effect.Effect<void, PubSubError>
     /**
      * Subscribes for the lifetime of the scope. The subscription is active when this effect succeeds:
      * every message published afterwards is in the stream, in publish order (up to the buffer, see

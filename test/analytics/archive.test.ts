@@ -18,12 +18,15 @@ import * as AnalyticsWorkersInline from "../../src/workers/AnalyticsWorkersInlin
 import { baseMillis, created, encode, product, updated } from "../support/events.js"
 import type { SellerId } from "../../src/domain/Ids.js"
 
-const settings = (maxBytes: number, tick: string) =>
+/** Full-size files from the first one on, unless `ramp` gives the first file's limits (the default's ramp-up). */
+const settings = (maxBytes: number, tick: string, ramp?: { readonly firstBytes: number; readonly firstAge: string }) =>
   Layer.setConfigProvider(ConfigProvider.fromMap(new Map([
     ["ARCHIVE_MAX_BYTES", String(maxBytes)],
     ["ARCHIVE_MAX_AGE", "60 seconds"],
     ["ARCHIVE_IDLE", "5 seconds"],
-    ["ARCHIVE_TICK", tick]
+    ["ARCHIVE_TICK", tick],
+    ["ARCHIVE_FIRST_BYTES", String(ramp?.firstBytes ?? maxBytes)],
+    ["ARCHIVE_FIRST_AGE", ramp?.firstAge ?? "60 seconds"]
   ])))
 
 const Stores = Layer.mergeAll(
@@ -34,11 +37,16 @@ const Stores = Layer.mergeAll(
 )
 
 /** A fresh archive (as after a process start) over the given stores. */
-const archiveOver = (stores: Context.Context<any>, maxBytes = 1 << 20, tick = "1 second") =>
+const archiveOver = (
+  stores: Context.Context<any>,
+  maxBytes = 1 << 20,
+  tick = "1 second",
+  ramp?: { readonly firstBytes: number; readonly firstAge: string }
+) =>
   Effect.gen(function*() {
     const scope = yield* Scope.make()
     const context = yield* Layer.buildWithScope(
-      AnalyticsArchive.Default.pipe(Layer.provide(Layer.succeedContext(stores)), Layer.provide(settings(maxBytes, tick))),
+      AnalyticsArchive.Default.pipe(Layer.provide(Layer.succeedContext(stores)), Layer.provide(settings(maxBytes, tick, ramp))),
       scope
     )
     return { archive: Context.get(context, AnalyticsArchive), close: Scope.close(scope, { _tag: "Success", value: undefined } as never) }
@@ -128,6 +136,59 @@ describe("AnalyticsArchive", () => {
       expect(byAge.map((f) => f.lines.length)).toEqual([15])
       const all = (yield* Effect.provide(archivedLines, stores)).flatMap((f) => f.lines)
       expect(new Set(all).size).toBe(all.length)
+    }))
+
+  it.scoped("after a (re)start, a partition's first files roll small and young, doubling up to the full limits", () =>
+    Effect.gen(function*() {
+      const stores = yield* Layer.build(Stores)
+      const events = life("arc_r", 40)
+      const firstBytes = (JSON.stringify(encode(events[1]!)).length + 1) * 4
+      // first file: ~4 lines or 1 s; then twice that, and so on; the full limits are 1 MiB and 60 s
+      const { archive, close } = yield* archiveOver(stores, 1 << 20, "100 millis", { firstBytes, firstAge: "1 second" })
+      const finished: Array<number> = []
+      for (const [offset, event] of events.slice(0, 20).entries()) {
+        yield* archive.append(recordOf(event, 2, offset), event, () => finished.push(offset))
+      }
+      yield* TestClock.adjust(0)
+      const bySize = yield* Effect.provide(archivedLines, stores)
+      expect(bySize.length).toBeGreaterThanOrEqual(2)
+      for (const [n, { lines }] of bySize.entries()) {
+        const bytes = lines.reduce((sum, l) => sum + l.length + 1, 0)
+        expect(bytes).toBeGreaterThanOrEqual(firstBytes * 2 ** n)
+        expect(bytes - lines[lines.length - 1]!.length - 1).toBeLessThan(firstBytes * 2 ** n)
+      }
+      yield* TestClock.adjust("5 seconds") // the rest rolls as the partition is idle
+      expect(finished).toEqual(events.slice(0, 20).map((_, i) => i))
+
+      // traffic that never goes idle, an event a second: the next file rolls at its age limit (2^files s), not 60 s
+      const files = (yield* Effect.provide(archivedLines, stores)).length
+      const ageLimit = 2 ** files
+      expect(ageLimit).toBeLessThanOrEqual(8)
+      for (let i = 20; i < 20 + ageLimit; i++) {
+        yield* archive.append(recordOf(events[i]!, 2, i), events[i]!, () => finished.push(i))
+        yield* TestClock.adjust("1 second")
+      }
+      const byAge = yield* Effect.provide(archivedLines, stores)
+      expect(byAge.map((f) => f.lines.length).slice(files)).toEqual([ageLimit])
+      expect(finished).toHaveLength(20 + ageLimit)
+
+      // a crash with events in an open file (lost, uncommitted); the restarted member re-reads them and
+      // starts the ramp again: its first file rolls after 1 s of steady traffic, where the full limits
+      // would hold it for 60 s
+      const resumeAt = 20 + ageLimit
+      yield* archive.append(recordOf(events[resumeAt]!, 2, resumeAt), events[resumeAt]!, () => finished.push(resumeAt))
+      yield* close
+      const restarted = yield* archiveOver(stores, 1 << 20, "100 millis", { firstBytes: 1 << 20, firstAge: "1 second" })
+      const afterRestart: Array<number> = []
+      for (let i = resumeAt; i < 40; i++) {
+        yield* restarted.archive.append(recordOf(events[i]!, 2, i), events[i]!, () => afterRestart.push(i))
+        yield* TestClock.adjust("200 millis")
+      }
+      expect(afterRestart.slice(0, 5)).toEqual([0, 1, 2, 3, 4].map((i) => resumeAt + i))
+      yield* restarted.archive.flushAll
+      const all = (yield* Effect.provide(archivedLines, stores)).flatMap((f) => f.lines.map((l) => JSON.parse(l).eventId))
+      expect(all.sort()).toEqual(events.map((e) => e.eventId).sort())
+      expect(yield* Effect.provide(metricsOf("arc_r"), stores)).toEqual(foldOf("arc_r", events))
     }))
 
   it.scoped("starts a new file when the hour of event time changes", () =>

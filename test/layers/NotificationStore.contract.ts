@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Array as Arr, Duration, Effect, type Layer, Option, TestClock } from "effect"
+import { Array as Arr, Duration, Effect, Exit, type Layer, Option, TestClock } from "effect"
 import { ProductId, SellerId } from "../../src/domain/Ids.js"
 import { Notification } from "../../src/domain/Notification.js"
 import { timestampFromMillis } from "../../src/domain/Timestamp.js"
@@ -40,6 +40,23 @@ export const notificationStoreContract = <E>(name: string, layer: Layer.Layer<No
           expect(results.map((r) => r.created)).toEqual([true, true, true])
           expect(seqs(results.map((r) => r.notification))).toEqual([1, 2, 3])
           expect(results[0]!.notification).toMatchObject({ ...notification(sellerId, 1), seq: 1 })
+        }))
+
+      it.effect("putMany stores each seller's notifications in the order given, sellers interleaved; a stored id comes back unchanged", () =>
+        Effect.gen(function*() {
+          const store = yield* NotificationStore
+          const a = unique("seller")
+          const b = unique("seller")
+          yield* store.put(notification(a, 1))
+          const batch = [notification(a, 1), notification(b, 1), notification(a, 2), notification(b, 2), notification(a, 3)]
+          const results = yield* store.putMany(batch)
+          const values = results.map((r) => (r !== undefined && Exit.isSuccess(r) ? r.value : undefined))
+          expect(values.map((v) => v?.created)).toEqual([false, true, true, true, true])
+          expect(values.map((v) => v?.notification.seq)).toEqual([1, 1, 2, 2, 3])
+          expect(values[2]!.notification).toMatchObject({ ...notification(a, 2), seq: 2 })
+          expect(seqs(yield* store.list(a, { limit: 10, order: "asc" }))).toEqual([1, 2, 3])
+          expect((yield* store.list(b, { limit: 10, order: "asc" })).map((n) => n.id)).toEqual([1, 2].map((n) => notification(b, n).id))
+          expect(yield* store.putMany([])).toEqual([])
         }))
 
       it.effect("seqs are per seller", () =>

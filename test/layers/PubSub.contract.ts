@@ -18,6 +18,22 @@ export const pubSubContract = <E>(name: string, layer: Layer.Layer<PubSub, E>) =
           expect(yield* take(messages, 3)).toEqual(["a", "b", "c"])
         }))
 
+      it.scoped("publishMany delivers each message to its channel's subscribers, in order", () =>
+        Effect.gen(function*() {
+          const pubsub = yield* PubSub
+          const [one, two] = [unique("channel"), unique("channel")]
+          const [first, second] = yield* Effect.all([pubsub.subscribe(one), pubsub.subscribe(two)])
+          yield* pubsub.publishMany([
+            { channel: one, message: "a" },
+            { channel: two, message: "x" },
+            { channel: one, message: "b" },
+            { channel: unique("channel"), message: "nobody listens" }
+          ])
+          yield* pubsub.publishMany([])
+          expect(yield* take(first, 2)).toEqual(["a", "b"])
+          expect(yield* take(second, 1)).toEqual(["x"])
+        }))
+
       it.scoped("every subscriber of a channel gets every message; other channels get none", () =>
         Effect.gen(function*() {
           const pubsub = yield* PubSub

@@ -1,4 +1,4 @@
-import { Deferred, type Duration, Effect, FiberId, Queue, Runtime, type Scope, Stream } from "effect"
+import { Chunk, Deferred, type Duration, Effect, FiberId, Queue, Runtime, type Scope, Stream } from "effect"
 import type { EachBatchPayload, IHeaders, Kafka, KafkaMessage } from "kafkajs"
 import {
   type CommitOffset,
@@ -10,9 +10,10 @@ import {
   type Subscription,
   type TopicPartition
 } from "../../services/EventLog.js"
+import { type Batch, BatchBuffer } from "./BatchBuffer.js"
 
 export interface ConsumerSettings {
-  /** Records buffered between kafkajs and the reader; a full buffer holds kafkajs's fetching back. */
+  /** Records buffered between kafkajs and the reader (in whole batches); a full buffer holds kafkajs's fetching back. */
   readonly bufferSize: number
   /** How long a revocation waits for the reader to handle it (commit) before kafkajs rejoins. */
   readonly revokeTimeout: Duration.Duration
@@ -27,10 +28,6 @@ export interface ConsumerSettings {
   readonly maxWaitTime: number
 }
 
-interface Tagged {
-  readonly generation: number
-  readonly record: LogRecord
-}
 interface PendingRebalance {
   readonly rebalance: Rebalance
   readonly handled: Deferred.Deferred<void>
@@ -45,17 +42,17 @@ const isRebalancing = (e: unknown) => {
 /** The coordinator dropped this member (session expired): kafkajs rejoins as a new member. */
 const isUnknownMember = (e: unknown) => (e as { type?: unknown } | null)?.type === "UNKNOWN_MEMBER_ID"
 
-const utf8 = new TextDecoder()
 const headerText = (value: IHeaders[string]): string | undefined => {
   if (value === undefined) return undefined
   const first = Array.isArray(value) ? value[0] : value
   if (first === undefined) return undefined
-  return typeof first === "string" ? first : utf8.decode(first)
+  return typeof first === "string" ? first : first.toString("utf8")
 }
 const toHeaders = (headers: IHeaders | undefined): Headers => {
   const result: Record<string, string> = {}
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    const text = headerText(value)
+  if (headers === undefined) return result
+  for (const name in headers) {
+    const text = headerText(headers[name])
     if (text !== undefined) result[name] = text
   }
   return result
@@ -64,7 +61,7 @@ const toRecord = (topic: string, partition: number, message: KafkaMessage): LogR
   topic,
   partition,
   offset: Number(message.offset),
-  key: message.key === null ? null : utf8.decode(message.key),
+  key: message.key === null || message.key === undefined ? null : message.key.toString("utf8"),
   value: message.value ?? new Uint8Array(),
   headers: toHeaders(message.headers),
   timestamp: Number(message.timestamp)
@@ -73,9 +70,10 @@ const toRecord = (topic: string, partition: number, message: KafkaMessage): LogR
 const sleep = (ms: number) => new Promise<"tick">((resolve) => setTimeout(() => resolve("tick"), ms).unref())
 
 /**
- * One kafkajs consumer per subscription. kafkajs pushes batches; they go into a bounded queue that
- * the reader pulls from, so a slow reader blocks `eachBatch`, and a blocked `eachBatch` stops
- * kafkajs fetching (it is pause without the bookkeeping). While blocked it heartbeats.
+ * One kafkajs consumer per subscription. kafkajs pushes batches; they go, whole, into a buffer
+ * bounded by records that the reader pulls from one batch (one chunk) at a time, so a slow reader
+ * blocks `eachBatch`, and a blocked `eachBatch` stops kafkajs fetching (it is pause without the
+ * bookkeeping). While blocked it heartbeats.
  *
  * kafkajs rebalances eagerly (every partition is given up, then the new assignment is received)
  * and has no revoke callback. Emulated: when a heartbeat inside `eachBatch` reports a rebalance,
@@ -93,7 +91,7 @@ export const subscribe = (
   settings: ConsumerSettings
 ): Effect.Effect<Subscription, EventLogError, Scope.Scope> =>
   Effect.gen(function*() {
-    const queue = yield* Queue.bounded<Tagged>(settings.bufferSize)
+    const buffer = new BatchBuffer(settings.bufferSize)
     const rebalanceQueue = yield* Queue.unbounded<PendingRebalance>()
     const crashed = yield* Deferred.make<never, EventLogError>()
     const state = {
@@ -135,12 +133,9 @@ export const subscribe = (
     }
 
     /** Waits for the offer, heartbeating; on a rebalance, revokes and rethrows kafkajs's error so it rejoins. */
-    const offerBatch = async (payload: EachBatchPayload, tagged: ReadonlyArray<Tagged>) => {
+    const offerBatch = async (payload: EachBatchPayload, batch: Batch) => {
       const abort = new AbortController()
-      const offered = Runtime.runPromise(runtime, Queue.offerAll(queue, tagged), { signal: abort.signal }).then(
-        () => "offered" as const,
-        () => "stopped" as const
-      )
+      const offered = buffer.offer(batch, abort.signal).then((queued) => queued ? "offered" as const : "stopped" as const)
       const tickMs = Math.max(100, Math.floor(settings.heartbeatInterval / 3))
       while (true) {
         const outcome = await Promise.race([offered, sleep(tickMs)])
@@ -197,12 +192,13 @@ export const subscribe = (
               const { batch } = payload
               const generation = state.generation
               if (state.closing || state.revoking !== undefined || batch.isEmpty()) return
-              const tagged = batch.messages.map((message) => ({
-                generation,
-                record: toRecord(batch.topic, batch.partition, message)
-              }))
+              const { messages, partition, topic } = batch
+              const records = new Array<LogRecord>(messages.length)
+              for (let i = 0; i < messages.length; i++) records[i] = toRecord(topic, partition, messages[i]!)
               // Moves kafkajs's fetch position only; commits come from `commit`.
-              if (await offerBatch(payload, tagged)) payload.resolveOffset(batch.lastOffset())
+              if (await offerBatch(payload, { generation, records: Chunk.unsafeFromArray(records) })) {
+                payload.resolveOffset(batch.lastOffset())
+              }
             }
           })
         },
@@ -211,7 +207,7 @@ export const subscribe = (
       () =>
         Effect.gen(function*() {
           state.closing = true
-          yield* Queue.shutdown(queue)
+          buffer.close()
           yield* Queue.shutdown(rebalanceQueue)
           yield* Effect.promise(() =>
             consumer.disconnect().catch((cause) => Runtime.runFork(runtime, Effect.logDebug("disconnect", cause)))
@@ -227,20 +223,18 @@ export const subscribe = (
         catch: (cause) => new EventLogError({ operation: "commit", cause })
       }).pipe(Effect.withSpan("EventLog.commit", { attributes: { group: options.group } }))
 
-    return { records: recordStream(queue, state, crashed), rebalances: rebalanceStream(rebalanceQueue), commit }
+    return { records: recordStream(buffer, state, crashed), rebalances: rebalanceStream(rebalanceQueue), commit }
   })
 
-/** Records of the current generation only; fails when kafkajs gives up (a crash it does not restart from). */
+/** Batches of the current generation only, one chunk each; fails when kafkajs gives up (a crash it does not restart from). */
 const recordStream = (
-  queue: Queue.Dequeue<Tagged>,
+  buffer: BatchBuffer,
   state: { readonly generation: number },
   crashed: Deferred.Deferred<never, EventLogError>
 ): Stream.Stream<LogRecord, EventLogError> =>
-  Stream.fromQueue(queue, { maxChunkSize: 512 }).pipe(
-    Stream.filter((tagged) => tagged.generation === state.generation),
-    Stream.map((tagged) => tagged.record),
-    Stream.interruptWhen(Deferred.await(crashed))
-  )
+  Stream.repeatEffectChunk(
+    Effect.map(buffer.take, (batch) => batch.generation === state.generation ? batch.records : Chunk.empty())
+  ).pipe(Stream.interruptWhen(Deferred.await(crashed)))
 
 /**
  * Rebalances, one per pull: pulling the next one tells the revocation waiting on the previous that

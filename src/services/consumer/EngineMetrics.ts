@@ -13,10 +13,16 @@ export type Outcome = "done" | "skipped" | "dead_lettered"
 
 type ConsumedLabels = { readonly group: string; readonly event_type: string; readonly outcome: Outcome }
 
-/** The engine's per-record metrics, with label objects built once per label set rather than per record. */
+/**
+ * The engine's record metrics, counted in plain code per record and handed to prom-client per chunk
+ * (`flush`): one counter update per label set, label objects built once per label set.
+ */
 export class EngineMetrics {
   private readonly consumedLabels = new Map<string, Record<Outcome, ConsumedLabels>>()
   private readonly groupLabels: { readonly group: string }
+  private readonly counts = new Map<ConsumedLabels, number>()
+  /** Append times of the records finished since the last flush. */
+  private appendTimes: Array<number> = []
 
   constructor(private readonly metrics: Metrics, readonly group: string) {
     this.groupLabels = { group }
@@ -32,15 +38,33 @@ export class EngineMetrics {
     return byOutcome[outcome]
   }
 
-  /** A record handled (or decoded and skipped, or dead-lettered): counted, and its latency observed. */
+  private count(labels: ConsumedLabels): void {
+    this.counts.set(labels, (this.counts.get(labels) ?? 0) + 1)
+  }
+
+  /** A record handled (or decoded and skipped, or dead-lettered): counted, and its latency observed at the flush. */
   finished(record: LogRecord, eventType: string, outcome: Outcome): void {
-    this.metrics.consumed.inc(this.labels(eventType, outcome))
-    this.metrics.latency.observe(this.groupLabels, Math.max(0, Date.now() - record.timestamp) / 1000)
+    this.count(this.labels(eventType, outcome))
+    this.appendTimes.push(record.timestamp)
   }
 
   /** A record skipped by its header, undecoded. */
   skipped(eventType: string): void {
-    this.metrics.consumed.inc(this.labels(eventType, "skipped"))
+    this.count(this.labels(eventType, "skipped"))
+  }
+
+  /** Hands what was counted since the last flush to the registry: once per chunk, and periodically. */
+  flush(): void {
+    if (this.counts.size > 0) {
+      for (const [labels, n] of this.counts) this.metrics.consumed.inc(labels, n)
+      this.counts.clear()
+    }
+    if (this.appendTimes.length > 0) {
+      const now = Date.now()
+      const times = this.appendTimes
+      this.appendTimes = []
+      for (const at of times) this.metrics.latency.observe(this.groupLabels, Math.max(0, now - at) / 1000)
+    }
   }
 
   deadLettered(reason: string): void {

@@ -1,20 +1,28 @@
-import { type Cause, Effect, Queue } from "effect"
+import { type Cause, Effect, type Exit } from "effect"
 import type { ProductEvent } from "../../domain/ProductEvent.js"
-import type { LogRecord } from "../EventLog.js"
+import type { ChunkItem, Handle } from "./Handler.js"
+import type { LaneBuffer } from "./LaneBuffer.js"
 import type { EngineStats } from "./Lanes.js"
 import { LaneParking } from "./Parking.js"
-import type { Defer, Work } from "./Work.js"
+import type { Work } from "./Work.js"
 
-/** Tells a lane to stop once its parked sellers are done: at shutdown. */
-export const endOfLane = Symbol("endOfLane")
-export type LaneQueue = Queue.Queue<Work | typeof endOfLane>
+/** A record's state before its handler: its event, finished already (undefined), or the effect that finishes it. */
+export type Prepared = ProductEvent | undefined | Effect.Effect<void>
+
+/** Runs a segment of a chunk: one result per item (`null`: dropped, `undefined`: not attempted). */
+export type RunSegment<E, R> = (
+  items: ReadonlyArray<ChunkItem>
+) => Effect.Effect<ReadonlyArray<Exit.Exit<void, E> | undefined | null>, never, R>
 
 export interface LaneLoopOptions<E extends { readonly retriable: boolean }, R> {
-  readonly handle: (event: ProductEvent, record: LogRecord, defer: Defer) => Effect.Effect<void, E, R>
-  /** Before a record's handler: its event, or the effect that finishes it (dropped, skipped, or dead-lettered). */
-  readonly prepare: (work: Work) => ProductEvent | Effect.Effect<void>
+  readonly handle: Handle<E, R>
+  readonly runSegment: RunSegment<E, R>
+  /** Decodes a record, or finishes it (dropped, skipped: undefined; dead-lettered: an effect). */
+  readonly prepare: (work: Work) => Prepared
   /** After a failed first attempt: retries, then done or dead-lettered. */
   readonly recover: (work: Work, event: ProductEvent, first: Cause.Cause<E>) => Effect.Effect<void, never, R>
+  /** Counts records of a chunk finished (for the metrics), once per segment. */
+  readonly flushCounts: () => void
   readonly stats: EngineStats
   /** Parked sellers per lane at most. */
   readonly maxParked: number
@@ -23,17 +31,19 @@ export interface LaneLoopOptions<E extends { readonly retriable: boolean }, R> {
 }
 
 /**
- * A lane: takes its records one at a time and runs each on the fast path (decoded synchronously,
- * one handler run). A retriable failure parks its seller (Parking.ts): its retries and its later
- * records go to a fiber of that seller, and the lane goes on. Its handlers and continuation are
- * built once per lane, not per record.
+ * A lane: takes everything queued as one chunk and decodes it in plain code; the records that need
+ * no effect of their own form segments, each handed to the handler at once (`runSegment`). A
+ * retriable failure parks its seller (Parking.ts): its retries and its later records go to a fiber
+ * of that seller, and the lane goes on. Dead letters and waits for room happen between segments,
+ * so every seller's records keep their order.
  */
 export const makeLaneLoop = <E extends { readonly retriable: boolean }, R>(options: LaneLoopOptions<E, R>) => {
-  const { handle, prepare, recover, stats } = options
+  const { handle, prepare, recover, runSegment, stats } = options
 
   /** A parked seller's later record: handled with its retries and dead letter where it is. */
   const processParked = (work: Work): Effect.Effect<void, never, R> => {
     const event = prepare(work)
+    if (event === undefined) return Effect.void
     if (Effect.isEffect(event)) return event
     return Effect.matchCauseEffect(handle(event, work.record, work.deferFor(1)), {
       onSuccess: () => Effect.sync(() => work.settle()),
@@ -41,53 +51,125 @@ export const makeLaneLoop = <E extends { readonly retriable: boolean }, R>(optio
     })
   }
 
-  return (queue: LaneQueue): Effect.Effect<void, never, R> => {
+  return (buffer: LaneBuffer): Effect.Effect<void, never, R> => {
     const parking = new LaneParking<E, R>({
       maxParked: options.maxParked,
       capacity: options.capacity,
       stats,
       process: processParked
     })
-    let current: Work | undefined
-    let event: ProductEvent
-    const handled = {
-      onSuccess: (): Effect.Effect<void> => {
-        current!.settle()
-        return Effect.void
-      },
-      onFailure: (cause: Cause.Cause<E>) =>
-        Effect.map(parking.failed(current!, cause, recover(current!, event, cause)), (parked) => {
-          if (parked) current = undefined // the parked fiber finishes it
-        })
+    const finished = (): void => {
+      buffer.release(1)
+      stats.finished()
     }
-    const process = (work: Work): Effect.Effect<void, never, R> => {
-      const prepared = prepare(work)
-      if (Effect.isEffect(prepared)) return prepared
-      event = prepared
-      return Effect.matchCauseEffect(handle(event, work.record, work.deferFor(1)), handled)
-    }
-    const take = (item: Work): Effect.Effect<void, never, R> => {
-      if (parking.isParked(item.record.key)) {
-        const wait = parking.append(item)
-        return wait === undefined ? next : Effect.zipRight(wait, Effect.suspend(() => take(item)))
+
+    /** A first attempt failed: parks the seller (the parked fiber finishes the record) or recovers here. */
+    const failed = (work: Work, event: ProductEvent, cause: Cause.Cause<E>) =>
+      Effect.map(parking.failed(work, cause, recover(work, event, cause)), (parked) => {
+        if (parked) buffer.release(1)
+        else finished()
+      })
+
+    /**
+     * After a segment ran: each record settled, parked or recovered, in order; the records left
+     * unattempted after a failure of their seller (or after the first failure) go through the lane again.
+     */
+    const settle = (
+      items: ReadonlyArray<ChunkItem>,
+      works: ReadonlyArray<Work>,
+      results: ReadonlyArray<Exit.Exit<void, E> | undefined | null>
+    ): Effect.Effect<void, never, R> => {
+      let k = 0
+      let again: Array<Work> | undefined
+      const step = (): Effect.Effect<void, never, R> => {
+        while (k < works.length) {
+          const work = works[k]!
+          const result = results[k]
+          const { event } = items[k++]!
+          if (result === null) {
+            finished()
+          } else if (result === undefined) {
+            ;(again ??= []).push(work)
+          } else if (result._tag === "Success") {
+            work.settle()
+            finished()
+          } else if (parking.isParked(work.record.key)) {
+            // A later failure of a seller parked by an earlier one in this segment: it queues behind it.
+            ;(again ??= []).push(work)
+          } else {
+            return Effect.zipRight(failed(work, event, result.cause), Effect.suspend(step))
+          }
+        }
+        options.flushCounts()
+        return again === undefined ? Effect.void : runChunk(again)
       }
-      current = item
-      return Effect.zipRight(process(item), afterItem)
+      return step()
     }
-    const next: Effect.Effect<void, never, R> = Effect.flatMap(
-      Queue.take(queue),
-      (item) => item === endOfLane ? parking.awaitAll : take(item)
-    )
-    const afterItem = Effect.suspend(() => {
-      if (current !== undefined) stats.finished()
-      current = undefined
-      return next
+
+    function runChunk(chunk: ReadonlyArray<Work>): Effect.Effect<void, never, R> {
+      let i = 0
+      let works: Array<Work> = []
+      let items: Array<ChunkItem> = []
+      /** The segment so far, handled, then `after`. */
+      const flush = (after: Effect.Effect<void, never, R>): Effect.Effect<void, never, R> => {
+        if (works.length === 0) return after
+        const segment = works
+        const segmentItems = items
+        works = []
+        items = []
+        return runSegment(segmentItems).pipe(
+          Effect.flatMap((results) => settle(segmentItems, segment, results)),
+          Effect.zipRight(after)
+        )
+      }
+      const scan = (): Effect.Effect<void, never, R> => {
+        while (i < chunk.length) {
+          const work = chunk[i]!
+          if (parking.isParked(work.record.key)) {
+            if (parking.append(work) === undefined) {
+              i++
+              buffer.release(1)
+              continue
+            }
+            // Its seller's queue is full: what is gathered goes first, then the lane waits for room.
+            return flush(Effect.suspend(() => {
+              const wait = parking.append(work)
+              if (wait === undefined) {
+                i++
+                buffer.release(1)
+                return scan()
+              }
+              return Effect.zipRight(wait, Effect.suspend(scan))
+            }))
+          }
+          const prepared = prepare(work)
+          i++
+          if (prepared === undefined) {
+            finished()
+          } else if (Effect.isEffect(prepared)) {
+            return flush(Effect.zipRight(prepared, Effect.suspend(() => {
+              finished()
+              return scan()
+            })))
+          } else {
+            works.push(work)
+            items.push({ event: prepared, record: work.record, defer: work.deferFor(1) })
+          }
+        }
+        return flush(Effect.sync(options.flushCounts))
+      }
+      return scan()
+    }
+
+    const loop: Effect.Effect<void, never, R> = Effect.suspend(() => {
+      const chunk = buffer.take()
+      if (chunk.length > 0) return Effect.zipRight(runChunk(chunk), loop)
+      if (buffer.isEnded) return parking.awaitAll
+      return Effect.zipRight(buffer.waitForWork, loop)
     })
     return Effect.ensuring(
-      next,
-      Effect.zipRight(parking.interruptAll, Effect.sync(() => {
-        if (current !== undefined) stats.finished()
-      }))
+      loop,
+      Effect.zipRight(parking.interruptAll, Effect.sync(() => stats.abandoned(buffer.held)))
     )
   }
 }

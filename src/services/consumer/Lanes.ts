@@ -50,4 +50,8 @@ export class EngineStats {
   finished(): void {
     this.inFlight--
   }
+  /** Records a lane held when it was interrupted: no longer in flight (they stay uncommitted). */
+  abandoned(count: number): void {
+    this.inFlight -= count
+  }
 }

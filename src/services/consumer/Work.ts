@@ -17,8 +17,8 @@ export class Work {
   constructor(
     readonly record: LogRecord,
     readonly mark: PartitionWatermark,
-    /** Counts the record as done: called once, now or when a deferral is released. */
-    private readonly done: (work: Work) => void
+    /** Counts the record as done: called once, in its lane or (`deferred`) when a deferral is released. */
+    private readonly done: (work: Work, deferred: boolean) => void
   ) {}
 
   /** The `defer` given to one attempt of the handler. */
@@ -26,7 +26,7 @@ export class Work {
     return () => {
       this.deferredBy = attempt
       return () => {
-        if (this.deferredBy === attempt) this.finish()
+        if (this.deferredBy === attempt) this.finish(true)
       }
     }
   }
@@ -39,7 +39,7 @@ export class Work {
 
   /** After a successful attempt: done now, unless that attempt deferred its completion. */
   settle(): void {
-    if (this.deferredBy !== this.attempts) this.finish()
+    if (this.deferredBy !== this.attempts) this.finish(false)
   }
 
   /** Given up on (dead-lettered): a deferral of a failed attempt must never count it as done. */
@@ -47,9 +47,9 @@ export class Work {
     this.deferredBy = 0
   }
 
-  private finish(): void {
+  private finish(deferred: boolean): void {
     if (this.completed) return
     this.completed = true
-    this.done(this)
+    this.done(this, deferred)
   }
 }

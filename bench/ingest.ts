@@ -1,0 +1,68 @@
+/**
+ * Ingest on the live broker: `POST /events` of 100-event batches to (a) the gateway (its program's
+ * composition, as a process) and (b) a bare node:http + kafkajs server doing the same JSON parse and
+ * produce (bench/support/ingest-bare.ts), same load, same run, one after the other. Both write to a
+ * fresh bench topic; the load comes from this process over keep-alive connections.
+ *
+ *   npm run bench:ingest     BENCH_SECONDS=10 BENCH_CONCURRENCY=16 npm run bench:ingest
+ */
+import { randomUUID } from "node:crypto"
+import { Effect, Redacted } from "effect"
+import { Kafka, logLevel } from "kafkajs"
+import { devJwtSecret, signToken } from "../src/services/Tokens.js"
+import { benchMessage } from "./events.js"
+import { type Child, cpuSeconds, startChild, stopChild, waitUp } from "./support/children.js"
+import { closedLoop, send } from "./support/load.js"
+
+const seconds = Number(process.env["BENCH_SECONDS"] ?? 10)
+const concurrency = Number(process.env["BENCH_CONCURRENCY"] ?? 16)
+const batchSize = 100
+const brokers = (process.env["KAFKA_BROKERS"] ?? "127.0.0.1:9092").split(",")
+const topic = `bench_ingest_${randomUUID().slice(0, 8)}`
+const decoder = new TextDecoder()
+
+/** Distinct 100-event bodies (1,000 sellers), reused round robin. */
+const bodies = Array.from({ length: 64 }, (_, b) =>
+  `[${Array.from({ length: batchSize }, (_, k) => decoder.decode(benchMessage(b * batchSize + k, 1_000).value)).join(",")}]`)
+
+const admin = new Kafka({ clientId: "bench-ingest-admin", brokers, logLevel: logLevel.NOTHING }).admin()
+await admin.connect()
+await admin.createTopics({ topics: [{ topic, numPartitions: 12 }], waitForLeaders: true })
+
+const token = await Effect.runPromise(signToken(Redacted.make(devJwtSecret), { role: "service" }))
+const env = { BENCH_TOPIC: topic, BENCH_GROUP_PREFIX: `${topic}.` }
+const gateway = startChild("gateway", "bench/support/program.ts", ["gateway"], 3151, env)
+const bare = startChild("bare", "bench/support/ingest-bare.ts", [], 3152, env)
+
+const run = async (child: Child, ms: number) => {
+  let i = 0
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" }
+  const cpuBefore = cpuSeconds(child.process.pid!)
+  const result = await closedLoop(ms, concurrency, async () => {
+    const response = await send(`${child.baseUrl}/events`, "POST", headers, bodies[i++ % bodies.length])
+    return response.status === 202
+  })
+  const cpu = cpuSeconds(child.process.pid!) - cpuBefore
+  return { ...result, eventsPerSecond: Math.round((result.ok * batchSize * 1000) / result.ms), cpuShare: cpu / (result.ms / 1000) }
+}
+
+try {
+  await Promise.all([waitUp(gateway, "/healthz"), waitUp(bare, "/")])
+  // Warm-up: connections, metadata, JIT.
+  await run(gateway, 2_000)
+  await run(bare, 2_000)
+  const a = await run(gateway, seconds * 1000)
+  const b = await run(bare, seconds * 1000)
+  const line = (name: string, r: typeof a) =>
+    `${name}: ${r.eventsPerSecond} events/s (${r.ok} batches of ${batchSize} accepted, ${r.failed} failed, in ${r.ms} ms; server CPU ${(r.cpuShare * 100).toFixed(0)}%)`
+  console.log([
+    `POST /events, ${batchSize}-event batches, ${concurrency} concurrent clients, ${seconds} s each, topic ${topic}`,
+    line("(a) gateway    ", a),
+    line("(b) bare server", b),
+    `ratio gateway/bare: ${(a.eventsPerSecond / b.eventsPerSecond).toFixed(2)}`
+  ].join("\n"))
+} finally {
+  await Promise.all([stopChild(gateway), stopChild(bare)])
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined)
+  await admin.disconnect()
+}

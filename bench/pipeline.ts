@@ -1,0 +1,212 @@
+/**
+ * The whole pipeline on the live stack (Kafka, dynalite, Redis, s3rver up): the gateway,
+ * notification-service and analytics-service as processes (their programs' composition, on a fresh
+ * bench topic and bench consumer groups), a steady offered load of ProductCreated events over
+ * `BENCH_SELLERS` sellers in 100-event POSTs, and SSE clients on a sample of sellers. Prints
+ * accepted/s, each group's lag over time (max, end), POST -> SSE frame and POST -> visible in
+ * `GET /sellers/{id}/metrics` latencies, and the CPU of every process. Then steps the load up
+ * (`BENCH_STEPS`) and reports the highest load with lag bounded, and the stores' own ceiling
+ * (dynalite conditional puts/s with the services' client) for comparison.
+ *
+ *   npm run bench:pipeline
+ *   BENCH_RATE=1000 BENCH_SECONDS=20 BENCH_STEPS=2000,3000 BENCH_STEP_SECONDS=15 npm run bench:pipeline
+ */
+import { randomUUID } from "node:crypto"
+import { Effect, Redacted } from "effect"
+import { Kafka, logLevel } from "kafkajs"
+import { makeEventId } from "../src/domain/ProductEvent.js"
+import { devJwtSecret, signToken } from "../src/services/Tokens.js"
+import { cpuSeconds, startChild, stopChild, waitUp } from "./support/children.js"
+import { measureCeiling } from "./support/ceiling.js"
+import { send } from "./support/load.js"
+import { openSse, percentile } from "./support/sse.js"
+import { storePids } from "./support/stores.js"
+
+const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
+const rate = num("BENCH_RATE", 1_000)
+const seconds = num("BENCH_SECONDS", 60)
+const sellerCount = num("BENCH_SELLERS", 1_000)
+const sseSample = num("BENCH_SSE_SELLERS", 50)
+const steps = (process.env["BENCH_STEPS"] ?? "2000,3000,4000").split(",").filter((s) => s !== "").map(Number)
+const stepSeconds = num("BENCH_STEP_SECONDS", 30)
+const brokers = (process.env["KAFKA_BROKERS"] ?? "127.0.0.1:9092").split(",")
+const run = randomUUID().slice(0, 8)
+const topic = `bench_pipeline_${run}`
+const prefix = `${topic}.`
+const groups = ["notification-service", "analytics-service"].map((g) => `${prefix}${g}`)
+const sellers = Array.from({ length: sellerCount }, (_, i) => `bp${run}_${i}`)
+const sampled = sellers.slice(0, sseSample)
+const metricsSampled = sellers.slice(0, 10)
+const sign = (claims: { sellerId?: string; role?: "seller" | "service" }) =>
+  Effect.runPromise(signToken(Redacted.make(devJwtSecret), claims))
+
+const admin = new Kafka({ clientId: "bench-pipeline-admin", brokers, logLevel: logLevel.NOTHING }).admin()
+await admin.connect()
+await admin.createTopics({ topics: [{ topic, numPartitions: 12 }], waitForLeaders: true })
+const env = { BENCH_TOPIC: topic, BENCH_GROUP_PREFIX: prefix }
+const children = {
+  gateway: startChild("gateway", "bench/support/program.ts", ["gateway"], 3161, env),
+  notification: startChild("notification", "bench/support/program.ts", ["notification"], 3162, env),
+  analytics: startChild("analytics", "bench/support/program.ts", ["analytics"], 3163, env)
+}
+const stores = storePids()
+
+/** Lag of each bench group: end offsets minus committed (nothing committed counts from 0). */
+const lags = async (): Promise<Array<number>> => {
+  const ends = await admin.fetchTopicOffsets(topic)
+  return Promise.all(groups.map(async (groupId) => {
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] })
+    return ends.reduce((sum, end) => {
+      const at = Number(committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? -1)
+      return sum + Number(end.high) - Math.max(0, at)
+    }, 0)
+  }))
+}
+
+// What is measured, per phase.
+const postedAt = new Map<string, number>()
+let sseLatencies: Array<number> = []
+let visibleLatencies: Array<number> = []
+const sellerPosts = new Map<string, Array<number>>(metricsSampled.map((s) => [s, []]))
+const seen = new Map<string, number>(metricsSampled.map((s) => [s, 0]))
+let productCounter = 0
+let accepted = 0
+let failedPosts = 0
+
+const serviceToken = await sign({ role: "service" })
+const postBatch = (events: Array<{ sellerId: string; json: string; eventId: string }>) => {
+  const at = performance.now()
+  for (const e of events) {
+    if (postedAt.size < 200_000 && sampled.includes(e.sellerId)) postedAt.set(e.eventId, at)
+    sellerPosts.get(e.sellerId)?.push(at)
+  }
+  return send(`${children.gateway.baseUrl}/events`, "POST", { authorization: `Bearer ${serviceToken}`, "content-type": "application/json" }, `[${events.map((e) => e.json).join(",")}]`)
+    .then((r) => (r.status === 202 ? (accepted += events.length) : failedPosts++), () => failedPosts++)
+}
+const makeEvent = () => {
+  const sellerId = sellers[Math.floor(Math.random() * sellers.length)]!
+  const productId = `p${productCounter++}`
+  const timestamp = new Date().toISOString()
+  const eventId = makeEventId(sellerId, productId, "ProductCreated", timestamp)
+  const json = JSON.stringify({
+    eventId, eventType: "ProductCreated", timestamp,
+    data: { sellerId, productId, product: { name: "Lamp", category: "home", price: { amountMinor: 4999, currency: "EUR" }, stock: 40, lowStockThreshold: 5 } }
+  })
+  return { sellerId, eventId, json }
+}
+
+/** Offers `perSecond` events for `ms`, in 100 ms ticks of 100-event POSTs; samples lag every second. */
+const offer = async (perSecond: number, ms: number) => {
+  const startedAt = Date.now()
+  const cpuBefore = Object.fromEntries(Object.entries({ ...childPids(), ...stores }).map(([n, pid]) => [n, cpuSeconds(pid)]))
+  const acceptedBefore = accepted
+  const lagSamples: Array<Array<number>> = []
+  const inflight: Array<Promise<unknown>> = []
+  let due = 0
+  for (let tick = 0; Date.now() - startedAt < ms; tick++) {
+    due += perSecond / 10
+    const events = Array.from({ length: Math.floor(due) }, makeEvent)
+    due -= events.length
+    for (let i = 0; i < events.length; i += 100) inflight.push(postBatch(events.slice(i, i + 100)))
+    if (tick % 10 === 0) void lags().then((l) => lagSamples.push(l), () => undefined)
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, startedAt + (tick + 1) * 100 - Date.now())))
+  }
+  await Promise.all(inflight)
+  const elapsed = (Date.now() - startedAt) / 1000
+  const endLag = await lags()
+  lagSamples.push(endLag)
+  const cpu = Object.fromEntries(Object.entries({ ...childPids(), ...stores }).map(([n, pid]) => [n, (cpuSeconds(pid) - cpuBefore[n]!) / elapsed]))
+  return { acceptedPerSecond: Math.round((accepted - acceptedBefore) / elapsed), lagSamples, endLag, cpu }
+}
+const childPids = () => Object.fromEntries(Object.entries(children).map(([n, c]) => [n, c.process.pid!]))
+
+const pollMetrics = async (stop: () => boolean) => {
+  const tokens = new Map(await Promise.all(metricsSampled.map(async (s) => [s, await sign({ sellerId: s, role: "seller" })] as const)))
+  while (!stop()) {
+    await Promise.all(metricsSampled.map(async (s) => {
+      const r = await send(`${children.analytics.baseUrl}/sellers/${s}/metrics`, "GET", { authorization: `Bearer ${tokens.get(s)}` }).catch(() => undefined)
+      if (r?.status !== 200) return
+      const created = (JSON.parse(r.body) as { counts?: { created?: number } }).counts?.created ?? 0
+      const now = performance.now()
+      const posts = sellerPosts.get(s)!
+      for (let n = seen.get(s)!; n < Math.min(created, posts.length); n++) visibleLatencies.push(now - posts[n]!)
+      seen.set(s, Math.max(seen.get(s)!, created))
+    }))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+const describe = (name: string, perSecond: number, r: Awaited<ReturnType<typeof offer>>) => {
+  const lagLine = groups.map((g, i) => `${g.slice(prefix.length)} max ${Math.max(...r.lagSamples.map((l) => l[i]!))} end ${r.endLag[i]}`).join("; ")
+  const cpuLine = Object.entries(r.cpu).map(([n, share]) => `${n} ${(share * 100).toFixed(0)}%`).join(", ")
+  return [
+    `${name}: offered ${perSecond} ev/s, accepted ${r.acceptedPerSecond} ev/s (${failedPosts} failed POSTs so far)`,
+    `  lag: ${lagLine}`,
+    `  lag over time (notification/analytics): ${r.lagSamples.map((l) => l.join("/")).join(" ")}`,
+    `  CPU (share of one core): ${cpuLine}`
+  ].join("\n")
+}
+/** Lag bounded: at the end no more than 2 s of load, or no more than a quarter above its mid-phase value (not growing). */
+const bounded = (r: Awaited<ReturnType<typeof offer>>, perSecond: number) =>
+  r.endLag.every((end, i) => {
+    const mid = r.lagSamples[Math.floor(r.lagSamples.length / 2)]?.[i] ?? 0
+    return end <= Math.max(2 * perSecond, 1.25 * mid)
+  })
+const ms = (values: ReadonlyArray<number>, p: number) => `${percentile(values, p).toFixed(1)} ms`
+
+const closers: Array<() => void> = []
+let closing = false
+try {
+  await Promise.all(Object.values(children).map((c) => waitUp(c, "/healthz")))
+  for (const s of sampled) {
+    const token = await sign({ sellerId: s, role: "seller" })
+    closers.push(openSse(`${children.notification.baseUrl}/sellers/${s}/notifications/stream?access_token=${token}`, (id, at) => {
+      const posted = postedAt.get(id)
+      if (posted !== undefined) {
+        sseLatencies.push(at - posted)
+        postedAt.delete(id)
+      }
+    }, (e) => closing || console.error(`SSE ${s}: ${String(e)}`)))
+  }
+  await offer(100, 5_000) // warm-up: consumers joined, connections open, JIT
+  sseLatencies = []
+  visibleLatencies = []
+  let stopped = false
+  const poller = pollMetrics(() => stopped)
+  const main = await offer(rate, seconds * 1000)
+  const lines = [
+    `pipeline: ${sellerCount} sellers, ${sseSample} with an SSE client, topic ${topic}`,
+    describe(`steady ${seconds} s`, rate, main),
+    `  POST -> SSE frame: p50 ${ms(sseLatencies, 50)}, p99 ${ms(sseLatencies, 99)}, max ${ms(sseLatencies, 100)} (${sseLatencies.length} frames)`
+  ]
+  console.log(lines.join("\n"))
+  let sustained = bounded(main, rate) ? rate : 0
+  for (const step of steps) {
+    const r = await offer(step, stepSeconds * 1000)
+    const ok = bounded(r, step)
+    console.log(describe(`step ${stepSeconds} s`, step, r) + `\n  lag bounded (not growing): ${ok}`)
+    if (!ok) break
+    sustained = step
+  }
+  console.log(`sustained (highest offered load with lag bounded): ${sustained} ev/s`)
+  const drainStart = Date.now()
+  while (Date.now() - drainStart < 120_000 && (await lags()).some((l) => l > 0)) await new Promise((r) => setTimeout(r, 1_000))
+  console.log(`drained in ${((Date.now() - drainStart) / 1000).toFixed(0)} s`)
+  // analytics-service makes metrics visible when an archive file is written (ARCHIVE_MAX_AGE, ARCHIVE_IDLE).
+  await new Promise((resolve) => setTimeout(resolve, 8_000))
+  stopped = true
+  await poller
+  console.log(`POST -> visible in metrics (${metricsSampled.length} sellers, whole run): p50 ${ms(visibleLatencies, 50)}, p99 ${ms(visibleLatencies, 99)} (${visibleLatencies.length} events)`)
+  if (process.env["BENCH_CEILING"] !== "0") console.log(await measureCeiling(run))
+} finally {
+  closing = true
+  for (const close of closers) close()
+  for (const child of Object.values(children)) {
+    const problems = child.logs.filter((l) => /WARN|ERROR|Error/.test(l)).slice(-8)
+    if (problems.length > 0) console.log(`${child.name}'s last warnings:\n  ${problems.join("\n  ")}`)
+  }
+  await Promise.all(Object.values(children).map(stopChild))
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined)
+  await admin.deleteGroups(groups).catch(() => undefined)
+  await admin.disconnect()
+}

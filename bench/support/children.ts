@@ -1,0 +1,84 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { send } from "./load.js"
+
+export const root = fileURLToPath(new URL("../..", import.meta.url))
+
+/** The local stack's addresses and dummy credentials, unless the environment says otherwise. */
+const liveDefaults: Record<string, string> = {
+  KAFKA_BROKERS: "127.0.0.1:9092",
+  REDIS_URL: "redis://127.0.0.1:6379",
+  DYNAMODB_ENDPOINT: "http://127.0.0.1:8000",
+  S3_ENDPOINT: "http://127.0.0.1:4569",
+  S3_BUCKET: "product-events-archive",
+  AWS_REGION: "us-east-1",
+  AWS_ACCESS_KEY_ID: "local",
+  AWS_SECRET_ACCESS_KEY: "local"
+}
+for (const [name, value] of Object.entries(liveDefaults)) process.env[name] ??= value
+
+export interface Child {
+  readonly name: string
+  readonly baseUrl: string
+  readonly process: ChildProcess
+  readonly logs: Array<string>
+}
+
+/** Starts `node --import tsx <file> ...args` with env added; its output kept (last 100 lines). */
+export const startChild = (name: string, file: string, args: ReadonlyArray<string>, port: number, env: Record<string, string>): Child => {
+  // BENCH_PROFILE_DIR: each child writes a CPU profile there when it exits.
+  const profile = process.env["BENCH_PROFILE_DIR"]
+  const flags = profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profile}/${name}`]
+  const child = spawn(process.execPath, [...flags, "--import", "tsx", file, ...args], {
+    cwd: root,
+    env: { ...process.env, INFRA: "live", HOST: "127.0.0.1", PORT: String(port), ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  const logs: Array<string> = []
+  const keep = (data: Buffer) => {
+    logs.push(...data.toString().split("\n").filter((l) => l.length > 0))
+    if (logs.length > 100) logs.splice(0, logs.length - 100)
+  }
+  child.stdout!.on("data", keep)
+  child.stderr!.on("data", keep)
+  return { name, baseUrl: `http://127.0.0.1:${port}`, process: child, logs }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Waits until `path` answers (any status below 500). */
+export const waitUp = async (child: Child, path: string, timeoutMs = 90_000) => {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (child.process.exitCode !== null) throw new Error(`${child.name} exited: ${child.logs.slice(-20).join("\n")}`)
+    try {
+      const response = await Promise.race([send(`${child.baseUrl}${path}`, "GET", {}), sleep(3_000).then(() => ({ status: 599 }))])
+      if (response.status < 500) return
+    } catch {
+      // not listening yet
+    }
+    await sleep(250)
+  }
+  throw new Error(`${child.name} not up within ${timeoutMs / 1000}s: ${child.logs.slice(-20).join("\n")}`)
+}
+
+export const stopChild = async (child: Child) => {
+  if (child.process.exitCode !== null) return
+  child.process.kill("SIGTERM")
+  await Promise.race([new Promise((resolve) => child.process.once("exit", resolve)), sleep(15_000)])
+  if (child.process.exitCode === null) child.process.kill("SIGKILL")
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export const cpuSeconds = (pid: number): number => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return NaN
+  }
+}
+
+/** CPU seconds of a process and its descendants that are still alive (tsx's loader runs in the same process). */
+export const treeCpuSeconds = (pid: number): number => cpuSeconds(pid)

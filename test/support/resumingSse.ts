@@ -1,0 +1,55 @@
+import { createParser } from "eventsource-parser"
+
+/**
+ * An SSE client that behaves like a browser's EventSource: when its stream ends or fails (its server
+ * was killed), it reconnects after a short delay, to whichever server `pickUrl` names then, sending
+ * `Last-Event-ID` with the last id it received. Every id received is kept, in arrival order.
+ */
+export interface ResumingSse {
+  readonly ids: Array<string>
+  readonly reconnects: () => number
+  readonly close: () => void
+}
+
+export const resumingSse = (pickUrl: () => string, headers: () => Promise<Record<string, string>>, retryMs = 500): ResumingSse => {
+  const ids: Array<string> = []
+  let reconnects = 0
+  let closed = false
+  let controller: AbortController | undefined
+  const loop = async () => {
+    for (let attempt = 0; !closed; attempt++) {
+      if (attempt > 0) {
+        reconnects++
+        await new Promise((r) => setTimeout(r, retryMs))
+        if (closed) return
+      }
+      controller = new AbortController()
+      try {
+        const last = ids[ids.length - 1]
+        const response = await fetch(pickUrl(), {
+          headers: { accept: "text/event-stream", ...(await headers()), ...(last === undefined ? {} : { "last-event-id": last }) },
+          signal: controller.signal
+        })
+        if (!response.ok || response.body === null) continue
+        const parser = createParser({ onEvent: (event) => event.id !== undefined && ids.push(event.id) })
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+        for (;;) {
+          const { done, value } = await reader.read()
+          if (done) break
+          parser.feed(value)
+        }
+      } catch {
+        // refused, reset or aborted: reconnect (unless closed)
+      }
+    }
+  }
+  void loop()
+  return {
+    ids,
+    reconnects: () => reconnects,
+    close: () => {
+      closed = true
+      controller?.abort()
+    }
+  }
+}
