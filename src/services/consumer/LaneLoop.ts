@@ -1,9 +1,9 @@
-import { type Cause, Effect, type Exit } from "effect"
+import { type Cause, Effect, type Exit, FiberMap } from "effect"
 import type { ProductEvent } from "../../domain/ProductEvent.js"
 import type { ChunkItem, Handle } from "./Handler.js"
 import type { LaneBuffer } from "./LaneBuffer.js"
 import type { EngineStats } from "./Lanes.js"
-import { LaneParking } from "./Parking.js"
+import { LaneParking, type Parked } from "./Parking.js"
 import type { Work } from "./Work.js"
 
 /** A record's state before its handler: its event, finished already (undefined), or the effect that finishes it. */
@@ -51,11 +51,12 @@ export const makeLaneLoop = <E extends { readonly retriable: boolean }, R>(optio
     })
   }
 
-  return (buffer: LaneBuffer): Effect.Effect<void, never, R> => {
+  return (buffer: LaneBuffer): Effect.Effect<void, never, R> => Effect.scoped(Effect.flatMap(FiberMap.make<Parked, void, never>(), (fibers) => {
     const parking = new LaneParking<E, R>({
       maxParked: options.maxParked,
       capacity: options.capacity,
       stats,
+      fibers,
       process: processParked
     })
     const finished = (): void => {
@@ -171,5 +172,5 @@ export const makeLaneLoop = <E extends { readonly retriable: boolean }, R>(optio
       loop,
       Effect.zipRight(parking.interruptAll, Effect.sync(() => stats.abandoned(buffer.held)))
     )
-  }
+  }))
 }

@@ -1,4 +1,4 @@
-import { Cause, Deferred, Effect, Exit, Fiber, FiberId, Option } from "effect"
+import { Cause, Deferred, Effect, Exit, FiberId, FiberMap, Option } from "effect"
 import type { EngineStats } from "./Lanes.js"
 import type { Work } from "./Work.js"
 
@@ -8,17 +8,18 @@ export interface ParkingOptions<R> {
   /** Records waiting behind a parked seller at most. */
   readonly capacity: number
   readonly stats: EngineStats
+  /** The parked sellers' fibers, keyed by their parking: each leaves the map when it ends. */
+  readonly fibers: FiberMap.FiberMap<Parked, void, never>
   /** A later record of a parked seller, handled fully: decode, handler, retries, dead letter. */
   readonly process: (work: Work) => Effect.Effect<void, never, R>
 }
 
 /** A seller whose record is being retried, and its later records waiting, in order, behind it. */
-interface Parked {
+export interface Parked {
   readonly key: string | null
   readonly pending: Array<Work>
   /** Resolved when `pending` has room again, for a lane waiting on a full one. */
   room: Deferred.Deferred<void> | undefined
-  fiber: Fiber.RuntimeFiber<void> | undefined
 }
 
 const signal = (deferred: Deferred.Deferred<void> | undefined) => {
@@ -36,7 +37,7 @@ const retriable = <E extends { readonly retriable: boolean }>(cause: Cause.Cause
  * parked seller are appended to that seller's queue and handled in order by its fiber, which
  * un-parks the seller once the queue is empty. Bounded: at most `maxParked` sellers, `capacity`
  * records each; past either bound the lane waits for room (back-pressure).
- * Used by its lane's fiber only; parked fibers are children of the lane fiber.
+ * Used by its lane's fiber only; parked fibers live in a `FiberMap` of the lane's scope.
  */
 export class LaneParking<E extends { readonly retriable: boolean }, R> {
   private readonly parked = new Map<string | null, Parked>()
@@ -76,14 +77,9 @@ export class LaneParking<E extends { readonly retriable: boolean }, R> {
       if (this.parked.size >= this.options.maxParked) {
         return Effect.zipRight(Deferred.await(this.slot ??= Deferred.unsafeMake<void>(FiberId.none)), park)
       }
-      const parked: Parked = { key: work.record.key, pending: [], room: undefined, fiber: undefined }
+      const parked: Parked = { key: work.record.key, pending: [], room: undefined }
       this.parked.set(parked.key, parked)
-      return Effect.fork(this.runParked(parked, work, recover)).pipe(
-        Effect.map((fiber) => {
-          if (this.parked.get(parked.key) === parked) parked.fiber = fiber
-          return true
-        })
-      )
+      return Effect.as(FiberMap.run(this.options.fibers, parked, this.runParked(parked, work, recover)), true)
     })
     return park
   }
@@ -132,15 +128,11 @@ export class LaneParking<E extends { readonly retriable: boolean }, R> {
 
   /** Waits for every parked seller to finish its queue (at shutdown, once no more records come). */
   get awaitAll(): Effect.Effect<void> {
-    return Effect.suspend(() => Fiber.awaitAll(this.fibers())).pipe(Effect.asVoid)
+    return FiberMap.awaitEmpty(this.options.fibers)
   }
 
   /** Stops every parked fiber: their records stay unfinished, so uncommitted. */
   get interruptAll(): Effect.Effect<void> {
-    return Effect.suspend(() => Fiber.interruptAll(this.fibers()))
-  }
-
-  private fibers(): Array<Fiber.RuntimeFiber<void>> {
-    return [...this.parked.values()].flatMap((p) => (p.fiber === undefined ? [] : [p.fiber]))
+    return FiberMap.clear(this.options.fibers)
   }
 }
