@@ -13,8 +13,12 @@ const separate = ["test/long/**", "test/programs/**", "test/integration/**", "te
 
 export default defineConfig({
   test: {
-    // One worker per core: vitest's default (cores - 1) runs the files one at a time on a 2-core machine.
+    // In-process tests run in worker threads, one per core (vitest's default, cores - 1, runs the files one at a
+    // time on a 2-core machine). Integration files run in child processes one at a time: they start programs and
+    // brokers of their own, time fail-overs and kill loops, and two at once on 2 cores make those timings flaky.
     maxWorkers: "100%",
+    pool: "threads",
+    poolOptions: { forks: { singleFork: true } },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
@@ -35,6 +39,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
+          pool: "forks",
           globalSetup: ["test/integration/globalSetup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000
