@@ -1,7 +1,8 @@
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Config, Context, Effect, Layer, Runtime } from "effect"
+import { Config, Context, Effect, Layer } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import { onShutdownSignal } from "../services/ShutdownSignal.js"
 
 export interface ListenOptions {
   readonly port: number
@@ -63,19 +64,7 @@ export const make = (options: ListenOptions) =>
     })
 
     // At the signal itself, before any layer closes (consumers drain meanwhile): no new connection.
-    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
-    const onSignal = () => void runFork(stopAccepting)
-    yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        process.once("SIGTERM", onSignal)
-        process.once("SIGINT", onSignal)
-      }),
-      () =>
-        Effect.sync(() => {
-          process.off("SIGTERM", onSignal)
-          process.off("SIGINT", onSignal)
-        })
-    )
+    yield* onShutdownSignal(stopAccepting)
 
     // Runs before the listener's own release (server.close, which waits for every connection).
     yield* Effect.addFinalizer(() =>

@@ -5,6 +5,23 @@ import { frameBytes, retryFrame } from "../domain/SseFrame.js"
 import type { Sink } from "../services/hub/Subscriber.js"
 import { heartbeatBytes } from "../services/NotificationHub.js"
 
+/** Waits until the response drains or `closing` closes, whichever comes first. */
+const drainOrClose = (response: ServerResponse, closing: NodeJS.EventEmitter) =>
+  Effect.async<void>((resume) => {
+    const done = () => {
+      response.off("drain", done)
+      closing.off("close", done)
+      resume(Effect.void)
+    }
+    response.on("drain", done)
+    closing.on("close", done)
+    return Effect.sync(() => {
+      response.off("drain", done)
+      closing.off("close", done)
+    })
+  })
+
+
 export const sseHeaders = {
   "cache-control": "no-cache",
   "x-accel-buffering": "no",
@@ -31,19 +48,7 @@ export const sseBody = (response: ServerResponse, retryMillis: number, maxBuffer
     whenWritable: Effect.suspend(() =>
       body.readableLength < body.readableHighWaterMark || body.destroyed
         ? Effect.void
-        : Effect.async<void>((resume) => {
-          const done = () => {
-            response.off("drain", done)
-            body.off("close", done)
-            resume(Effect.void)
-          }
-          response.on("drain", done)
-          body.on("close", done)
-          return Effect.sync(() => {
-            response.off("drain", done)
-            body.off("close", done)
-          })
-        })
+        : drainOrClose(response, body)
     ),
     end: () => {
       body.push(null)
@@ -77,19 +82,7 @@ export const responseSink = (response: ServerResponse, retryMillis: number, maxB
     whenWritable: Effect.suspend(() =>
       !response.writableNeedDrain || response.destroyed
         ? Effect.void
-        : Effect.async<void>((resume) => {
-          const done = () => {
-            response.off("drain", done)
-            response.off("close", done)
-            resume(Effect.void)
-          }
-          response.on("drain", done)
-          response.on("close", done)
-          return Effect.sync(() => {
-            response.off("drain", done)
-            response.off("close", done)
-          })
-        })
+        : drainOrClose(response, response)
     ),
     end: () => {
       start()

@@ -4,6 +4,7 @@ import { frameBytes, heartbeatFrame, notificationFrame } from "../domain/SseFram
 import { type Frame, type Sink, Subscriber } from "./hub/Subscriber.js"
 import { NotificationStore, type NotificationStoreError } from "./NotificationStore.js"
 import { PubSub, type PubSubError } from "./PubSub.js"
+import { onShutdownSignal } from "./ShutdownSignal.js"
 
 const pageSize = 100
 
@@ -210,18 +211,7 @@ export class NotificationHub extends Effect.Service<NotificationHub>()("product-
     })
     yield* Effect.addFinalizer(() => endAll)
     // Streams end at the signal itself (clients reconnect elsewhere), not after the consumers drained.
-    const onSignal = () => void runFork(endAll)
-    yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        process.once("SIGTERM", onSignal)
-        process.once("SIGINT", onSignal)
-      }),
-      () =>
-        Effect.sync(() => {
-          process.off("SIGTERM", onSignal)
-          process.off("SIGINT", onSignal)
-        })
-    )
+    yield* onShutdownSignal(endAll)
 
     return { open, stats } as const
   }).pipe(Effect.annotateLogs("service", "NotificationHub"))
