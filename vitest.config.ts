@@ -13,9 +13,10 @@ const separate = ["test/long/**", "test/programs/**", "test/integration/**", "te
 
 export default defineConfig({
   test: {
-    // In-process tests run in worker threads, one per core (vitest's default, cores - 1, runs the files one at a
-    // time on a 2-core machine). Integration files run in child processes one at a time: they start programs and
-    // brokers of their own, time fail-overs and kill loops, and two at once on 2 cores make those timings flaky.
+    // In-process tests (unit, long) run first, in worker threads, one per core (vitest's default, cores - 1, runs
+    // the files one at a time on a 2-core machine). Then the files that start processes (programs, integration)
+    // run one at a time in child processes: they start programs and brokers of their own and time shutdowns,
+    // fail-overs and kill loops, which anything running beside them on 2 cores makes flaky.
     maxWorkers: "100%",
     pool: "threads",
     poolOptions: { forks: { singleFork: true } },
@@ -32,7 +33,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "programs", include: ["test/programs/**/*.test.ts"] }
+        test: { name: "programs", include: ["test/programs/**/*.test.ts"], pool: "forks", sequence: { groupOrder: 1 } }
       },
       {
         extends: true,
@@ -40,6 +41,7 @@ export default defineConfig({
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           pool: "forks",
+          sequence: { groupOrder: 1 },
           globalSetup: ["test/integration/globalSetup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000

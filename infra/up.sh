@@ -113,6 +113,9 @@ kafka_up() {
   log "kafka ready"
 }
 
+# `up.sh kafka-libs`: only the Kafka jars (for tests that start brokers of their own).
+if [[ "${1:-}" == "kafka-libs" ]]; then kafka_libs; exit 0; fi
+
 [[ -d node_modules/dynalite && -d node_modules/@20minutes/s3rver ]] || fail "node_modules missing: run npm ci first"
 redis_up
 start dynalite dynalite "$DYNAMO_PORT" node node_modules/dynalite/cli.js --host 127.0.0.1 --port "$DYNAMO_PORT" \

@@ -1,4 +1,4 @@
-import { Config, type ConfigError, Duration, Effect, Layer, Option } from "effect"
+import { Config, type ConfigError, Duration, Effect, Layer, Option, Schedule } from "effect"
 import { Kafka, Partitioners } from "kafkajs"
 import { EventLog, EventLogError, type OutgoingMessage } from "../services/EventLog.js"
 import { Metrics } from "../services/Metrics.js"
@@ -189,9 +189,16 @@ export const make = (options: Options) =>
     const startOffsets = (topic: string) => topicOffsets("startOffsets", topic)
     const endOffsets = (topic: string) => topicOffsets("endOffsets", topic)
 
+    // Right after a topic is created, the broker may briefly say it does not host a partition it is still
+    // electing a leader for (UNKNOWN_TOPIC_OR_PARTITION): creating again (a no-op once it exists) settles it.
     const ensureTopic = (topic: string, partitions: number) =>
       attempt("ensureTopic", () =>
         admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: -1 }] })).pipe(
+          Effect.retry({
+            schedule: Schedule.exponential("100 millis"),
+            times: 6,
+            while: (error) => error.message.includes("does not host this topic-partition")
+          }),
           Effect.asVoid,
           Effect.withSpan("EventLog.ensureTopic", { attributes: { topic, partitions } })
         )

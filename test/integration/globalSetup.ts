@@ -49,6 +49,8 @@ export default async function setup(project: TestProject) {
     console.log(`[globalSetup] not running: ${names}; starting them with infra/up.sh`)
     await run("infra/up.sh", [], upTimeoutMs)
   }
+  // Tests that stop a broker start brokers of their own from the same jars: resolved here when missing.
+  await run("infra/up.sh", ["kafka-libs"], upTimeoutMs)
   Object.assign(process.env, env)
   project.provide("liveEnv", env)
   return async () => {
