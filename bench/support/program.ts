@@ -14,6 +14,7 @@ import { Auth } from "../../src/http/Auth.js"
 import { gatewayRouter } from "../../src/http/Gateway.js"
 import { listen } from "../../src/http/HttpLive.js"
 import { Metrics } from "../../src/services/Metrics.js"
+import { NotificationHub } from "../../src/services/NotificationHub.js"
 import { isolatedFromEnv } from "./isolated.js"
 
 /** As the programs' infrastructure, with the event log isolated (the bench creates its topic). */
@@ -22,7 +23,7 @@ const Common = Layer.merge(isolatedFromEnv().pipe(Layer.provide(Infra.eventLog))
 const programs = {
   gateway: () => serveWithHealth(gatewayRouter).pipe(Layer.provide(Auth.Default), Layer.provide(Common)),
   notification: () =>
-    Layer.mergeAll(serveWithHealth(NotificationHttp), NotificationConsumer).pipe(
+    Layer.mergeAll(serveWithHealth(NotificationHttp).pipe(Layer.provide(NotificationHub.Default)), NotificationConsumer).pipe(
       Layer.provideMerge(Layer.mergeAll(Common, Infra.notificationStore, Infra.pubSub))
     ),
   analytics: () =>
