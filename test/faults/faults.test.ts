@@ -1,24 +1,12 @@
 import { randomBytes } from "node:crypto"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { analyticsService, notificationService, productEventsTopic } from "../../src/domain/Consumers.js"
 import type { ProductEvent } from "../../src/domain/ProductEvent.js"
 import { auditArchive } from "../support/archiveAudit.js"
 import { encode } from "../support/events.js"
 import { makeLoad, sameJson } from "../support/groundTruth.js"
-import { startPrivateKafka, type PrivateKafka } from "../support/privateKafka.js"
-import { startPrivateRedis, type PrivateRedis } from "../support/privateRedis.js"
-import {
-  bearer,
-  eventually,
-  freePort,
-  kafkaAdmin,
-  killAll,
-  lastLogs,
-  type Program,
-  type ProgramName,
-  startProgram,
-  waitReady
-} from "../support/processes.js"
+import { usePrivateStack } from "../support/privateStack.js"
+import { bearer, eventually, lastLogs, type Program, type ProgramName, sleep, waitReady } from "../support/processes.js"
 import { resumingSse, type ResumingSse } from "../support/resumingSse.js"
 import { liveEnv, requireServers } from "../support/servers.js"
 
@@ -42,29 +30,20 @@ const sellers = Array.from({ length: 12 }, (_, i) => `faults_${run}_${i}`)
 /** Events per batch, a batch every 100 ms: 50 events/s. */
 const batchSize = 5
 
-let kafka: PrivateKafka
-let redis: PrivateRedis
-let admin: Awaited<ReturnType<typeof kafkaAdmin>>
-const everyProgram: Array<Program> = []
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const bucket = `faults-${run}`
 
-const env = () => ({
-  ...process.env,
-  ...liveEnv(),
-  KAFKA_BROKERS: kafka.broker,
-  REDIS_URL: redis.url,
-  NOTIFICATIONS_TABLE: `faults-notifications-${run}`,
-  NOTIFICATION_COUNTERS_TABLE: `faults-notification-counters-${run}`,
-  METRICS_TABLE: `faults-metrics-${run}`,
-  S3_BUCKET: bucket
+const stack = usePrivateStack({
+  prefix: `faults-${run}`,
+  redis: true,
+  env: () => ({
+    ...liveEnv(),
+    NOTIFICATIONS_TABLE: `faults-notifications-${run}`,
+    NOTIFICATION_COUNTERS_TABLE: `faults-notification-counters-${run}`,
+    METRICS_TABLE: `faults-metrics-${run}`,
+    S3_BUCKET: bucket
+  })
 })
-
-const launch = async (name: ProgramName, label: string) => {
-  const program = startProgram(name, await freePort(), `faults-${run}-${label}`, env())
-  everyProgram.push(program)
-  return program
-}
+const { launch } = stack
 
 const timeline: Array<string> = []
 let startedAt = Date.now()
@@ -74,20 +53,8 @@ const note = (what: string) => {
   console.log(`faults: ${line}`)
 }
 
-beforeAll(async () => {
-  ;[kafka, redis] = await Promise.all([startPrivateKafka(), startPrivateRedis()])
-  admin = await kafkaAdmin([kafka.broker])
-}, 120_000)
-
-afterAll(async () => {
-  await killAll(everyProgram)
-  await admin?.disconnect()
-  await kafka?.close()
-  await redis?.kill()
-})
-
 const lagOf = async (group: string) =>
-  (await admin.offsets(group, productEventsTopic)).reduce((sum, o) => sum + o.high - (o.committed >= 0 ? o.committed : o.low), 0)
+  (await stack.admin.offsets(group, productEventsTopic)).reduce((sum, o) => sum + o.high - (o.committed >= 0 ? o.committed : o.low), 0)
 
 describe("fault suite", () => {
   it("loses, duplicates, reorders and miscounts nothing through kills, a broker outage and a Redis outage", async () => {
@@ -96,7 +63,7 @@ describe("fault suite", () => {
     let analytics = await launch("analytics", "a0")
     await Promise.all([gateway, ...notification, analytics].map((p) => waitReady(p, 120_000)))
     await eventually("both notification instances are members of the group", async () => {
-      const members = await admin.stableMembers(notificationService.group)
+      const members = await stack.admin.stableMembers(notificationService.group)
       return members?.length === 2 ? true : undefined
     }, 120_000, () => notification.map((p) => lastLogs(p, 10)).join("\n"))
     startedAt = Date.now()
@@ -154,27 +121,27 @@ describe("fault suite", () => {
       return fresh
     }
 
+    const noted = (what: string, fault: () => Promise<void>) => async () => {
+      await fault()
+      note(what)
+    }
+    /** The faults in turn, each followed by that long under load (a restart notes itself). */
+    const faults: ReadonlyArray<readonly [fault: () => Promise<unknown>, thenMs: number]> = [
+      // A notification instance (of two) dies; the other takes over; it comes back later.
+      [async () => (notification[0] = await restart(notification[0]!, "notification", "n0")), 5_000],
+      [async () => (analytics = await restart(analytics, "analytics", "a0")), 5_000],
+      [noted("broker stopped", stack.kafka.stop), 10_000],
+      [noted("broker started", stack.kafka.start), 8_000],
+      [noted("redis killed", stack.redis.kill), 5_000],
+      [noted("redis started", stack.redis.start), 8_000],
+      [async () => (notification[1] = await restart(notification[1]!, "notification", "n1")), 8_000]
+    ]
     try {
       await sleep(8_000)
-      // A notification instance (of two) dies; the other takes over; it comes back later.
-      notification[0] = await restart(notification[0]!, "notification", "n0")
-      await sleep(5_000)
-      analytics = await restart(analytics, "analytics", "a0")
-      await sleep(5_000)
-      await kafka.stop()
-      note("broker stopped")
-      await sleep(10_000)
-      await kafka.start()
-      note("broker started")
-      await sleep(8_000)
-      await redis.kill()
-      note("redis killed")
-      await sleep(5_000)
-      await redis.start()
-      note("redis started")
-      await sleep(8_000)
-      notification[1] = await restart(notification[1]!, "notification", "n1")
-      await sleep(8_000)
+      for (const [fault, thenMs] of faults) {
+        await fault()
+        await sleep(thenMs)
+      }
     } finally {
       producing = false
       await steady

@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto"
 import kafkajs from "kafkajs"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { analyticsService, productEventsTopic } from "../../src/domain/Consumers.js"
 import type { ProductEvent } from "../../src/domain/ProductEvent.js"
 import { auditArchive } from "../support/archiveAudit.js"
-import { encode } from "../support/events.js"
+import { kafkaMessage } from "../support/events.js"
 import { makeLoad, sameJson } from "../support/groundTruth.js"
-import { startPrivateKafka, type PrivateKafka } from "../support/privateKafka.js"
-import { bearer, eventually, freePort, kafkaAdmin, killAll, lastLogs, type Program, startProgram, waitReady } from "../support/processes.js"
+import { usePrivateStack } from "../support/privateStack.js"
+import { bearer, eventually, lastLogs, sleep, waitReady } from "../support/processes.js"
 import { liveEnv, requireServers } from "../support/servers.js"
 
 /**
@@ -27,44 +27,19 @@ const killEveryMs = 15_000
 /** Events a second, produced in batches every 100 ms. */
 const rate = 50
 
-let kafka: PrivateKafka
-let admin: Awaited<ReturnType<typeof kafkaAdmin>>
-const programs: Array<Program> = []
-
-const env = () => ({
-  ...process.env,
-  ...liveEnv(),
-  KAFKA_BROKERS: kafka.broker,
-  METRICS_TABLE: `kill-loop-metrics-${run}`,
-  S3_BUCKET: `kill-loop-${run}`
+const stack = usePrivateStack({
+  prefix: `kill-${run}`,
+  env: () => ({ ...liveEnv(), METRICS_TABLE: `kill-loop-metrics-${run}`, S3_BUCKET: `kill-loop-${run}` })
 })
-
-const launch = async (label: string) => {
-  const program = startProgram("analytics", await freePort(), `kill-${run}-${label}`, env())
-  programs.push(program)
-  return program
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-beforeAll(async () => {
-  kafka = await startPrivateKafka()
-  admin = await kafkaAdmin([kafka.broker])
-}, 120_000)
-
-afterAll(async () => {
-  await killAll(programs)
-  await admin?.disconnect()
-  await kafka?.close()
-})
+const launch = (label: string) => stack.launch("analytics", label)
 
 /** Per partition: how far the group's committed offset is behind the end of the log. */
 const lagOf = async () => {
-  const offsets = await admin.offsets(analyticsService.group, productEventsTopic)
+  const offsets = await stack.admin.offsets(analyticsService.group, productEventsTopic)
   return offsets.reduce((sum, o) => sum + o.high - (o.committed >= 0 ? o.committed : o.low), 0)
 }
 const committedOf = async () =>
-  (await admin.offsets(analyticsService.group, productEventsTopic)).reduce((sum, o) => sum + Math.max(0, o.committed), 0)
+  (await stack.admin.offsets(analyticsService.group, productEventsTopic)).reduce((sum, o) => sum + Math.max(0, o.committed), 0)
 
 describe("analytics-service under a kill loop", () => {
   it("keeps committing through a 15 s SIGKILL loop, then catches up with exact totals", async () => {
@@ -72,7 +47,7 @@ describe("analytics-service under a kill loop", () => {
     let current = await launch("0")
     await waitReady(current, 90_000)
 
-    const producer = new kafkajs.Kafka({ brokers: [kafka.broker], logLevel: kafkajs.logLevel.NOTHING }).producer({ idempotent: true })
+    const producer = new kafkajs.Kafka({ brokers: [stack.kafka.broker], logLevel: kafkajs.logLevel.NOTHING }).producer({ idempotent: true })
     await producer.connect()
     let producing = true
     let produced = 0
@@ -80,11 +55,7 @@ describe("analytics-service under a kill loop", () => {
       await producer.send({
         topic: productEventsTopic,
         acks: -1,
-        messages: events.map((e) => ({
-          key: e.data.sellerId,
-          value: JSON.stringify(encode(e)),
-          headers: { eventType: e.eventType, eventId: e.eventId }
-        }))
+        messages: events.map(kafkaMessage)
       })
       load.accept(events)
       produced += events.length
@@ -107,7 +78,7 @@ describe("analytics-service under a kill loop", () => {
         const now = await committedOf().catch(() => lastCommitted)
         if (now !== lastCommitted) moves.push(`+${((Date.now() - roundStart) / 1000).toFixed(1)}s:${now}`)
         lastCommitted = now
-        if (!joined && (await admin.stableMembers(analyticsService.group).catch(() => undefined))?.includes(current.clientId)) {
+        if (!joined && (await stack.admin.stableMembers(analyticsService.group).catch(() => undefined))?.includes(current.clientId)) {
           joined = true
           moves.push(`+${((Date.now() - roundStart) / 1000).toFixed(1)}s:joined`)
         }

@@ -1,20 +1,8 @@
 import { randomBytes } from "node:crypto"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { beforeAll, describe, expect, it } from "vitest"
 import { created, encode } from "../support/events.js"
-import { startPrivateKafka, type PrivateKafka } from "../support/privateKafka.js"
-import {
-  bearer,
-  counterSum,
-  eventually,
-  freePort,
-  kafkaAdmin,
-  killAll,
-  lastLogs,
-  type Program,
-  type ProgramName,
-  startProgram,
-  waitReady
-} from "../support/processes.js"
+import { usePrivateStack } from "../support/privateStack.js"
+import { bearer, counterSum, eventually, lastLogs, type Program, sleep, waitReady } from "../support/processes.js"
 import { requireServers } from "../support/servers.js"
 
 /**
@@ -28,22 +16,12 @@ await requireServers(["redis", "dynamodb"])
 
 const run = randomBytes(4).toString("hex")
 const seller = `outage_${run}`
-let kafka: PrivateKafka
-const programs: Array<Program> = []
+// DynamoDB and Redis are the shared ones: this run's seller is its own.
+const stack = usePrivateStack({ prefix: `outage-${run}` })
 let gateway: Program
 let notification: Program
 let n = 0
 const accepted: Array<string> = []
-
-const launch = async (name: ProgramName) => {
-  const program = startProgram(name, await freePort(), `outage-${run}-${name}`, {
-    ...process.env,
-    // DynamoDB and Redis are the shared ones: this run's seller is its own.
-    KAFKA_BROKERS: kafka.broker
-  })
-  programs.push(program)
-  return program
-}
 
 /** POSTs the seller's next event; the status, the time it took, and retry-after. */
 const post = async () => {
@@ -61,35 +39,23 @@ const post = async () => {
 }
 
 const consumed = () => counterSum(notification, "events_consumed_total", { group: "notification-service" })
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 beforeAll(async () => {
-  kafka = await startPrivateKafka()
-  gateway = await launch("gateway")
-  notification = await launch("notification")
+  gateway = await stack.launch("gateway", "gateway")
+  notification = await stack.launch("notification", "notification")
   await Promise.all([waitReady(gateway, 90_000), waitReady(notification, 90_000)])
-  const admin = await kafkaAdmin([kafka.broker])
-  try {
-    await eventually("notification-service joins its group", async () => {
-      const members = await admin.stableMembers("notification-service")
-      return members?.includes(notification.clientId) ? true : undefined
-    }, 60_000, () => lastLogs(notification))
-  } finally {
-    await admin.disconnect()
-  }
+  await eventually("notification-service joins its group", async () => {
+    const members = await stack.admin.stableMembers("notification-service")
+    return members?.includes(notification.clientId) ? true : undefined
+  }, 60_000, () => lastLogs(notification))
 }, 240_000)
-
-afterAll(async () => {
-  await killAll(programs)
-  await kafka?.close()
-})
 
 describe("a Kafka outage", () => {
   it("503 within 2 s while down, 202 within 2 s of the return, consumption within 10 s, restarts counted, nothing accepted lost", async () => {
     expect((await post()).status).toBe(202)
     await eventually("the first event is consumed", async () => ((await consumed()) >= 1 ? true : undefined), 30_000)
 
-    await kafka.stop()
+    await stack.kafka.stop()
     const down = Date.now()
     const whileDown: Array<Awaited<ReturnType<typeof post>>> = []
     // Clients keep posting through the outage (as a retrying producer would), for ~12 s: long enough
@@ -104,7 +70,7 @@ describe("a Kafka outage", () => {
       expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1)
     }
 
-    await kafka.start()
+    await stack.kafka.start()
     const back = Date.now()
     const before = await consumed()
     let first: Awaited<ReturnType<typeof post>> | undefined

@@ -1,21 +1,11 @@
 import { randomBytes } from "node:crypto"
 import kafkajs from "kafkajs"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { productEventsTopic } from "../../src/domain/Consumers.js"
 import { partitionFor } from "../../src/layers/kafka/Partitioner.js"
-import { created, encode } from "../support/events.js"
-import { startPrivateKafka, type PrivateKafka } from "../support/privateKafka.js"
-import {
-  counterSum,
-  eventually,
-  freePort,
-  kafkaAdmin,
-  killAll,
-  lastLogs,
-  type Program,
-  startProgram,
-  waitReady
-} from "../support/processes.js"
+import { created, kafkaMessage } from "../support/events.js"
+import { usePrivateStack } from "../support/privateStack.js"
+import { counterSum, eventually, lastLogs, waitReady } from "../support/processes.js"
 import { requireServers } from "../support/servers.js"
 
 /**
@@ -28,9 +18,8 @@ await requireServers(["redis", "dynamodb"])
 
 const run = randomBytes(4).toString("hex")
 const partitions = 12
-let kafka: PrivateKafka
-const programs: Array<Program> = []
-let admin: Awaited<ReturnType<typeof kafkaAdmin>>
+const stack = usePrivateStack({ prefix: `failover-${run}` })
+const launch = (label: string) => stack.launch("notification", label)
 
 /** One seller per partition of product-events. */
 const sellers = (() => {
@@ -43,23 +32,6 @@ const sellers = (() => {
   return [...byPartition.values()]
 })()
 
-const launch = async (label: string) => {
-  const program = startProgram("notification", await freePort(), `failover-${run}-${label}`, { ...process.env, KAFKA_BROKERS: kafka.broker })
-  programs.push(program)
-  return program
-}
-
-beforeAll(async () => {
-  kafka = await startPrivateKafka()
-  admin = await kafkaAdmin([kafka.broker])
-}, 120_000)
-
-afterAll(async () => {
-  await killAll(programs)
-  await admin?.disconnect()
-  await kafka?.close()
-})
-
 describe("failover", () => {
   it("after SIGKILL of one of two members, the survivor consumes the dead one's partitions within 10 s", async () => {
     const victim = await launch("a")
@@ -67,11 +39,11 @@ describe("failover", () => {
     const survivor = await launch("b")
     await waitReady(survivor, 90_000)
     await eventually("both instances are members of the group", async () => {
-      const members = await admin.stableMembers("notification-service")
+      const members = await stack.admin.stableMembers("notification-service")
       return members?.includes(victim.clientId) && members.includes(survivor.clientId) && members.length === 2 ? true : undefined
     }, 90_000, () => `${lastLogs(victim, 10)}\n${lastLogs(survivor, 10)}`)
 
-    const producer = new kafkajs.Kafka({ brokers: [kafka.broker], logLevel: kafkajs.logLevel.NOTHING }).producer()
+    const producer = new kafkajs.Kafka({ brokers: [stack.kafka.broker], logLevel: kafkajs.logLevel.NOTHING }).producer()
     await producer.connect()
     try {
       const before = await counterSum(survivor, "events_consumed_total")
@@ -83,11 +55,7 @@ describe("failover", () => {
       await producer.send({
         topic: productEventsTopic,
         acks: -1,
-        messages: events.map((event) => ({
-          key: event.data.sellerId,
-          value: JSON.stringify(encode(event)),
-          headers: { eventType: event.eventType, eventId: event.eventId }
-        }))
+        messages: events.map(kafkaMessage)
       })
       await eventually(
         "the survivor consumes an event of every partition",
@@ -98,7 +66,7 @@ describe("failover", () => {
       const tookOver = Date.now() - killed
       console.log(`failover: the survivor consumed every partition's event ${tookOver} ms after the SIGKILL`)
       expect(tookOver).toBeLessThanOrEqual(10_000)
-      expect(await admin.stableMembers("notification-service")).toEqual([survivor.clientId])
+      expect(await stack.admin.stableMembers("notification-service")).toEqual([survivor.clientId])
     } finally {
       await producer.disconnect()
     }

@@ -52,6 +52,13 @@ export const lowStock = (sellerId: string, productId: string, millis: number, st
 const encodeEvent = Schema.encodeSync(ProductEventSchema)
 export const encode = (event: ProductEvent) => encodeEvent(event)
 
+/** The event as a kafkajs message, as the gateway writes it: keyed by seller, the type and id in headers. */
+export const kafkaMessage = (event: ProductEvent) => ({
+  key: event.data.sellerId,
+  value: JSON.stringify(encode(event)),
+  headers: { eventType: event.eventType, eventId: event.eventId }
+})
+
 /** Each seller's lifecycle: two products created, one repriced, then an hour later one created, one deleted. */
 export const lifecycles = (sellers: ReadonlyArray<string>) =>
   sellers.map((s, i) => {

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto"
 import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
-import { freePort, root } from "./processes.js"
+import { freePort, root, sleep } from "./processes.js"
 
 /**
  * A Kafka broker of a test's own (KRaft, one combined node, on free loopback ports, data in a temporary
@@ -38,7 +38,6 @@ export const kafkaLibs = (): string | undefined => {
   return candidates.find((dir): dir is string => dir !== undefined && existsSync(dir))
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 const properties = (port: number, controllerPort: number, dataDir: string) => `
 process.roles=broker,controller

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { reachable } from "./servers.js"
-import { freePort } from "./processes.js"
+import { freePort, sleep } from "./processes.js"
 
 /**
  * A Redis of a test's own on a free loopback port, with no persistence (`--save '' --appendonly no`),
@@ -13,8 +13,6 @@ export interface PrivateRedis {
   /** Starts it again on the same port; resolves once it accepts connections. */
   readonly start: () => Promise<void>
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export const startPrivateRedis = async (): Promise<PrivateRedis> => {
   const port = await freePort()

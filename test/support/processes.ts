@@ -75,7 +75,7 @@ export const startProgram = (name: ProgramName, port: number, clientId: string, 
 export const lastLogs = (program: Program, lines = 25) =>
   `--- last log lines of ${program.name} (pid ${program.child.pid}) ---\n${program.logs.slice(-lines).join("\n")}`
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Resolves once `GET /readyz` answers 200; fails with the program's last log lines if it exits first or the bound passes. */
 export const waitReady = async (program: Program, timeoutMs = 60_000) => {
