@@ -31,6 +31,11 @@ interface EnvelopeFields {
   readonly data: { readonly sellerId: string; readonly productId: string }
 }
 
+interface Example<D> {
+  readonly timestamp: string
+  readonly data: D
+}
+
 const eventIdOf = (eventType: EventType, event: EnvelopeFields): string =>
   makeEventId(event.data.sellerId, event.data.productId, eventType, event.timestamp)
 
@@ -38,10 +43,16 @@ const eventIdOf = (eventType: EventType, event: EnvelopeFields): string =>
  * The envelope shared by every event. The eventId must agree with the event's own fields:
  * a check JSON Schema cannot express, so it lives in the decoder.
  */
-const envelope = <T extends EventType, D extends { readonly sellerId: string; readonly productId: string }, DI>(
+type IdFields = { readonly sellerId: string; readonly productId: string }
+
+const envelope = <T extends EventType, D extends IdFields, DI>(
   eventType: T,
   data: Schema.Schema<D, DI>,
-  annotations: { readonly description: string; readonly example: unknown; readonly moreExamples?: ReadonlyArray<unknown> }
+  annotations: {
+    readonly description: string
+    /** Examples as their time and data: the envelope derives eventId and eventType. */
+    readonly examples: readonly [Example<DI & IdFields>, ...Array<Example<DI & IdFields>>]
+  }
 ) =>
   Schema.Struct({
     eventId: EventId(eventType),
@@ -67,7 +78,9 @@ const envelope = <T extends EventType, D extends { readonly sellerId: string; re
       return event.annotations({
         identifier: eventType,
         description: annotations.description,
-        examples: [decode(annotations.example), ...(annotations.moreExamples ?? []).map((example) => decode(example))]
+        examples: annotations.examples.map(({ data, timestamp }) =>
+          decode({ eventId: makeEventId(data.sellerId, data.productId, eventType, timestamp), eventType, timestamp, data })
+        ) as [typeof event.Type, ...Array<typeof event.Type>]
       })
     }
   )
@@ -93,27 +106,21 @@ export const sameValue = (a: unknown, b: unknown): boolean =>
     ? moneyEquals(a as Money, b as Money)
     : a === b
 
+/** The product of the examples, at a price (minor units) and a stock. */
+const exampleLamp = (amountMinor: number, stock: number, name = "Walnut desk lamp"): typeof ProductState.Encoded => ({
+  name,
+  category: "home/lighting",
+  price: { amountMinor, currency: "EUR" },
+  stock,
+  lowStockThreshold: 5
+})
+
 export const ProductCreated = envelope(
   "ProductCreated",
   Schema.Struct({ sellerId: SellerId, productId: ProductId, product: ProductState }),
   {
     description: "A seller listed a new product.",
-    example: {
-      eventId: "seller_42-sku_1001-ProductCreated-1795724654123",
-      eventType: "ProductCreated",
-      timestamp: "2026-11-26T20:24:14.123Z",
-      data: {
-        sellerId: "seller_42",
-        productId: "sku_1001",
-        product: {
-          name: "Walnut desk lamp",
-          category: "home/lighting",
-          price: { amountMinor: 4999, currency: "EUR" },
-          stock: 40,
-          lowStockThreshold: 5
-        }
-      }
-    }
+    examples: [{ timestamp: "2026-11-26T20:24:14.123Z", data: { sellerId: "seller_42", productId: "sku_1001", product: exampleLamp(4999, 40) } }]
   }
 )
 export type ProductCreated = typeof ProductCreated.Type
@@ -161,9 +168,7 @@ const UpdatedData = Schema.Struct({
 
 export const ProductUpdated = envelope("ProductUpdated", UpdatedData, {
   description: "Fields of a product changed (price, stock, name, ...). Carries the changed fields before and after, and the whole product after the change.",
-  example: {
-    eventId: "seller_42-sku_1001-ProductUpdated-1795724712000",
-    eventType: "ProductUpdated",
+  examples: [{
     timestamp: "2026-11-26T20:25:12.000Z",
     data: {
       sellerId: "seller_42",
@@ -172,30 +177,15 @@ export const ProductUpdated = envelope("ProductUpdated", UpdatedData, {
         price: { before: { amountMinor: 4999, currency: "EUR" }, after: { amountMinor: 4499, currency: "EUR" } },
         stock: { before: 40, after: 38 }
       },
-      product: {
-        name: "Walnut desk lamp",
-        category: "home/lighting",
-        price: { amountMinor: 4499, currency: "EUR" },
-        stock: 38,
-        lowStockThreshold: 5
-      }
+      product: exampleLamp(4499, 38)
     }
-  },
-  moreExamples: [{
-    eventId: "seller_42-sku_1001-ProductUpdated-1795725065250",
-    eventType: "ProductUpdated",
+  }, {
     timestamp: "2026-11-26T20:31:05.250Z",
     data: {
       sellerId: "seller_42",
       productId: "sku_1001",
       changes: { name: { before: "Walnut desk lamp", after: "Walnut desk lamp, brass" } },
-      product: {
-        name: "Walnut desk lamp, brass",
-        category: "home/lighting",
-        price: { amountMinor: 4499, currency: "EUR" },
-        stock: 38,
-        lowStockThreshold: 5
-      }
+      product: exampleLamp(4499, 38, "Walnut desk lamp, brass")
     }
   }]
 })
@@ -210,22 +200,7 @@ export const ProductDeleted = envelope(
   }),
   {
     description: "A product was removed. Carries its last known state (price, stock, category).",
-    example: {
-      eventId: "seller_42-sku_1001-ProductDeleted-1795728000000",
-      eventType: "ProductDeleted",
-      timestamp: "2026-11-26T21:20:00.000Z",
-      data: {
-        sellerId: "seller_42",
-        productId: "sku_1001",
-        product: {
-          name: "Walnut desk lamp",
-          category: "home/lighting",
-          price: { amountMinor: 4499, currency: "EUR" },
-          stock: 3,
-          lowStockThreshold: 5
-        }
-      }
-    }
+    examples: [{ timestamp: "2026-11-26T21:20:00.000Z", data: { sellerId: "seller_42", productId: "sku_1001", product: exampleLamp(4499, 3) } }]
   }
 )
 export type ProductDeleted = typeof ProductDeleted.Type
@@ -246,12 +221,7 @@ const LowStockData = Schema.Struct({
 
 export const LowStockWarning = envelope("LowStockWarning", LowStockData, {
   description: "Stock fell to or below the product's low-stock threshold.",
-  example: {
-    eventId: "seller_42-sku_1001-LowStockWarning-1795727400500",
-    eventType: "LowStockWarning",
-    timestamp: "2026-11-26T21:10:00.500Z",
-    data: { sellerId: "seller_42", productId: "sku_1001", name: "Walnut desk lamp", stock: 4, lowStockThreshold: 5 }
-  }
+  examples: [{ timestamp: "2026-11-26T21:10:00.500Z", data: { sellerId: "seller_42", productId: "sku_1001", name: "Walnut desk lamp", stock: 4, lowStockThreshold: 5 } }]
 })
 export type LowStockWarning = typeof LowStockWarning.Type
 
