@@ -3,6 +3,7 @@ import { Cause, Console, Effect, Option } from "effect"
 import { CliExit } from "./CliExit.js"
 import { contracts } from "./Contracts.js"
 import { dlq } from "./Dlq.js"
+import { plainUnlessTerminal } from "./Output.js"
 import { token } from "./Token.js"
 import { validate } from "./Validate.js"
 
@@ -21,7 +22,7 @@ const oneLine = (text: string): string => text.split("\n")[0]!.trim()
  * as one line on stderr, never as a stack trace.
  */
 export const runCli = (argv: ReadonlyArray<string>) =>
-  cli(argv).pipe(
+  plainUnlessTerminal(cli(argv)).pipe(
     Effect.as(0),
     Effect.catchAllCause((cause) => {
       const failure = Cause.failureOption(cause)

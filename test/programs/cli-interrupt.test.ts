@@ -1,11 +1,8 @@
 import { spawn } from "node:child_process"
 import { once } from "node:events"
 import { createServer, type Socket } from "node:net"
-import { join } from "node:path"
 import { expect, it } from "vitest"
-
-const tsx = join(process.cwd(), "node_modules", ".bin", "tsx")
-const entry = join(process.cwd(), "src", "programs", "cli.ts")
+import { cliBin } from "./run.js"
 
 it("Ctrl-C (SIGINT) during a command exits 130, at once", async () => {
   // A "broker" that accepts connections and never answers: the CLI waits on it until interrupted.
@@ -15,7 +12,8 @@ it("Ctrl-C (SIGINT) during a command exits 130, at once", async () => {
   await once(server, "listening")
   const { port } = server.address() as { port: number }
   const connected = once(server, "connection")
-  const child = spawn(tsx, [entry, "dlq", "replay", "--group", "notification-service", "--dry-run"], {
+  const [command, ...prefix] = await cliBin()
+  const child = spawn(command, [...prefix, "dlq", "replay", "--group", "notification-service", "--dry-run"], {
     env: { ...process.env, KAFKA_BROKERS: `127.0.0.1:${port}` },
     stdio: "pipe"
   })

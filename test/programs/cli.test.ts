@@ -20,16 +20,18 @@ const runs: Record<string, Run> = {}
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), "product-events-cli-"))
   const file = (name: string, content: string) => (writeFileSync(join(dir, name), content), join(dir, name))
-  const [valid, inconsistent, token, ndjson, missing, unreachable] = await Promise.all([
+  const [valid, inconsistent, token, ndjson, missing, unreachable, help, badOption] = await Promise.all([
     runCli(["validate", file("valid.json", JSON.stringify(example, null, 2))]),
     runCli(["validate", file("other-seller.json", JSON.stringify([otherSeller]))]),
     runCli(["token", "s1"], { env: { AUTH_JWT_SECRET: secret } }),
     runCli(["validate", "-"], { stdin: `${JSON.stringify(example)}\n{not json\n${JSON.stringify(badLine)}\n` }),
     runCli(["validate", join(dir, "missing.json")]),
     // Nothing listens on port 1: the Kafka client gives up after its retries.
-    runCli(["dlq", "replay", "--group", "notification-service", "--dry-run"], { env: { KAFKA_BROKERS: "127.0.0.1:1" } })
+    runCli(["dlq", "replay", "--group", "notification-service", "--dry-run"], { env: { KAFKA_BROKERS: "127.0.0.1:1" } }),
+    runCli(["--help"]),
+    runCli(["dlq", "replay", "--group", "nobody"])
   ])
-  Object.assign(runs, { valid, inconsistent, token, ndjson, missing, unreachable })
+  Object.assign(runs, { valid, inconsistent, token, ndjson, missing, unreachable, help, badOption })
 }, 120_000)
 
 describe("product-events CLI", () => {
@@ -71,5 +73,15 @@ describe("product-events CLI", () => {
     expect(runs.unreachable!.stderr.trimEnd().split("\n").at(-1)).toMatch(
       /^error: event log connect failed: .*ECONNREFUSED 127\.0\.0\.1:1$/
     )
+  })
+
+  it("help and usage errors to a pipe are plain text: no colour or style codes", () => {
+    expect(runs.help).toMatchObject({ code: 0, stderr: "" })
+    expect(runs.help!.stdout).toMatch(/^product-events\n/)
+    expect(runs.help!.stdout).toContain("validate")
+    expect(runs.badOption!.code).toBe(2)
+    expect(runs.badOption!.stderr).toContain("Expected one of the following cases: notification-service, analytics-service")
+    // ESC, as in "\x1b[0;1m"
+    expect(`${runs.help!.stdout}${runs.badOption!.stderr}`).not.toContain("\x1b")
   })
 })
