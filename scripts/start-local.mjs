@@ -131,8 +131,8 @@ const printTryIt = (running) => {
   const lines = [
     "",
     "Try it (in another terminal):",
-    "  T=$(npx tsx src/programs/cli.ts token s1)             # seller s1's token",
-    "  S=$(npx tsx src/programs/cli.ts token ops --service)  # a service token (any seller's events)",
+    "  T=$(npx product-events token s1)             # seller s1's token",
+    "  S=$(npx product-events token ops --service)  # a service token (any seller's events)",
     "",
     "  # s1's live notifications (SSE), from notification-service",
     `  curl -N -H "Authorization: Bearer $T" localhost:${notif}/sellers/s1/notifications/stream`,
