@@ -91,7 +91,7 @@ const startServer = (name: string, file: string, port: number, env: Record<strin
   children.add(child)
   const logs: Array<string> = []
   const keep = (data: Buffer) => {
-    logs.push(...data.toString().split("\n").filter((l) => /level=(WARN|ERROR|FATAL)|Error/.test(l)))
+    logs.push(...data.toString().split("\n").filter((l) => /"level":"(WARN|ERROR|FATAL)"|level=(WARN|ERROR|FATAL)|Error/.test(l)))
     if (logs.length > 50) logs.splice(0, logs.length - 50)
   }
   child.stdout!.on("data", keep)

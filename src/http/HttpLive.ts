@@ -1,5 +1,5 @@
 import { HttpMiddleware, type HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Cause, Effect, Exit, Layer } from "effect"
+import { Cause, Effect, Exit, Layer, LogLevel } from "effect"
 import * as Listener from "./Listener.js"
 
 /** Listens on `HOST`:`PORT` (default 127.0.0.1:3000): see `Listener.ts` for start-up and shutdown. */
@@ -8,18 +8,19 @@ export const listen = Listener.layerConfig
 /** A request URL fit for a log line: the value of `access_token` (SSE clients' credentials) redacted. */
 export const redactUrl = (url: string): string => url.replace(/([?&]access_token=)[^&#]*/g, "$1REDACTED")
 
-/** One log line per request, as `HttpMiddleware.logger` writes it, but with `redactUrl`. */
+/**
+ * One log line per request, as `HttpMiddleware.logger` writes it, but with `redactUrl`: at debug level
+ * (`LOG_LEVEL=debug` shows them), at error level for a 5xx.
+ */
 const accessLog = HttpMiddleware.make((app) =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-    Effect.flatMap(Effect.exit(app), (exit) =>
-      Effect.log("Sent HTTP response").pipe(
-        Effect.annotateLogs({
-          "http.method": request.method,
-          "http.url": redactUrl(request.url),
-          "http.status": Exit.isSuccess(exit) ? exit.value.status : 500
-        }),
+    Effect.flatMap(Effect.exit(app), (exit) => {
+      const status = Exit.isSuccess(exit) ? exit.value.status : 500
+      return Effect.logWithLevel(status >= 500 ? LogLevel.Error : LogLevel.Debug, "Sent HTTP response").pipe(
+        Effect.annotateLogs({ "http.method": request.method, "http.url": redactUrl(request.url), "http.status": status }),
         Effect.zipRight(exit)
-      ))).pipe(Effect.withLogSpan("http"))
+      )
+    })).pipe(Effect.withLogSpan("http"))
 )
 
 /**

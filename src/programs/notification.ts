@@ -1,7 +1,7 @@
-import { NodeRuntime } from "@effect/platform-node"
 import { Layer } from "effect"
 import { LiveByDefault } from "../app/Infra.js"
 import { NotificationServiceLive } from "../app/Notification.js"
+import { runProgram } from "../app/Run.js"
 import { listen } from "../http/HttpLive.js"
 
-NodeRuntime.runMain(Layer.launch(NotificationServiceLive.pipe(Layer.provide(listen), Layer.provide(LiveByDefault))))
+runProgram(NotificationServiceLive.pipe(Layer.provide(listen), Layer.provide(LiveByDefault)))
