@@ -3,12 +3,15 @@ import * as Prometheus from "prom-client"
 
 /**
  * The process's Prometheus metrics, served as text by `GET /metrics`.
- * One registry per process (per layer build), so that tests and the embedded program do not share counters.
+ * One registry per process (per layer build), so that tests and the embedded program do not share counters;
+ * it also holds prom-client's default process metrics (`process_*`, `nodejs_*`).
  */
 export class Metrics extends Effect.Service<Metrics>()("product-events/Metrics", {
   sync: () => {
     const registry = new Prometheus.Registry()
     const registers = [registry]
+    // The process's own: CPU, resident memory, heap by space, event-loop lag, GC pauses, handles.
+    Prometheus.collectDefaultMetrics({ register: registry })
     return {
       registry,
       consumed: new Prometheus.Counter({
