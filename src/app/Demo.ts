@@ -1,5 +1,6 @@
-import { Config, Data, Effect, Layer, Ref, Schedule } from "effect"
+import { Config, Console, Data, Duration, Effect, Fiber, Layer, Ref, Schedule } from "effect"
 import { initialTraffic, nextEvents } from "../domain/Traffic.js"
+import { onShutdownSignal } from "../services/ShutdownSignal.js"
 import { AuthSecret, signToken } from "../services/Tokens.js"
 
 class DemoPostFailed extends Data.TaggedError("DemoPostFailed")<{ readonly reason: string }> {}
@@ -16,6 +17,7 @@ export const DemoTraffic = Layer.scopedDiscard(Effect.gen(function*() {
   const serviceToken = yield* signToken(secret, { role: "service" })
   const viewerToken = yield* signToken(secret, { sellerId: "seller_001" })
   const requestTimeoutMillis = yield* Config.integer("DEMO_REQUEST_TIMEOUT_MS").pipe(Config.withDefault(5000))
+  const summaryEvery = yield* Config.duration("DEMO_SUMMARY_EVERY").pipe(Config.withDefault(Duration.seconds(5)))
   const base = `http://127.0.0.1:${port}`
   const state = yield* Ref.make(initialTraffic(sellers))
 
@@ -39,6 +41,8 @@ export const DemoTraffic = Layer.scopedDiscard(Effect.gen(function*() {
       Effect.tapError((e) => Effect.logWarning(`demo traffic: POST /events failed: ${e.reason}`))
     )
 
+  /** Events posted and batches that failed since the last summary, and in all. */
+  const counts = { posted: 0, failed: 0, postedInAll: 0 }
   const tick = Effect.gen(function*() {
     const now = Date.now()
     const events = yield* Ref.modify(state, (s) => {
@@ -46,22 +50,39 @@ export const DemoTraffic = Layer.scopedDiscard(Effect.gen(function*() {
       return [batch, next] as const
     })
     yield* post(events)
+    counts.posted += events.length
+    counts.postedInAll += events.length
   })
 
-  yield* Effect.logInfo(
+  // For the person who started it: where to look, on stdout as it is, not as log lines.
+  yield* Console.log(
     [
       `demo traffic: ${sellers} sellers, ${rate} events/s, posted to ${base}/events`,
       `watch seller_001:  curl -N -H "Authorization: Bearer ${viewerToken}" ${base}/sellers/seller_001/notifications/stream`,
       `in a browser:      ${base}/sellers/seller_001/notifications/stream?access_token=${viewerToken}`,
       `stored:            curl -H "Authorization: Bearer ${viewerToken}" "${base}/sellers/seller_001/notifications?limit=20"`,
-      `metrics:           curl ${base}/metrics`
+      `metrics:           curl ${base}/metrics`,
+      `a summary every ${Duration.format(summaryEvery)}; LOG_LEVEL=debug shows every request`
     ].join("\n")
   )
-  yield* tick.pipe(
+  yield* Effect.suspend(() => {
+    const line = `demo traffic: ${counts.posted} events posted in the last ${Duration.format(summaryEvery)}` +
+      `${counts.failed > 0 ? `, ${counts.failed} batches not posted` : ""}; ${counts.postedInAll} in all`
+    counts.posted = 0
+    counts.failed = 0
+    return Effect.logInfo(line)
+  }).pipe(Effect.repeat(Schedule.spaced(summaryEvery)), Effect.delay(summaryEvery), Effect.forkScoped)
+  const traffic = yield* tick.pipe(
     Effect.retry(Schedule.spaced("500 millis").pipe(Schedule.upTo("10 seconds"))),
     // A tick that still fails is skipped, with a line saying so: the traffic goes on.
-    Effect.catchAll((e) => Effect.logWarning(`demo traffic: a batch was not posted: ${e.reason}`)),
+    Effect.catchAll((e) =>
+      Effect.sync(() => counts.failed++).pipe(Effect.zipRight(Effect.logWarning(`demo traffic: a batch was not posted: ${e.reason}`)))
+    ),
     Effect.repeat(Schedule.spaced(`${Math.max(1, Math.round(1000 / rate))} millis`)),
     Effect.forkScoped
+  )
+  // The traffic stops at the signal, before the server it posts to closes.
+  yield* onShutdownSignal(
+    Fiber.interrupt(traffic).pipe(Effect.zipRight(Effect.suspend(() => Effect.logInfo(`demo traffic stopped: ${counts.postedInAll} events posted`))))
   )
 }))
