@@ -1,6 +1,7 @@
 import { Layer } from "effect"
+import { StartBanner } from "../app/Banner.js"
 import { EmbeddedLive } from "../app/Embedded.js"
 import { runProgram } from "../app/Run.js"
 import { listen } from "../http/HttpLive.js"
 
-runProgram(EmbeddedLive.pipe(Layer.provide(listen)))
+runProgram(Layer.merge(EmbeddedLive.pipe(Layer.provide(listen)), StartBanner))

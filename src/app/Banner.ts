@@ -1,0 +1,22 @@
+import { Config, Console, Effect, Layer } from "effect"
+
+/**
+ * What `npm start` prints once, for the person who started it (on stdout, not as a log line): where
+ * the API is, its reference, and the first commands to try.
+ */
+export const StartBanner = Layer.effectDiscard(Effect.gen(function*() {
+  const host = yield* Config.string("HOST").pipe(Config.withDefault("127.0.0.1"))
+  const port = yield* Config.integer("PORT").pipe(Config.withDefault(3000))
+  const infra = yield* Config.string("INFRA").pipe(Config.withDefault("memory"))
+  const base = `http://${host.includes(":") ? `[${host}]` : host}:${port}`
+  yield* Console.log(
+    [
+      `product-events on ${base} (${infra === "memory" ? "in memory: nothing is kept after it stops" : `INFRA=${infra}`})`,
+      `  API reference:  ${base}/docs`,
+      `  a seller token: npx product-events token s1`,
+      `  s1's stream:    curl -N -H "Authorization: Bearer $(npx product-events token s1)" ${base}/sellers/s1/notifications/stream`,
+      `  publish:        the README's "Try it", or npm run demo for simulated traffic`,
+      `  metrics:        ${base}/metrics`
+    ].join("\n")
+  )
+}))
