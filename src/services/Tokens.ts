@@ -1,6 +1,6 @@
 import { Config, Effect, Redacted, Schema } from "effect"
 import { errors, jwtVerify, SignJWT } from "jose"
-import { SellerId } from "../domain/Ids.js"
+import { Claims, type Role } from "../domain/HttpApi.js"
 
 /** Used when `AUTH_JWT_SECRET` is unset: fine on a laptop, never in production. */
 export const devJwtSecret = "product-events-dev-secret-change-me"
@@ -10,15 +10,7 @@ export const AuthSecret: Config.Config<Redacted.Redacted<string>> = Config.redac
   Config.withDefault(Redacted.make(devJwtSecret))
 )
 
-export const Role = Schema.Literal("seller", "service")
-export type Role = typeof Role.Type
-
-/** The claims the services act on. `role: "service"` may publish any seller's events. */
-export const Claims = Schema.Struct({
-  sellerId: Schema.optional(SellerId),
-  role: Schema.optional(Role)
-})
-export type Claims = typeof Claims.Type
+export { Claims, Role } from "../domain/HttpApi.js"
 
 /** A lifetime such as `12h`, `30m`, `7d` or `90 seconds`. */
 export const ExpiresIn = Schema.String.pipe(
