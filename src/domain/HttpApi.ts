@@ -1,10 +1,12 @@
 // The HTTP API as a declaration: routes, parameters, bodies, errors and auth, from the domain's Schemas.
 // The servers implement it (src/http/) and contracts/openapi.json is generated from it.
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, OpenApi } from "@effect/platform"
-import { Context, Schema } from "effect"
+import { Context, JSONSchema, Schema } from "effect"
 import {
   BadRequestBody,
   ForbiddenBody,
+  MethodNotAllowedBody,
+  NotFoundBody,
   PayloadTooLargeBody,
   UnauthorizedBody,
   UnavailableBody
@@ -257,16 +259,29 @@ export const HealthApi = HttpApiGroup.make("health")
       )
   )
 
+/** The answers of the router itself, for any path: their bodies join the document's schemas. */
+const routerAnswers = (spec: Record<string, any>): Record<string, any> => {
+  const schemas: Record<string, unknown> = {}
+  for (const body of [NotFoundBody, MethodNotAllowedBody] as ReadonlyArray<Schema.Schema.Any>) {
+    const { $defs } = JSONSchema.make(body) as { $defs: Record<string, unknown> }
+    Object.assign(schemas, $defs)
+  }
+  return { ...spec, components: { ...spec.components, schemas: { ...spec.components.schemas, ...schemas } } }
+}
+
 /** An API made of some of the groups, as a program serves them (the HTTP contract has them all). */
 const api = () =>
   HttpApi.make("product-events").annotateContext(OpenApi.annotations({
+    transform: routerAnswers,
     title: "product-events HTTP API",
     version: "1",
     description:
       "The HTTP side of product-events: the ingest gateway (`POST /events`), notification-service (stored " +
       "notifications and their live SSE stream), analytics-service (seller metrics) and every program's health. " +
-      "Errors are JSON `{ error, reason, ... }` with the status of their `error`. Each program serves an interactive " +
-      "reference of its own routes at `/docs`."
+      "Errors are JSON `{ error, reason, ... }` with the status of their `error`. Any path answers 404 (`NotFound`) " +
+      "when no route has it and 405 (`MethodNotAllowed`, with an `allow` header) when it lacks the method; OPTIONS " +
+      "answers 204 with `allow`, and a CORS preflight for the origins of `CORS_ORIGINS` (none by default). Each " +
+      "program serves an interactive reference of its own routes at `/docs`."
   }))
 
 /**

@@ -6,7 +6,7 @@ const origin = /^https?:\/\/[^/\s]+$/
 export const CorsOrigins: Config.Config<ReadonlyArray<string>> = Config.string("CORS_ORIGINS").pipe(
   Config.map((s) => s.split(",").map((o) => o.trim()).filter((o) => o.length > 0)),
   Config.validate({
-    message: "must be `*` or origins such as https://shop.example.com, comma-separated",
+    message: "CORS_ORIGINS must be `*` or origins such as https://shop.example.com, comma-separated",
     validation: (origins) => origins.every((o) => o === "*" || origin.test(o))
   }),
   Config.withDefault([])
