@@ -111,7 +111,11 @@ export const apiApp = (api: HttpApi.HttpApi.Any) =>
   })
 
 /** What `apiApp` stands on: the API's router and middleware, and `/docs` (Scalar, its script inline: no CDN). */
-export const ApiSupport = Layer.mergeAll(HttpApiScalar.layer({ path: "/docs" }), ProblemsMiddleware).pipe(
+// Scalar would load its fonts from fonts.scalar.com: the reference works offline with the browser's own.
+export const ApiSupport = Layer.mergeAll(
+  HttpApiScalar.layer({ path: "/docs", scalar: { withDefaultFonts: false } }),
+  ProblemsMiddleware
+).pipe(
   Layer.provideMerge(Layer.mergeAll(HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer))
 )
 
