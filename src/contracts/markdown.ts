@@ -2,6 +2,7 @@ import { consumers, deadLetterTopic, nominalDelays, productEventsTopic, productE
 import { deadLetterHeaderDescriptions, deadLetterHeaders } from "../domain/DeadLetter.js"
 import { eventTypes } from "../domain/ProductEvent.js"
 import { contractVersion } from "./asyncapi.js"
+import { httpSection } from "./markdownHttp.js"
 import { evolutionSection, unexpressibleChecksSection } from "./markdownRules.js"
 import { eventExamples } from "./examples.js"
 import { fieldRows, fieldsTable } from "./fieldsTable.js"
@@ -25,14 +26,15 @@ const overview = (root: JsonSchema) => [
   `# product-events: event contracts (v${contractVersion})`,
   "",
   "> Generated from the Effect Schemas and consumer data in `src/domain/` by `npm run contracts`. Do not edit:",
-  "> `npm run contracts:check` (run in CI) fails when this file, `event-contracts.json`, `asyncapi.yaml` or",
-  "> `examples/` differ from what `src/domain/` generates, or when the schemas break the last release.",
+  "> `npm run contracts:check` (run in CI) fails when this file, `event-contracts.json`, `asyncapi.yaml`,",
+  "> `openapi.json` or `examples/` differ from what `src/domain/` generates, or when the schemas break the last release.",
   "",
   "## Overview",
   "",
   `All events travel on the Kafka topic \`${productEventsTopic}\` (${productEventsTopicLayout.partitions} partitions in production),`,
   "keyed by `sellerId`, with a header `eventType` naming the event. Machine-readable contracts:",
-  "`event-contracts.json` (JSON Schema draft-07), `asyncapi.yaml` (AsyncAPI 3.0), `examples/*.json`.",
+  "`event-contracts.json` (JSON Schema draft-07), `asyncapi.yaml` (AsyncAPI 3.0), `examples/*.json`; the HTTP",
+  "side (see [HTTP API](#http-api)) in `openapi.json` (OpenAPI 3.1).",
   "",
   `| event | emitted when | ${consumers.map((c) => c.group).join(" | ")} |`,
   `|---|---|${consumers.map(() => "---").join("|")}|`,
@@ -172,6 +174,7 @@ export const renderMarkdown = (): string => {
     ...ordering(), "",
     ...delivery(), "",
     ...deadLetters(), "",
+    ...httpSection(), "",
     ...evolutionSection(), "",
     ...unexpressibleChecksSection()
   ].join("\n") + "\n"

@@ -136,8 +136,8 @@ export const sseFrameDescription = [
   "",
   "and `: heartbeat` comments every 15 s while idle, which keep proxies from closing the connection.",
   "Reconnecting with `Last-Event-ID` (EventSource does this itself) delivers exactly the notifications after that one,",
-  "in order, replayed from the store and then live: no gap, no duplicate. An unknown or too old id starts from the",
-  "oldest stored notification. A client that reads too slowly is disconnected and resumes the same way."
+  "in order, replayed from the store and then live: no gap, no duplicate. An id the store does not know replays",
+  "from the oldest stored notification. A client that reads too slowly is disconnected and resumes the same way."
 ].join("\n")
 
 export const NotificationStream = HttpApiSchema.withEncoding(

@@ -55,7 +55,7 @@ export const problemStatus = {
   Unavailable: 503
 } as const satisfies Record<Problem["_tag"], number>
 
-const problemDescriptions: Record<Problem["_tag"], string> = {
+export const problemDescriptions: Record<Problem["_tag"], string> = {
   BadRequest: "The request is malformed: `reason` says how; for `POST /events`, `errors` lists every issue of every invalid event (nothing was published).",
   Unauthorized: "No bearer token, or one that does not verify (signature, expiry, claims). Comes with `www-authenticate: Bearer`.",
   Forbidden: "The token is valid but does not grant this seller's data (its `sellerId` claim differs), or may not publish another seller's events.",
