@@ -16,7 +16,7 @@ export const NotificationConsumer = Layer.unwrapEffect(
       // Each chunk is one batched store write; small ones keep the commit (and SSE latency) moving
       // while the store is the bottleneck.
       laneCapacity: 32,
-      handle: (event) => service.handle(event),
+      handle: (event, record) => service.handle(event, record),
       handleChunk: service.handleChunk
     }))
 ).pipe(Layer.provide(NotificationService.Default))

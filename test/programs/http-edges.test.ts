@@ -183,6 +183,37 @@ describe("the HTTP edges", () => {
   })
 })
 
+describe("a conflicting re-post (same eventId, other content)", () => {
+  it("is accepted, then dead-lettered by notification-service with reason conflict and counted; the first version stands", async () => {
+    const first = encode(created("edge_conflict", "lamp", baseMillis + 10, product({ name: "First lamp" }))) as {
+      eventId: string
+      data: { product: { name: string } }
+    }
+    const second = { ...first, data: { ...first.data, product: { ...first.data.product, name: "Second lamp" } } }
+    const post = (body: unknown) =>
+      fetch(`${app.baseUrl}/events`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${serviceToken}` },
+        body: JSON.stringify(body)
+      })
+    expect((await post(first)).status).toBe(202)
+    expect((await post(first)).status).toBe(202) // the same event again: a redelivery, not a conflict
+    expect((await post(second)).status).toBe(202)
+    const conflicts = /^events_dead_lettered_total\{group="notification-service",reason="conflict"\} (\d+)$/m
+    let count: string | undefined
+    for (let i = 0; i < 100 && count === undefined; i++) {
+      count = conflicts.exec(await (await fetch(`${app.baseUrl}/metrics`)).text())?.[1]
+      if (count === undefined) await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(count).toBe("1")
+    const token_ = await token({ sellerId: "edge_conflict" })
+    const list = await fetch(`${app.baseUrl}/sellers/edge_conflict/notifications`, { headers: { authorization: `Bearer ${token_}` } })
+    const body = (await list.json()) as { items: Array<{ id: string; title: string; body: string }> }
+    expect(body.items.map((n) => n.id)).toEqual([first.eventId])
+    expect(body.items[0]!.body).toContain("First lamp")
+  })
+})
+
 describe("configuration that cannot work is refused at start-up, naming the variable", () => {
   it.each([
     ["AUTH_JWT_SECRET", ""],
