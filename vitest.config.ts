@@ -20,6 +20,10 @@ export default defineConfig({
     maxWorkers: "100%",
     pool: "threads",
     poolOptions: { forks: { singleFork: true } },
+    // Where files share a worker (the unit project's threads, the one child process of programs and
+    // integration, whose node_modules load once), this undoes what one file's @effect/vitest `layer()`
+    // leaves on vitest's shared `it`.
+    setupFiles: ["test/support/pristineIt.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
@@ -29,10 +33,8 @@ export default defineConfig({
           name: "unit",
           include: ["test/**/*.test.ts"],
           exclude: ["**/node_modules/**", ...separate],
-          // Modules load once per worker instead of once per file (about half the project's time);
-          // test/support/pristineIt.ts undoes what one file's @effect/vitest `layer()` leaves on `it`.
-          isolate: false,
-          setupFiles: ["test/support/pristineIt.ts"]
+          // Modules load once per worker instead of once per file (about half the project's time).
+          isolate: false
         }
       },
       {

@@ -6,13 +6,15 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
-import { AnalyticsConsumer, AnalyticsHttp } from "../../src/app/Analytics.js"
-import { serveWithHealth } from "../../src/app/Http.js"
+import { AnalyticsConsumer } from "../../src/app/Analytics.js"
+import { serveApi } from "../../src/app/Http.js"
 import { Infra, LiveByDefault } from "../../src/app/Infra.js"
-import { NotificationConsumer, NotificationHttp } from "../../src/app/Notification.js"
-import { Auth } from "../../src/http/Auth.js"
-import { gatewayRouter } from "../../src/http/Gateway.js"
+import { NotificationConsumer } from "../../src/app/Notification.js"
+import { AnalyticsApi, GatewayApi, NotificationApi } from "../../src/domain/HttpApi.js"
+import { EventsLive } from "../../src/http/Gateway.js"
 import { listen } from "../../src/http/HttpLive.js"
+import { NotificationsLive } from "../../src/http/Notifications.js"
+import { MetricsLive } from "../../src/http/SellerMetricsRoute.js"
 import { Metrics } from "../../src/services/Metrics.js"
 import { NotificationHub } from "../../src/services/NotificationHub.js"
 import { isolatedFromEnv } from "./isolated.js"
@@ -21,13 +23,13 @@ import { isolatedFromEnv } from "./isolated.js"
 const Common = Layer.merge(isolatedFromEnv().pipe(Layer.provide(Infra.eventLog)), Metrics.Default)
 
 const programs = {
-  gateway: () => serveWithHealth(gatewayRouter).pipe(Layer.provide(Auth.Default), Layer.provide(Common)),
+  gateway: () => serveApi(GatewayApi, EventsLive).pipe(Layer.provide(Common)),
   notification: () =>
-    Layer.mergeAll(serveWithHealth(NotificationHttp).pipe(Layer.provide(NotificationHub.Default)), NotificationConsumer).pipe(
+    Layer.mergeAll(serveApi(NotificationApi, NotificationsLive).pipe(Layer.provide(NotificationHub.Default)), NotificationConsumer).pipe(
       Layer.provideMerge(Layer.mergeAll(Common, Infra.notificationStore, Infra.pubSub))
     ),
   analytics: () =>
-    Layer.mergeAll(serveWithHealth(AnalyticsHttp), AnalyticsConsumer).pipe(
+    Layer.mergeAll(serveApi(AnalyticsApi, MetricsLive), AnalyticsConsumer).pipe(
       Layer.provideMerge(Layer.mergeAll(Common, Infra.objectStore, Infra.metricsStore))
     )
 } as const
@@ -36,7 +38,7 @@ const name = process.argv[2] as keyof typeof programs
 if (!(name in programs)) throw new Error(`usage: program.ts ${Object.keys(programs).join("|")}`)
 
 NodeRuntime.runMain(
-  Layer.launch((programs[name]() as Layer.Layer<never, unknown, never>).pipe(Layer.provide(listen), Layer.provide(LiveByDefault))).pipe(
+  Layer.launch((programs[name]() as unknown as Layer.Layer<never, unknown, never>).pipe(Layer.provide(listen), Layer.provide(LiveByDefault))).pipe(
     Effect.asVoid
   )
 )

@@ -1,12 +1,12 @@
 import { Effect, Layer } from "effect"
 import { analyticsService } from "../domain/Consumers.js"
 import type { LifecycleEvent } from "../domain/MetricsDelta.js"
-import { Auth } from "../http/Auth.js"
-import { sellerMetricsRouter } from "../http/SellerMetricsRoute.js"
+import { AnalyticsApi } from "../domain/HttpApi.js"
+import { MetricsLive } from "../http/SellerMetricsRoute.js"
 import { AnalyticsArchive } from "../services/AnalyticsArchive.js"
 import * as ConsumerEngine from "../services/ConsumerEngine.js"
 import * as AnalyticsWorkerPool from "../workers/AnalyticsWorkerPool.js"
-import { serveWithHealth } from "./Http.js"
+import { serveApi } from "./Http.js"
 import { AnalyticsInfra } from "./Infra.js"
 
 /**
@@ -38,9 +38,7 @@ export const AnalyticsConsumer = Layer.scopedDiscard(Effect.gen(function*() {
   Layer.provide(AnalyticsWorkerPool.layerConfig)
 )
 
-export const AnalyticsHttp = sellerMetricsRouter.pipe(Effect.provide(Auth.Default))
-
 /** analytics-service on its own: consumer + metrics endpoint. */
-export const AnalyticsServiceLive = Layer.mergeAll(serveWithHealth(AnalyticsHttp), AnalyticsConsumer).pipe(
+export const AnalyticsServiceLive = Layer.mergeAll(serveApi(AnalyticsApi, MetricsLive), AnalyticsConsumer).pipe(
   Layer.provideMerge(AnalyticsInfra)
 )

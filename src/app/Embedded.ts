@@ -1,16 +1,17 @@
-import { HttpRouter } from "@effect/platform"
-import { Effect, Layer } from "effect"
-import { Auth } from "../http/Auth.js"
-import { gatewayRouter } from "../http/Gateway.js"
+import { Layer } from "effect"
+import { ProductEventsApi } from "../domain/HttpApi.js"
+import { EventsLive } from "../http/Gateway.js"
+import { NotificationsLive } from "../http/Notifications.js"
+import { MetricsLive } from "../http/SellerMetricsRoute.js"
 import { NotificationHub } from "../services/NotificationHub.js"
-import { serveWithHealth } from "./Http.js"
+import { AnalyticsConsumer } from "./Analytics.js"
+import { serveApi } from "./Http.js"
 import { EmbeddedInfra } from "./Infra.js"
-import { NotificationConsumer, NotificationHttp } from "./Notification.js"
-import { AnalyticsConsumer, AnalyticsHttp } from "./Analytics.js"
+import { NotificationConsumer } from "./Notification.js"
 
-const Http = serveWithHealth(Effect.gen(function*() {
-  return HttpRouter.concatAll(yield* gatewayRouter, yield* NotificationHttp, yield* AnalyticsHttp)
-})).pipe(Layer.provide(Layer.merge(Auth.Default, NotificationHub.Default)))
+const Http = serveApi(ProductEventsApi, Layer.mergeAll(EventsLive, NotificationsLive, MetricsLive)).pipe(
+  Layer.provide(NotificationHub.Default)
+)
 
 /**
  * The whole system in one process (on the in-memory stack unless `INFRA=live`): the ingest gateway,

@@ -1,11 +1,8 @@
 import { Layer } from "effect"
-import { Auth } from "../http/Auth.js"
-import { gatewayRouter } from "../http/Gateway.js"
-import { serveWithHealth } from "./Http.js"
+import { GatewayApi } from "../domain/HttpApi.js"
+import { EventsLive } from "../http/Gateway.js"
+import { serveApi } from "./Http.js"
 import { GatewayInfra } from "./Infra.js"
 
 /** The ingest gateway on its own: `POST /events` → Kafka. */
-export const GatewayLive = serveWithHealth(gatewayRouter).pipe(
-  Layer.provide(Auth.Default),
-  Layer.provide(GatewayInfra)
-)
+export const GatewayLive = serveApi(GatewayApi, EventsLive).pipe(Layer.provide(GatewayInfra))

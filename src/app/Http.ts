@@ -1,11 +1,19 @@
-import { HttpRouter } from "@effect/platform"
-import { Effect } from "effect"
-import { healthRouter } from "../http/Health.js"
+import { type HttpApi, HttpApiBuilder } from "@effect/platform"
+import { Layer } from "effect"
+import { AuthLive } from "../http/Auth.js"
+import { Cors } from "../http/Cors.js"
+import { HealthLive, ReadinessChecks } from "../http/Health.js"
 import { serve } from "../http/HttpLive.js"
 import { readinessChecks } from "./Readiness.js"
 
-/** Serves the given routers plus `/healthz`, `/readyz` (for every infrastructure service present) and `/metrics`. */
-export const serveWithHealth = <E, R, E2, R2>(routers: Effect.Effect<HttpRouter.HttpRouter<E, R>, E2, R2>) =>
-  serve(Effect.gen(function*() {
-    return HttpRouter.concat(yield* routers, yield* Effect.flatMap(readinessChecks, healthRouter))
-  }))
+/**
+ * Serves `api` from the handlers of its groups (`groups`), plus the health group (`/healthz`,
+ * `/readyz` for every infrastructure service present, `/metrics`) and `/docs`.
+ */
+export const serveApi = <A extends HttpApi.HttpApi.Any, ROut, E, RIn>(api: A, groups: Layer.Layer<ROut, E, RIn>) =>
+  serve(api).pipe(
+    Layer.provide(HttpApiBuilder.api(api as any) as Layer.Layer<HttpApi.Api>),
+    Layer.provide(Layer.mergeAll(groups, HealthLive)),
+    Layer.provide(ReadinessChecks.layer(readinessChecks)),
+    Layer.provideMerge(Layer.merge(AuthLive, Cors.Default))
+  )

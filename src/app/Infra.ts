@@ -1,4 +1,4 @@
-import { Config, ConfigProvider, Effect, Layer, Schedule } from "effect"
+import { Config, Context, Effect, Layer, Option, Schedule } from "effect"
 import { consumers, deadLetterTopic, productEventsTopic, productEventsTopicLayout } from "../domain/Consumers.js"
 import * as EventLogKafka from "../layers/EventLogKafka.js"
 import * as EventLogMemory from "../layers/EventLogMemory.js"
@@ -32,19 +32,41 @@ export const InfraLive = {
   metricsStore: MetricsStoreDynamo.layerConfig
 }
 
-/** `INFRA=memory` (the default) or `INFRA=live`. */
-const InfraKind = Config.literal("memory", "live")("INFRA").pipe(Config.withDefault("memory" as const))
+type InfraKind = "memory" | "live"
+
+/** What `INFRA` is when unset: `memory` (the embedded program), `live` for the service processes. */
+class DefaultInfra extends Context.Reference<DefaultInfra>()("product-events/DefaultInfra", {
+  defaultValue: (): InfraKind => "memory"
+}) {}
+
+/** `INFRA`, read and checked once per program (a wrong value is one error naming the variable). */
+class ChosenInfra extends Context.Tag("product-events/ChosenInfra")<ChosenInfra, InfraKind>() {}
+const ChosenInfraLive = Layer.effect(
+  ChosenInfra,
+  Config.literal("memory", "live")("INFRA").pipe(
+    Config.option,
+    Effect.flatMap(Option.match({ onNone: () => DefaultInfra, onSome: Effect.succeed }))
+  )
+)
 
 const choose = <A, E1, E2>(memory: Layer.Layer<A, E1>, live: Layer.Layer<A, E2>) =>
-  Layer.unwrapEffect(Effect.map(InfraKind, (kind) => (kind === "live" ? live : memory) as Layer.Layer<A, E1 | E2>))
+  Layer.unwrapEffect(Effect.map(ChosenInfra, (kind) => (kind === "live" ? live : memory) as Layer.Layer<A, E1 | E2>))
 
-/** Each piece in memory or live, as `INFRA` says. */
-export const Infra = {
+const chosen = {
   eventLog: choose(InfraMemory.eventLog, InfraLive.eventLog),
   notificationStore: choose(InfraMemory.notificationStore, InfraLive.notificationStore),
   pubSub: choose(InfraMemory.pubSub, InfraLive.pubSub),
   objectStore: choose(InfraMemory.objectStore, InfraLive.objectStore),
   metricsStore: choose(InfraMemory.metricsStore, InfraLive.metricsStore)
+}
+
+/** Each piece in memory or live, as `INFRA` says. */
+export const Infra = {
+  eventLog: chosen.eventLog.pipe(Layer.provide(ChosenInfraLive)),
+  notificationStore: chosen.notificationStore.pipe(Layer.provide(ChosenInfraLive)),
+  pubSub: chosen.pubSub.pipe(Layer.provide(ChosenInfraLive)),
+  objectStore: chosen.objectStore.pipe(Layer.provide(ChosenInfraLive)),
+  metricsStore: chosen.metricsStore.pipe(Layer.provide(ChosenInfraLive))
 }
 
 /**
@@ -68,13 +90,14 @@ const Topics = Layer.effectDiscard(
  * pieces its services use; each piece in memory or live by `INFRA`. A process builds (and `/readyz`
  * checks) only its own pieces; the embedded program builds each once.
  */
-const CommonInfra = Layer.merge(Layer.provideMerge(Topics, Infra.eventLog), Metrics.Default)
-export const GatewayInfra = CommonInfra
-export const NotificationInfra = Layer.mergeAll(CommonInfra, Infra.notificationStore, Infra.pubSub)
-export const AnalyticsInfra = Layer.mergeAll(CommonInfra, Infra.objectStore, Infra.metricsStore)
-export const EmbeddedInfra = Layer.mergeAll(NotificationInfra, AnalyticsInfra)
+const CommonInfra = Layer.merge(Layer.provideMerge(Topics, chosen.eventLog), Metrics.Default)
+const NotificationPieces = Layer.mergeAll(CommonInfra, chosen.notificationStore, chosen.pubSub)
+const AnalyticsPieces = Layer.mergeAll(CommonInfra, chosen.objectStore, chosen.metricsStore)
+// INFRA is read first, once: a wrong value is one error, not one per piece.
+export const GatewayInfra = CommonInfra.pipe(Layer.provide(ChosenInfraLive))
+export const NotificationInfra = NotificationPieces.pipe(Layer.provide(ChosenInfraLive))
+export const AnalyticsInfra = AnalyticsPieces.pipe(Layer.provide(ChosenInfraLive))
+export const EmbeddedInfra = Layer.mergeAll(NotificationPieces, AnalyticsPieces).pipe(Layer.provide(ChosenInfraLive))
 
 /** For the separate service processes: live infrastructure unless `INFRA` says otherwise. */
-export const LiveByDefault = Layer.setConfigProvider(
-  ConfigProvider.fromEnv().pipe(ConfigProvider.orElse(() => ConfigProvider.fromMap(new Map([["INFRA", "live"]]))))
-)
+export const LiveByDefault = Layer.succeed(DefaultInfra, "live")

@@ -1,11 +1,11 @@
 import { Effect, Layer } from "effect"
 import { notificationService } from "../domain/Consumers.js"
-import { Auth } from "../http/Auth.js"
-import { notificationsRouter } from "../http/Notifications.js"
+import { NotificationApi } from "../domain/HttpApi.js"
+import { NotificationsLive } from "../http/Notifications.js"
 import * as ConsumerEngine from "../services/ConsumerEngine.js"
 import { NotificationHub } from "../services/NotificationHub.js"
 import { NotificationService } from "../services/NotificationService.js"
-import { serveWithHealth } from "./Http.js"
+import { serveApi } from "./Http.js"
 import { NotificationInfra } from "./Infra.js"
 
 /** notification-service's consumer: every subscribed event becomes a stored, published notification. */
@@ -16,16 +16,13 @@ export const NotificationConsumer = Layer.unwrapEffect(
       // Each chunk is one batched store write; small ones keep the commit (and SSE latency) moving
       // while the store is the bottleneck.
       laneCapacity: 32,
-      handle: (event) => service.handle(event),
+      handle: (event, record) => service.handle(event, record),
       handleChunk: service.handleChunk
     }))
 ).pipe(Layer.provide(NotificationService.Default))
 
-/** notification-service's HTTP side: stored notifications and the live SSE stream (needs the process's hub). */
-export const NotificationHttp = notificationsRouter.pipe(Effect.provide(Auth.Default))
-
 /** notification-service on its own: consumer + SSE/list endpoints. */
 export const NotificationServiceLive = Layer.mergeAll(
-  serveWithHealth(NotificationHttp).pipe(Layer.provide(NotificationHub.Default)),
+  serveApi(NotificationApi, NotificationsLive).pipe(Layer.provide(NotificationHub.Default)),
   NotificationConsumer
 ).pipe(Layer.provideMerge(NotificationInfra))

@@ -11,7 +11,7 @@ const service = Options.boolean("service").pipe(
   Options.withDescription("Sign a service token (role: service), which may publish any seller's events.")
 )
 const expiresIn = Options.text("expires-in").pipe(
-  Options.withSchema(ExpiresIn),
+  Options.withSchema(ExpiresIn.annotations({ message: () => "--expires-in must be a lifetime such as 30m, 12h or 7d" })),
   Options.withDefault("12h"),
   Options.withDescription("Lifetime, e.g. 30m, 12h, 7d.")
 )

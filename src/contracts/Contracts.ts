@@ -7,6 +7,7 @@ import { type CompatibilityMode, compatibilityProblems } from "./compatibility.j
 import { exampleFiles } from "./examples.js"
 import { eventContractsJsonSchema } from "./jsonSchema.js"
 import { renderMarkdown } from "./markdown.js"
+import { renderOpenApi } from "./openapi.js"
 import { isSchema } from "./schemaTree.js"
 
 export interface ContractFile {
@@ -24,6 +25,7 @@ export const renderContracts = (): ReadonlyArray<ContractFile> => [
   { path: "contracts/event-contracts.json", content: json(eventContractsJsonSchema()) },
   ...exampleFiles().map((f) => ({ path: f.path, content: json(f.example) })),
   { path: "contracts/asyncapi.yaml", content: renderAsyncApi() },
+  { path: "contracts/openapi.json", content: json(renderOpenApi()) },
   { path: "contracts/event-contracts.md", content: renderMarkdown() }
 ]
 

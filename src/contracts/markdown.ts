@@ -2,6 +2,7 @@ import { consumers, deadLetterTopic, nominalDelays, productEventsTopic, productE
 import { deadLetterHeaderDescriptions, deadLetterHeaders } from "../domain/DeadLetter.js"
 import { eventTypes } from "../domain/ProductEvent.js"
 import { contractVersion } from "./asyncapi.js"
+import { httpSection } from "./markdownHttp.js"
 import { evolutionSection, unexpressibleChecksSection } from "./markdownRules.js"
 import { eventExamples } from "./examples.js"
 import { fieldRows, fieldsTable } from "./fieldsTable.js"
@@ -25,14 +26,15 @@ const overview = (root: JsonSchema) => [
   `# product-events: event contracts (v${contractVersion})`,
   "",
   "> Generated from the Effect Schemas and consumer data in `src/domain/` by `npm run contracts`. Do not edit:",
-  "> `npm run contracts:check` (run in CI) fails when this file, `event-contracts.json`, `asyncapi.yaml` or",
-  "> `examples/` differ from what `src/domain/` generates, or when the schemas break the last release.",
+  "> `npm run contracts:check` (run in CI) fails when this file, `event-contracts.json`, `asyncapi.yaml`,",
+  "> `openapi.json` or `examples/` differ from what `src/domain/` generates, or when the schemas break the last release.",
   "",
   "## Overview",
   "",
   `All events travel on the Kafka topic \`${productEventsTopic}\` (${productEventsTopicLayout.partitions} partitions in production),`,
   "keyed by `sellerId`, with a header `eventType` naming the event. Machine-readable contracts:",
-  "`event-contracts.json` (JSON Schema draft-07), `asyncapi.yaml` (AsyncAPI 3.0), `examples/*.json`.",
+  "`event-contracts.json` (JSON Schema draft-07), `asyncapi.yaml` (AsyncAPI 3.0), `examples/*.json`; the HTTP",
+  "side (see [HTTP API](#http-api)) in `openapi.json` (OpenAPI 3.1).",
   "",
   `| event | emitted when | ${consumers.map((c) => c.group).join(" | ")} |`,
   `|---|---|${consumers.map(() => "---").join("|")}|`,
@@ -136,6 +138,12 @@ const delivery = () => [
   "  default, so the same event republished later than that counts again), metric items advance under a per-partition offset",
   "  watermark (a conditional update), and archive objects are keyed by partition and offsets and never rewritten",
   "  with other content; an offset is committed only once its event is in the metrics and in an uploaded object.",
+  "- An eventId names one event. The same eventId published again with other content (a producer's bug, not a",
+  "  redelivery: its bytes differ) is a conflict. The gateway accepts it (it keeps no history of eventIds);",
+  "  notification-service detects it in its store (a hash of the record's value is stored with each notification),",
+  "  keeps the first version, logs a warning and dead-letters the other with reason `conflict`, counted by",
+  "  `events_dead_lettered_total{reason=\"conflict\"}` in `/metrics`. analytics-service counts the first version and",
+  "  skips the other as a repeat of its eventId.",
   "- Commit watermark: an offset is committed only when every earlier record of its partition is finished",
   "  (done, skipped because the consumer does not subscribe to its type, or dead-lettered).",
   "- Consumers skip unsubscribed types by the `eventType` header, without decoding the value.",
@@ -172,6 +180,7 @@ export const renderMarkdown = (): string => {
     ...ordering(), "",
     ...delivery(), "",
     ...deadLetters(), "",
+    ...httpSection(), "",
     ...evolutionSection(), "",
     ...unexpressibleChecksSection()
   ].join("\n") + "\n"

@@ -18,7 +18,7 @@ export const deadLetterHeaders = {
 export type DeadLetterHeader = (typeof deadLetterHeaders)[keyof typeof deadLetterHeaders]
 
 /** Why a record was dead-lettered. */
-export const DeadLetterReason = Schema.Literal("decode-failed", "retries-exhausted", "non-retriable")
+export const DeadLetterReason = Schema.Literal("decode-failed", "retries-exhausted", "non-retriable", "conflict")
 export type DeadLetterReason = typeof DeadLetterReason.Type
 
 /** What each header holds: the contract documents and the AsyncAPI document are generated from this. */
@@ -26,7 +26,8 @@ export const deadLetterHeaderDescriptions: { readonly [K in DeadLetterHeader]: s
   "dlq-error": "Human-readable error: the decode error paths and messages, or the last retriable failure.",
   "dlq-error-tag": "The error's type, e.g. `DecodeError` or the failing store's error tag.",
   "dlq-reason":
-    "`decode-failed` (dead-lettered at once, never retried), `non-retriable` (a terminal failure, not retried) or `retries-exhausted`.",
+    "`decode-failed` (dead-lettered at once, never retried), `non-retriable` (a terminal failure, not retried), `retries-exhausted`, " +
+    "or `conflict` (its eventId was consumed before with other content: the first version stands, this one is not applied).",
   "dlq-source-topic": "Topic the record was consumed from (`product-events`).",
   "dlq-source-partition": "Partition of the original record, decimal.",
   "dlq-source-offset": "Offset of the original record in that partition, decimal.",

@@ -6,10 +6,32 @@ export const maxCategoryLength = 100
 export const categoryPattern = /^[a-z0-9]+(?:[-/][a-z0-9]+)*$/
 export const maxStockUnits = 1_000_000_000
 
+/** Characters as JSON Schema counts them (code points), not UTF-16 units: an emoji is one. */
+export const codePointLength = (s: string): number => {
+  let n = 0
+  for (let i = 0; i < s.length; i++, n++) {
+    const unit = s.charCodeAt(i)
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < s.length) {
+      const next = s.charCodeAt(i + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) i++
+    }
+  }
+  return n
+}
+
+/** At most `max` code points; the UTF-16 length answers without counting when it can. */
+export const atMostCodePoints = (s: string, max: number): boolean =>
+  s.length <= max || (s.length <= 2 * max && codePointLength(s) <= max)
+
 export const ProductName = Schema.String.pipe(
   Schema.minLength(1),
-  Schema.maxLength(maxNameLength),
-  Schema.annotations({ identifier: "ProductName", description: "Display name, 1-200 characters.", examples: ["Walnut desk lamp"] })
+  Schema.filter((s) => atMostCodePoints(s, maxNameLength), {
+    message: () => `Expected a string at most ${maxNameLength} character(s) long`,
+    jsonSchema: { maxLength: maxNameLength },
+    arbitrary: () => (fc) =>
+      fc.oneof(fc.string({ minLength: 1, maxLength: maxNameLength }), fc.string({ unit: "binary", minLength: 1, maxLength: maxNameLength }))
+  }),
+  Schema.annotations({ identifier: "ProductName", description: "Display name, 1-200 characters (code points, as JSON Schema counts them: an emoji is one).", examples: ["Walnut desk lamp"] })
 )
 
 export const Category = Schema.String.pipe(

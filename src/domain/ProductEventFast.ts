@@ -1,7 +1,7 @@
 import { Either, type ParseResult } from "effect"
 import { idPattern } from "./Ids.js"
 import { currencyCodes, type Money } from "./Money.js"
-import { categoryPattern, maxCategoryLength, maxNameLength, maxStockUnits, type ProductState, productFields } from "./Product.js"
+import { atMostCodePoints, categoryPattern, maxCategoryLength, maxNameLength, maxStockUnits, type ProductState, productFields } from "./Product.js"
 import {
   decodeProductEventEither,
   type EventType,
@@ -31,7 +31,7 @@ type Json = { readonly [key: string]: unknown }
 const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
 const isId = (u: unknown): u is string => typeof u === "string" && idPattern.test(u)
 const isUnits = (u: unknown): u is number => typeof u === "number" && Number.isSafeInteger(u) && u >= 0 && u <= maxStockUnits
-const isName = (u: unknown): u is string => typeof u === "string" && u.length >= 1 && u.length <= maxNameLength
+const isName = (u: unknown): u is string => typeof u === "string" && u.length >= 1 && atMostCodePoints(u, maxNameLength)
 const isCategory = (u: unknown): u is string =>
   typeof u === "string" && u.length <= maxCategoryLength && categoryPattern.test(u)
 const isTimestamp = (u: unknown): u is string => typeof u === "string" && isoMillisUtc.test(u) && isCanonical(u)

@@ -1,7 +1,7 @@
-import { Headers, HttpServerRequest } from "@effect/platform"
-import { Effect, Option } from "effect"
+import { Effect, Layer, Option, Redacted } from "effect"
 import { decodeJwt } from "jose"
-import { AuthSecret, type Claims, verifyToken } from "../services/Tokens.js"
+import { Authentication, type Claims, StreamAuthentication } from "../domain/HttpApi.js"
+import { AuthSecret, verifyToken } from "../services/Tokens.js"
 import { Forbidden, Unauthorized } from "./Problem.js"
 
 const bearer = /^Bearer\s+(\S+)$/i
@@ -9,18 +9,16 @@ const bearer = /^Bearer\s+(\S+)$/i
 /** Verified tokens remembered (until their `exp`): SSE clients reconnect with the same token, often. */
 const cacheCapacity = 50_000
 
-/**
- * Verifies the request's JWT: `Authorization: Bearer <JWT>`, or `?access_token=` where
- * `allowQueryToken` (browsers' EventSource cannot set headers).
- */
+/** Verifies JWTs (HS256, `AUTH_JWT_SECRET`) and checks what their claims grant. */
 export class Auth extends Effect.Service<Auth>()("product-events/Auth", {
   effect: Effect.gen(function*() {
     const secret = yield* AuthSecret
     const verified = new Map<string, { readonly claims: Claims; readonly expiresAt: number }>()
 
     /** As `verifyToken`, answered from memory for a token verified before that has not expired since. */
-    const verify = (token: string) =>
+    const verify = (token: string): Effect.Effect<Claims, Unauthorized> =>
       Effect.suspend(() => {
+        if (token.length === 0) return Effect.fail(new Unauthorized({ reason: "missing bearer token" }))
         const known = verified.get(token)
         if (known !== undefined && known.expiresAt > Date.now()) return Effect.succeed(known.claims)
         verified.delete(token)
@@ -29,49 +27,29 @@ export class Auth extends Effect.Service<Auth>()("product-events/Auth", {
             if (verified.size >= cacheCapacity) verified.delete(verified.keys().next().value!)
             // verifyToken requires exp, and jose compares it with Date.now() as well.
             verified.set(token, { claims, expiresAt: decodeJwt(token).exp! * 1000 })
-          }))
+          })).pipe(Effect.mapError((e) => new Unauthorized({ reason: `invalid token: ${e.reason}` })))
       })
 
-    /** The claims of a request's credentials: its Authorization header, or (where allowed) `?access_token=`. */
-    const fromCredentials = (header: Option.Option<string>, url: string, allowQueryToken: boolean) =>
-      Effect.gen(function*() {
-        const token = Option.isSome(header)
-          ? Option.fromNullable(bearer.exec(header.value)?.[1])
-          : allowQueryToken
-          ? Option.fromNullable(new URL(url, "http://localhost").searchParams.get("access_token"))
-          : Option.none()
-        if (Option.isNone(token)) {
-          return yield* new Unauthorized({
-            reason: Option.isSome(header) ? "Authorization header is not 'Bearer <token>'" : "missing bearer token"
-          })
-        }
-        return yield* verify(token.value).pipe(
-          Effect.mapError((e) => new Unauthorized({ reason: `invalid token: ${e.reason}` }))
-        )
-      })
-
-    const claims = (allowQueryToken: boolean) =>
-      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-        fromCredentials(Headers.get(request.headers, "authorization"), request.url, allowQueryToken))
-
-    /** Who the caller is: 401 unless the request carries a valid token. */
-    const authenticate = (options?: { readonly allowQueryToken?: boolean }) =>
-      claims(options?.allowQueryToken ?? false).pipe(Effect.withSpan("Auth.authenticate"))
-
-    const sellerOnly = (sellerId: string) => (c: Claims) =>
-      c.sellerId === sellerId
-        ? Effect.succeed(c)
-        : Effect.fail(new Forbidden({ reason: `token does not grant access to seller ${sellerId}` }))
+    /** The claims of an Authorization header, or else (for the stream) of `?access_token=`. */
+    const fromCredentials = (authorization: string | undefined, queryToken: Option.Option<string>) => {
+      if (authorization === undefined) {
+        return Option.isSome(queryToken)
+          ? verify(queryToken.value)
+          : Effect.fail(new Unauthorized({ reason: "missing bearer token" }))
+      }
+      const token = bearer.exec(authorization)?.[1]
+      return token === undefined
+        ? Effect.fail(new Unauthorized({ reason: "Authorization header is not 'Bearer <token>'" }))
+        : verify(token)
+    }
 
     /** The caller may read this seller's data: its token names that seller. */
-    const requireSeller = (sellerId: string, options?: { readonly allowQueryToken?: boolean }) =>
-      Effect.flatMap(authenticate(options), sellerOnly(sellerId))
+    const requireSeller = (claims: Claims, sellerId: string): Effect.Effect<void, Forbidden> =>
+      claims.sellerId === sellerId
+        ? Effect.void
+        : Effect.fail(new Forbidden({ reason: `token does not grant access to seller ${sellerId}` }))
 
-    /** As `requireSeller`, from a Node request's authorization header and URL (for routes served outside the router). */
-    const requireSellerOf = (sellerId: string, authorization: string | undefined, url: string) =>
-      Effect.flatMap(fromCredentials(Option.fromNullable(authorization), url, true), sellerOnly(sellerId))
-
-    return { authenticate, requireSeller, requireSellerOf } as const
+    return { verify, fromCredentials, requireSeller } as const
   })
 }) {}
 
@@ -83,3 +61,27 @@ export const authorizePublisher = (claims: Claims, sellerIds: ReadonlyArray<stri
     ? Effect.void
     : Effect.fail(new Forbidden({ reason: `token may not publish events of seller ${foreign}` }))
 }
+
+/** The API's `Authentication`: `Authorization: Bearer <JWT>`. */
+export const AuthenticationLive = Layer.effect(
+  Authentication,
+  Effect.map(Auth, (auth) => Authentication.of({ bearer: (token) => auth.verify(Redacted.value(token)) }))
+)
+
+/**
+ * The API's `StreamAuthentication`: the query's `access_token` when there is one, else the bearer
+ * header (tried in that order: a request with neither hears about the header).
+ */
+export const StreamAuthenticationLive = Layer.effect(
+  StreamAuthentication,
+  Effect.map(Auth, (auth) =>
+    StreamAuthentication.of({
+      accessToken: (token) => {
+        const value = Redacted.value(token)
+        return value.length === 0 ? Effect.fail(new Unauthorized({ reason: "missing bearer token" })) : auth.verify(value)
+      },
+      bearer: (token) => auth.verify(Redacted.value(token))
+    }))
+)
+
+export const AuthLive = Layer.mergeAll(AuthenticationLive, StreamAuthenticationLive).pipe(Layer.provideMerge(Auth.Default))

@@ -1,19 +1,19 @@
-import { Headers, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Config, Duration, Effect, Either, Option, ParseResult } from "effect"
+import { HttpApiBuilder, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Config, Duration, Effect, Either, ParseResult } from "effect"
 import { productEventsTopic } from "../domain/Consumers.js"
+import { Caller, ProductEventsApi } from "../domain/HttpApi.js"
+import type { EventIssue } from "../domain/HttpErrors.js"
 import { encodeProductEvent, type ProductEvent } from "../domain/ProductEvent.js"
 import { decodeProductEventFast, validProductEvent } from "../domain/ProductEventFast.js"
 import * as CircuitBreaker from "../services/CircuitBreaker.js"
 import { EventLog, EventLogError } from "../services/EventLog.js"
 import { Metrics } from "../services/Metrics.js"
-import { Auth, authorizePublisher } from "./Auth.js"
-import { BadRequest, PayloadTooLarge, problemResponse, unavailable } from "./Problem.js"
+import { positiveInteger } from "../services/Settings.js"
+import { authorizePublisher } from "./Auth.js"
+import { readJson } from "./Body.js"
+import { BadRequest, dependencyDown, Unavailable } from "./Problem.js"
 
-export interface EventError {
-  readonly index: number
-  readonly path: string
-  readonly message: string
-}
+export type EventError = EventIssue
 
 const pathString = (path: ReadonlyArray<PropertyKey>): string => path.map(String).join(".")
 
@@ -53,93 +53,63 @@ export const validateBatch = (items: ReadonlyArray<unknown>): Either.Either<Read
 
 const encoder = new TextEncoder()
 
-/** 503 while the breaker is open: nothing was published; retry once the broker may be back. */
-const breakerOpen = (error: CircuitBreaker.BreakerOpen) =>
-  Effect.succeed(HttpServerResponse.unsafeJson(
-    { error: "Unavailable", reason: "the event log is unreachable; nothing was published, retry later" },
-    { status: 503, headers: { "retry-after": String(Math.max(1, Math.ceil(Duration.toSeconds(error.retryAfter)))) } }
-  ))
-
 /** `POST /events`: validate all, publish all keyed by sellerId, or publish nothing. */
-export const gatewayRouter = Effect.gen(function*() {
-  const log = yield* EventLog
-  const auth = yield* Auth
-  const metrics = yield* Metrics
-  const maxBodyBytes = yield* Config.integer("GATEWAY_MAX_BODY_BYTES").pipe(Config.withDefault(1024 * 1024))
-  const produceTimeout = yield* Config.duration("GATEWAY_PRODUCE_TIMEOUT").pipe(Config.withDefault(Duration.seconds(1)))
-  // Fail fast while Kafka is unreachable: clients get 503 at once instead of piling up on a dead broker.
-  const breaker = yield* CircuitBreaker.make({
-    failureThreshold: yield* Config.integer("GATEWAY_BREAKER_THRESHOLD").pipe(Config.withDefault(3)),
-    resetAfter: yield* Config.duration("GATEWAY_BREAKER_RESET").pipe(Config.withDefault(Duration.seconds(1)))
-  })
-
-  const readBody = Effect.gen(function*() {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const declared = Number(Option.getOrElse(Headers.get(request.headers, "content-length"), () => "0"))
-    const tooLarge = new PayloadTooLarge({ reason: `request body exceeds ${maxBodyBytes} bytes` })
-    if (declared > maxBodyBytes) return yield* tooLarge
-    const text = yield* request.text.pipe(
-      HttpServerRequest.withMaxBodySize(Option.some(maxBodyBytes)),
-      Effect.mapError((e) =>
-        String((e.cause as Error | undefined)?.message).includes("maxBytes")
-          ? tooLarge
-          : new BadRequest({ reason: "could not read the request body" })
-      )
-    )
-    return yield* Effect.try({
-      try: () => JSON.parse(text) as unknown,
-      catch: (e) => new BadRequest({ reason: `body is not JSON: ${(e as Error).message}` })
+export const EventsLive = HttpApiBuilder.group(ProductEventsApi, "events", (handlers) =>
+  Effect.gen(function*() {
+    const log = yield* EventLog
+    const metrics = yield* Metrics
+    const maxBodyBytes = yield* positiveInteger("GATEWAY_MAX_BODY_BYTES", 1024 * 1024)
+    const produceTimeout = yield* Config.duration("GATEWAY_PRODUCE_TIMEOUT").pipe(Config.withDefault(Duration.seconds(1)))
+    // Fail fast while Kafka is unreachable: clients get 503 at once instead of piling up on a dead broker.
+    const breaker = yield* CircuitBreaker.make({
+      failureThreshold: yield* positiveInteger("GATEWAY_BREAKER_THRESHOLD", 3),
+      resetAfter: yield* Config.duration("GATEWAY_BREAKER_RESET").pipe(Config.withDefault(Duration.seconds(1)))
     })
-  })
 
-  const publish = Effect.fn("Gateway.publish")(function*() {
-    const claims = yield* auth.authenticate()
-    const body = yield* readBody
-    const items = Array.isArray(body) ? body : [body]
-    if (items.length === 0) return yield* new BadRequest({ reason: "the batch is empty" })
-    const validated = validateBatch(items)
-    if (Either.isLeft(validated)) {
-      metrics.rejected.inc(new Set(validated.left.map((e) => e.index)).size)
-      return yield* new BadRequest({ reason: "invalid events: nothing was published", errors: validated.left })
-    }
-    const valid = validated.right
-    yield* authorizePublisher(claims, valid.map(({ event }) => event.data.sellerId))
-    // 202 only once Kafka acknowledged every event (acks=all). A produce that times out may still be
-    // delivered by the client: the 503 asks for a retry, and consumers apply a repeat once by eventId.
-    yield* breaker.protect(
-      log.produce(
-        productEventsTopic,
-        valid.map(({ event, json }) => ({
-          key: event.data.sellerId,
-          value: encoder.encode(json),
-          headers: { eventType: event.eventType, eventId: event.eventId }
-        }))
+    const publish = Effect.fn("Gateway.publish")(function*(request: HttpServerRequest.HttpServerRequest) {
+      const claims = yield* Caller
+      const body = yield* readJson(request, maxBodyBytes)
+      const items = Array.isArray(body) ? body : [body]
+      if (items.length === 0) return yield* new BadRequest({ reason: "the batch is empty" })
+      const validated = validateBatch(items)
+      if (Either.isLeft(validated)) {
+        metrics.rejected.inc(new Set(validated.left.map((e) => e.index)).size)
+        return yield* new BadRequest({ reason: "invalid events: nothing was published", errors: validated.left })
+      }
+      const valid = validated.right
+      yield* authorizePublisher(claims, valid.map(({ event }) => event.data.sellerId))
+      // 202 only once Kafka acknowledged every event (acks=all). A produce that times out may still be
+      // delivered by the client: the 503 asks for a retry, and consumers apply a repeat once by eventId.
+      yield* breaker.protect(
+        log.produce(
+          productEventsTopic,
+          valid.map(({ event, json }) => ({
+            key: event.data.sellerId,
+            value: encoder.encode(json),
+            headers: { eventType: event.eventType, eventId: event.eventId }
+          }))
+        ).pipe(
+          Effect.timeoutFail({
+            duration: produceTimeout,
+            onTimeout: () => new EventLogError({ operation: "produce", cause: `not acknowledged within ${Duration.format(produceTimeout)}` })
+          })
+        )
       ).pipe(
-        Effect.timeoutFail({
-          duration: produceTimeout,
-          onTimeout: () => new EventLogError({ operation: "produce", cause: `not acknowledged within ${Duration.format(produceTimeout)}` })
-        })
-      )
-    )
-    const published = new Map<string, number>()
-    for (const { event } of valid) published.set(event.eventType, (published.get(event.eventType) ?? 0) + 1)
-    for (const [eventType, count] of published) metrics.published.inc({ event_type: eventType }, count)
-    return HttpServerResponse.unsafeJson({ accepted: valid.map(({ event }) => event.eventId) }, { status: 202 })
-  })
-
-  return HttpRouter.empty.pipe(
-    HttpRouter.post(
-      "/events",
-      publish().pipe(
         Effect.catchTags({
-          BadRequest: problemResponse,
-          PayloadTooLarge: problemResponse,
-          Unauthorized: problemResponse,
-          Forbidden: problemResponse,
-          EventLogError: unavailable,
-          BreakerOpen: breakerOpen
+          EventLogError: (e) => dependencyDown(e),
+          // Open: nothing was published; retry once the broker may be back.
+          BreakerOpen: (e) =>
+            new Unavailable({
+              reason: "the event log is unreachable; nothing was published, retry later",
+              retryAfterSeconds: Math.max(1, Math.ceil(Duration.toSeconds(e.retryAfter)))
+            })
         })
       )
-    )
-  )
-})
+      const published = new Map<string, number>()
+      for (const { event } of valid) published.set(event.eventType, (published.get(event.eventType) ?? 0) + 1)
+      for (const [eventType, count] of published) metrics.published.inc({ event_type: eventType }, count)
+      return HttpServerResponse.unsafeJson({ accepted: valid.map(({ event }) => event.eventId) }, { status: 202 })
+    })
+
+    return handlers.handleRaw("publish", ({ request }) => publish(request))
+  }))

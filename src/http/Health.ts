@@ -1,5 +1,6 @@
-import { HttpRouter, HttpServerResponse } from "@effect/platform"
-import { Duration, Effect } from "effect"
+import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
+import { Context, Duration, Effect, Layer } from "effect"
+import { ProductEventsApi } from "../domain/HttpApi.js"
 import { Metrics } from "../services/Metrics.js"
 
 export interface ReadinessCheck {
@@ -7,12 +8,18 @@ export interface ReadinessCheck {
   readonly check: Effect.Effect<void, unknown>
 }
 
+/** What `/readyz` checks: every dependency of the running program. */
+export class ReadinessChecks extends Context.Tag("product-events/ReadinessChecks")<ReadinessChecks, ReadonlyArray<ReadinessCheck>>() {
+  static readonly layer = (checks: Effect.Effect<ReadonlyArray<ReadinessCheck>>) => Layer.effect(ReadinessChecks, checks)
+}
+
 const checkTimeout = Duration.seconds(2)
 
 /** `/healthz` (alive), `/readyz` (every dependency answers within 2 s), `/metrics` (Prometheus text). */
-export const healthRouter = (checks: ReadonlyArray<ReadinessCheck>) =>
+export const HealthLive = HttpApiBuilder.group(ProductEventsApi, "health", (handlers) =>
   Effect.gen(function*() {
     const metrics = yield* Metrics
+    const checks = yield* ReadinessChecks
     const readyz = Effect.forEach(
       checks,
       ({ check, name }) =>
@@ -30,12 +37,9 @@ export const healthRouter = (checks: ReadonlyArray<ReadinessCheck>) =>
         )
       })
     )
-    return HttpRouter.empty.pipe(
-      HttpRouter.get("/healthz", HttpServerResponse.unsafeJson({ status: "ok" })),
-      HttpRouter.get("/readyz", readyz),
-      HttpRouter.get(
-        "/metrics",
-        Effect.map(metrics.render, (body) => HttpServerResponse.text(body, { contentType: metrics.contentType }))
-      )
-    )
-  })
+    return handlers
+      .handle("healthz", () => Effect.succeed({ status: "ok" as const }))
+      .handleRaw("readyz", () => readyz)
+      .handleRaw("metrics", () =>
+        Effect.map(metrics.render, (body) => HttpServerResponse.text(body, { contentType: metrics.contentType })))
+  }))

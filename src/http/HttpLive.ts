@@ -1,6 +1,16 @@
-import { HttpMiddleware, type HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Cause, Effect, Exit, Layer, LogLevel } from "effect"
+import {
+  type HttpApi,
+  HttpApiBuilder,
+  HttpApiScalar,
+  HttpMiddleware,
+  HttpServer,
+  HttpServerRequest,
+  HttpServerResponse
+} from "@effect/platform"
+import { Cause, Effect, Exit, Layer, LogLevel, Option } from "effect"
+import { Cors } from "./Cors.js"
 import * as Listener from "./Listener.js"
+import { answerFailure, MethodNotAllowed, NotFound, problemResponse } from "./Problem.js"
 
 /** Listens on `HOST`:`PORT` (default 127.0.0.1:3000): see `Listener.ts` for start-up and shutdown. */
 export const listen = Listener.layerConfig
@@ -23,23 +33,97 @@ const accessLog = HttpMiddleware.make((app) =>
     })).pipe(Effect.withLogSpan("http"))
 )
 
+/** The methods each path of the API has (`/docs` included), for 405s, `allow` and preflights. */
+const methodTable = (api: HttpApi.HttpApi.Any) => {
+  const table: Array<{ readonly pattern: RegExp; readonly methods: Set<string> }> = []
+  const add = (path: string, method: string) => {
+    const source = "^" + path.split("/").map((part) => (part.startsWith(":") ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))).join("/") + "$"
+    const known = table.find((entry) => entry.pattern.source === source)
+    if (known === undefined) table.push({ pattern: new RegExp(source), methods: new Set([method]) })
+    else known.methods.add(method)
+  }
+  for (const group of Object.values((api as HttpApi.HttpApi.AnyWithProps).groups)) {
+    for (const endpoint of Object.values(group.endpoints)) add(endpoint.path, endpoint.method)
+  }
+  add("/docs", "GET")
+  return (url: string): ReadonlyArray<string> => {
+    const path = new URL(url, "http://localhost").pathname
+    const methods = table.filter((entry) => entry.pattern.test(path)).flatMap((entry) => [...entry.methods])
+    return methods.length === 0 ? [] : [...new Set([...methods, "OPTIONS"])].sort()
+  }
+}
+
 /**
- * Serves the routers. Client errors are answered by the routes themselves; a route that does not
- * exist is a 404; anything unforeseen is logged and answered 500 without tearing the server down.
+ * The API's declared errors answered by their one mapping (`Problem.answerFailure`, which adds the
+ * headers a status needs: `www-authenticate`, `retry-after`, `allow`), inside the API so that no
+ * route answers them another way.
  */
-export const serve = <E, R, E2, R2>(routers: Effect.Effect<HttpRouter.HttpRouter<E, R>, E2, R2>) =>
-  Layer.unwrapEffect(Effect.map(routers, (router) =>
-    router.pipe(
-      Effect.catchAllCause((cause) =>
-        Cause.isFailType(cause) && (cause.error as { _tag?: string })?._tag === "RouteNotFound"
-          ? Effect.succeed(HttpServerResponse.unsafeJson({ error: "NotFound", reason: "no such route" }, { status: 404 }))
-          : Effect.logError("unhandled request failure", cause).pipe(
+const ProblemsMiddleware = HttpApiBuilder.middleware((app) =>
+  Effect.catchAllCause(app, (cause) => {
+    const failure = Cause.failureOption(cause)
+    const answer = Option.isSome(failure) ? answerFailure(failure.value) : undefined
+    return answer === undefined ? Effect.failCause(cause) : Effect.succeed(answer)
+  })
+)
+
+/**
+ * Around the API: OPTIONS (preflight, or the `allow` list), 404 for a path the API lacks, 405 with
+ * `allow` for a method it lacks, CORS headers on every answer, and anything unforeseen logged and
+ * answered 500 without tearing the server down. A request whose client went away is not an error.
+ */
+export const apiApp = (api: HttpApi.HttpApi.Any) =>
+  Effect.gen(function*() {
+    const app = yield* HttpApiBuilder.httpApp
+    const cors = yield* Cors
+    const methodsOf = methodTable(api)
+    const routed = (request: HttpServerRequest.HttpServerRequest) =>
+      app.pipe(
+        Effect.catchAllCause((cause) => {
+          const failure = Cause.failureOption(cause)
+          if (Option.isSome(failure) && (failure.value as { _tag?: string })._tag === "RouteNotFound") {
+            const allow = methodsOf(request.url)
+            return Effect.succeed(problemResponse(
+              allow.length === 0
+                ? new NotFound({ reason: "no such route" })
+                : new MethodNotAllowed({ reason: `${request.method} is not one of ${allow.join(", ")}`, allow })
+            ))
+          }
+          if (Cause.isInterruptedOnly(cause)) return Effect.succeed(HttpServerResponse.empty({ status: 499 }))
+          return Effect.logError("unhandled request failure", cause).pipe(
             Effect.as(HttpServerResponse.unsafeJson({ error: "Internal", reason: "unexpected server error" }, { status: 500 }))
           )
-      ),
-      HttpServer.serve(accessLog)
-    )
-  )).pipe(
+        })
+      )
+    const options = (request: HttpServerRequest.HttpServerRequest) => {
+      const allow = methodsOf(request.url)
+      if (allow.length === 0) return problemResponse(new NotFound({ reason: "no such route" }))
+      const preflight = request.headers["access-control-request-method"] !== undefined
+        ? cors.preflight(request.headers.origin, allow)
+        : {}
+      return HttpServerResponse.empty({ status: 204, headers: { allow: allow.join(", "), ...preflight } })
+    }
+    return Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+      (request.method === "OPTIONS" ? Effect.succeed(options(request)) : routed(request)).pipe(
+        Effect.map((response) =>
+          request.method === "OPTIONS"
+            ? response
+            : HttpServerResponse.setHeaders(response, cors.headersFor(request.headers.origin)))
+      ))
+  })
+
+/** What `apiApp` stands on: the API's router and middleware, and `/docs` (Scalar, its script inline: no CDN). */
+// Scalar would load its fonts from fonts.scalar.com: the reference works offline with the browser's own.
+export const ApiSupport = Layer.mergeAll(
+  HttpApiScalar.layer({ path: "/docs", scalar: { withDefaultFonts: false } }),
+  ProblemsMiddleware
+).pipe(
+  Layer.provideMerge(Layer.mergeAll(HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer))
+)
+
+/** Serves `api` (its groups' handlers and `HttpApi.Api` provided by the caller) with `/docs`. */
+export const serve = (api: HttpApi.HttpApi.Any) =>
+  Layer.unwrapEffect(Effect.map(apiApp(api), (app) => HttpServer.serve(app, accessLog))).pipe(
+    Layer.provide(ApiSupport),
     // An SSE response lasts as long as its client: no span held open for each (memory per subscriber).
     HttpMiddleware.withTracerDisabledWhen((request) => request.url.includes("/notifications/stream")),
     HttpServer.withLogAddress

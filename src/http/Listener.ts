@@ -1,7 +1,8 @@
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Config, Context, Effect, Layer } from "effect"
+import { Config, Context, Data, Effect, Layer } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import { positiveInteger } from "../services/Settings.js"
 import { onShutdownSignal } from "../services/ShutdownSignal.js"
 
 export interface ListenOptions {
@@ -23,6 +24,25 @@ export type NodeRoute = (request: IncomingMessage, response: ServerResponse) => 
 export class NodeRoutes extends Context.Tag("product-events/NodeRoutes")<NodeRoutes, {
   readonly add: (route: NodeRoute) => void
 }>() {}
+
+/** The port cannot be listened on: in use, not permitted, or a HOST this machine does not have. */
+export class ListenError extends Data.TaggedError("ListenError")<{ readonly message: string }> {
+  constructor(options: { readonly port: number; readonly host: string }, cause: unknown) {
+    const code = (cause as { code?: string } | undefined)?.code
+    const where = `${options.host}:${options.port} (HOST, PORT)`
+    super({
+      message: code === "EADDRINUSE"
+        ? `cannot listen on ${where}: the port is already in use`
+        : code === "EACCES"
+        ? `cannot listen on ${where}: permission denied`
+        : code === "EADDRNOTAVAIL"
+        ? `cannot listen on ${where}: no such address on this machine`
+        : `cannot listen on ${where}: ${cause instanceof Error ? cause.message : String(cause)}`
+    })
+    // One line is the whole story: the stack of Node's listen callback says nothing more.
+    this.stack = `ListenError: ${this.message}`
+  }
+}
 
 const sleep = (millis: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, millis)))
 
@@ -53,7 +73,7 @@ export const make = (options: ListenOptions) =>
       port: options.port,
       host: options.host,
       backlog: options.backlog ?? 4096
-    })
+    }).pipe(Effect.mapError((error) => new ListenError(options, error.cause)))
 
     const stopAccepting = Effect.suspend(() => {
       if (closing) return Effect.void
@@ -123,9 +143,9 @@ export const layer = (options: ListenOptions) =>
 export const layerConfig = Layer.unwrapEffect(
   Effect.map(
     Config.all({
-      port: Config.integer("PORT").pipe(Config.withDefault(3000)),
+      port: Config.port("PORT").pipe(Config.withDefault(3000)),
       host: Config.string("HOST").pipe(Config.withDefault("127.0.0.1")),
-      backlog: Config.integer("HTTP_BACKLOG").pipe(Config.withDefault(4096))
+      backlog: positiveInteger("HTTP_BACKLOG", 4096)
     }),
     layer
   )

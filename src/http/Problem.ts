@@ -1,49 +1,37 @@
-import { HttpServerResponse } from "@effect/platform"
-import { Effect, type ParseResult, Schema } from "effect"
-import { formatParseError } from "../domain/ParseErrors.js"
+import { HttpApiError, HttpServerResponse } from "@effect/platform"
+import { Effect } from "effect"
+import { BadRequest, isProblem, type Problem, problemParts, Unavailable } from "../domain/HttpErrors.js"
 
-/** 401: no credentials, or credentials that do not verify. */
-export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", { reason: Schema.String }) {}
+export * from "../domain/HttpErrors.js"
 
-/** 403: valid credentials for someone else's data. */
-export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", { reason: Schema.String }) {}
-
-/** 400: the request itself is malformed. */
-export class BadRequest extends Schema.TaggedError<BadRequest>()("BadRequest", {
-  reason: Schema.String,
-  errors: Schema.optional(Schema.Array(Schema.Unknown))
-}) {}
-
-/** 400 for a query string that does not decode, naming each parameter: `invalid query: limit: must be …`. */
-export const invalidQuery = (error: ParseResult.ParseError) => new BadRequest({ reason: `invalid query: ${formatParseError(error)}` })
-
-/** 413: the body exceeds the configured limit. */
-export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()("PayloadTooLarge", {
-  reason: Schema.String
-}) {}
-
-export type Problem = Unauthorized | Forbidden | BadRequest | PayloadTooLarge
-
-const statusOf = { Unauthorized: 401, Forbidden: 403, BadRequest: 400, PayloadTooLarge: 413 } as const
-
-/** A client error's status, headers and JSON body `{ error, reason, errors? }`. */
-export const problemParts = (problem: Problem) => ({
-  status: statusOf[problem._tag],
-  headers: problem._tag === "Unauthorized" ? { "www-authenticate": 'Bearer realm="product-events"' } : {},
-  body: { error: problem._tag, reason: problem.reason, ...("errors" in problem && problem.errors ? { errors: problem.errors } : {}) }
-})
-
-/** Every client error becomes a JSON body `{ error, reason, errors? }` with its status. */
-export const problemResponse = (problem: Problem): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
+/** A problem as the response its declaration gives it: the one mapping from error to response. */
+export const problemResponse = (problem: Problem): HttpServerResponse.HttpServerResponse => {
   const { body, headers, status } = problemParts(problem)
-  return Effect.succeed(HttpServerResponse.unsafeJson(body, { status, headers }))
+  return HttpServerResponse.unsafeJson(body, { status, headers })
 }
 
-/** 503: a dependency is down. Not the client's fault, and nothing was lost: retry later. */
-export const unavailable = (error: { readonly _tag: string; readonly cause?: unknown }) =>
+/** A path or query that does not decode: 400 naming each parameter (`invalid query: limit: must be …`). */
+export const fromDecodeError = (error: HttpApiError.HttpApiDecodeError): BadRequest => {
+  const inPath = error.issues.some((issue) => issue.path[0] === "sellerId")
+  const detail = error.issues
+    .map((issue) => `${issue.path.length === 0 ? "(root)" : issue.path.join(".")}: ${issue.message}`)
+    .join("; ")
+  return new BadRequest({ reason: `invalid ${inPath ? "path" : "query"}: ${detail}` })
+}
+
+/** The failures of a request that have a declared answer, as that answer; anything else is left alone. */
+export const answerFailure = (error: unknown): HttpServerResponse.HttpServerResponse | undefined =>
+  isProblem(error)
+    ? problemResponse(error)
+    : error instanceof HttpApiError.HttpApiDecodeError
+    ? problemResponse(fromDecodeError(error))
+    : undefined
+
+/**
+ * An infrastructure failure (the event log, a store, pub/sub) is a 503: logged with its cause, and
+ * answered with nothing of it. Every handler goes through this one function.
+ */
+export const dependencyDown = (error: { readonly _tag: string; readonly cause?: unknown }, retryAfterSeconds = 5) =>
   Effect.logError(`dependency unavailable: ${error._tag}`, error.cause).pipe(
-    Effect.as(HttpServerResponse.unsafeJson(
-      { error: "Unavailable", reason: "a dependency is unavailable; retry later" },
-      { status: 503, headers: { "retry-after": "5" } }
-    ))
+    Effect.zipRight(Effect.fail(new Unavailable({ reason: "a dependency is unavailable; retry later", retryAfterSeconds })))
   )

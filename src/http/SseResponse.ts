@@ -62,7 +62,12 @@ export const sseBody = (response: ServerResponse, retryMillis: number, maxBuffer
  * frames written before `start` (status and headers) wait in order. `maxBuffered`: bytes the client
  * may leave unread beyond what the socket holds before it counts as too slow.
  */
-export const responseSink = (response: ServerResponse, retryMillis: number, maxBuffered: number) => {
+export const responseSink = (
+  response: ServerResponse,
+  retryMillis: number,
+  maxBuffered: number,
+  headers: Record<string, string> = {}
+) => {
   let early: Array<Uint8Array> | undefined = []
   const write = (bytes: Uint8Array) => {
     if (early === undefined) response.write(bytes)
@@ -70,7 +75,7 @@ export const responseSink = (response: ServerResponse, retryMillis: number, maxB
   }
   const start = () => {
     if (early === undefined) return
-    response.writeHead(200, { "content-type": "text/event-stream", ...sseHeaders })
+    response.writeHead(200, { "content-type": "text/event-stream", ...sseHeaders, ...headers })
     response.write(frameBytes(retryFrame(retryMillis)))
     for (const bytes of early) response.write(bytes)
     early = undefined

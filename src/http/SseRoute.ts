@@ -1,9 +1,11 @@
-import { Config, Effect, Option, Runtime } from "effect"
+import { Effect, Option, Runtime } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { NotificationHub } from "../services/NotificationHub.js"
 import { Auth } from "./Auth.js"
 import type { NodeRoute } from "./Listener.js"
-import { problemParts } from "./Problem.js"
+import { Cors } from "./Cors.js"
+import { dependencyDown, problemParts, type Problem } from "./Problem.js"
+import { positiveInteger } from "../services/Settings.js"
 import { responseSink } from "./SseResponse.js"
 
 const streamPath = /^\/sellers\/([A-Za-z0-9_]{1,64})\/notifications\/stream(?:\?|$)/
@@ -12,6 +14,13 @@ const answer = (response: ServerResponse, status: number, headers: Record<string
   if (response.headersSent) return void response.end()
   response.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify(body))
 }
+
+/** A problem answered as the router answers it (`Problem.problemParts`), with the request's CORS headers. */
+const answerProblem = (response: ServerResponse, cors: Record<string, string>) => (problem: Problem) =>
+  Effect.sync(() => {
+    const { body, headers, status } = problemParts(problem)
+    answer(response, status, { ...cors, ...headers }, body)
+  })
 
 /**
  * `GET /sellers/{sellerId}/notifications/stream` on Node's request and response, ahead of the router
@@ -23,30 +32,32 @@ const answer = (response: ServerResponse, status: number, headers: Record<string
 export const makeStreamRoute = Effect.gen(function*() {
   const auth = yield* Auth
   const hub = yield* NotificationHub
-  const maxBuffered = yield* Config.integer("SSE_MAX_BUFFERED_BYTES").pipe(Config.withDefault(64 * 1024))
+  const cors = yield* Cors
+  const maxBuffered = yield* positiveInteger("SSE_MAX_BUFFERED_BYTES", 64 * 1024)
   const runFork = Runtime.runFork(yield* Effect.runtime<never>())
 
-  const serve = (request: IncomingMessage, response: ServerResponse, sellerId: string) =>
+  const serve = (request: IncomingMessage, response: ServerResponse, sellerId: string, allowed: Record<string, string>) =>
     Effect.gen(function*() {
       const url = request.url ?? "/"
-      yield* auth.requireSellerOf(sellerId, request.headers.authorization, url)
+      const query = new URL(url, "http://localhost").searchParams
+      const claims = yield* auth.fromCredentials(request.headers.authorization, Option.fromNullable(query.get("access_token")))
+      yield* auth.requireSeller(claims, sellerId)
       const header = request.headers["last-event-id"]
       const lastEventId = Option.fromNullable(typeof header === "string" ? header : null).pipe(
-        Option.orElse(() => Option.fromNullable(new URL(url, "http://localhost").searchParams.get("lastEventId"))),
+        Option.orElse(() => Option.fromNullable(query.get("lastEventId"))),
         Option.filter((id) => id.length > 0)
       )
-      const { sink, start } = responseSink(response, 3000, maxBuffered)
+      const { sink, start } = responseSink(response, 3000, maxBuffered, allowed)
       const subscription = yield* hub.open(sellerId, lastEventId, sink)
       start()
       if (response.destroyed) subscription.unsafeClose()
       else response.once("close", subscription.unsafeClose)
     }).pipe(
       Effect.catchTags({
-        Unauthorized: (p) => Effect.sync(() => problemParts(p)).pipe(Effect.map((x) => answer(response, x.status, x.headers, x.body))),
-        Forbidden: (p) => Effect.sync(() => problemParts(p)).pipe(Effect.map((x) => answer(response, x.status, x.headers, x.body))),
-        PubSubError: (e) => unavailable(response, e),
-        NotificationStoreError: (e) => unavailable(response, e)
+        PubSubError: (e) => dependencyDown(e),
+        NotificationStoreError: (e) => dependencyDown(e)
       }),
+      Effect.catchAll(answerProblem(response, allowed)),
       Effect.catchAllCause((cause) =>
         Effect.logError("notification stream failed", cause).pipe(
           Effect.zipRight(Effect.sync(() => answer(response, 500, {}, { error: "Internal", reason: "unexpected server error" })))
@@ -57,15 +68,8 @@ export const makeStreamRoute = Effect.gen(function*() {
     if (request.method !== "GET") return false
     const match = streamPath.exec(request.url ?? "")
     if (match === null) return false
-    runFork(serve(request, response, match[1]!))
+    runFork(serve(request, response, match[1]!, cors.headersFor(request.headers.origin)))
     return true
   }
   return route
 })
-
-const unavailable = (response: ServerResponse, error: { readonly _tag: string; readonly cause?: unknown }) =>
-  Effect.logError(`dependency unavailable: ${error._tag}`, error.cause).pipe(
-    Effect.zipRight(Effect.sync(() =>
-      answer(response, 503, { "retry-after": "5" }, { error: "Unavailable", reason: "a dependency is unavailable; retry later" })
-    ))
-  )

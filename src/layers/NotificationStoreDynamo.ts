@@ -8,6 +8,7 @@ import {
   notificationExpired,
   notificationExpiry,
   notificationRetentionConfig,
+  isConflict,
   NotificationStore,
   NotificationStoreError,
   type PutResult
@@ -49,7 +50,22 @@ export const expiresAtAttribute = "expiresAt"
 
 export const seqIndex = "bySeq"
 
+/** The item attribute holding the hash of the event a notification comes from (conflict detection). */
+export const contentHashAttribute = "contentHash"
+
+/** A stored notification with the content hash it was stored with, if any. */
+interface StoredEntry {
+  readonly stored: StoredNotification
+  readonly contentHash: unknown
+}
+
 const decodeStored = Schema.decodeUnknown(StoredNotification)
+
+const existingResult = (entry: StoredEntry, contentHash: string | undefined): PutResult => ({
+  notification: entry.stored,
+  created: false,
+  conflict: isConflict(entry.contentHash, contentHash)
+})
 const encodeStored = Schema.encode(StoredNotification)
 
 export const make = (options: Options) =>
@@ -82,7 +98,7 @@ export const make = (options: Options) =>
 
     const decode = (operation: string) => (item: unknown) => decodeStored(item).pipe(Effect.mapError(fail(operation)))
 
-    const get = Effect.fn("NotificationStore.get")(function*(sellerId: string, id: string) {
+    const getEntry = (sellerId: string, id: string) => Effect.gen(function*() {
       const out = yield* call(
         (abortSignal) =>
           client.send(new GetCommand({ TableName: tableName, Key: { sellerId, id }, ConsistentRead: true }), { abortSignal }),
@@ -90,9 +106,15 @@ export const make = (options: Options) =>
       )
       const now = yield* Clock.currentTimeMillis
       const expiresAt = out.Item?.[expiresAtAttribute]
-      if (out.Item === undefined || (typeof expiresAt === "number" && notificationExpired(expiresAt, now))) return Option.none()
-      return Option.some(yield* decode("get")(out.Item))
+      if (out.Item === undefined || (typeof expiresAt === "number" && notificationExpired(expiresAt, now))) {
+        return Option.none<StoredEntry>()
+      }
+      return Option.some<StoredEntry>({ stored: yield* decode("get")(out.Item), contentHash: out.Item[contentHashAttribute] })
     })
+
+    const get = Effect.fn("NotificationStore.get")((sellerId: string, id: string) =>
+      Effect.map(getEntry(sellerId, id), Option.map((entry) => entry.stored))
+    )
 
     /** Draws `count` seqs for the seller at once; resolves to the last one drawn. */
     const nextSeq = (sellerId: string, count = 1) =>
@@ -116,21 +138,25 @@ export const make = (options: Options) =>
         })
       )
 
-    const existing = (notification: Notification) =>
-      get(notification.sellerId, notification.id).pipe(
+    const existing = (notification: Notification, contentHash: string | undefined) =>
+      getEntry(notification.sellerId, notification.id).pipe(
         Effect.flatMap(Option.match({
           onNone: () => Effect.fail(fail("put")(`${notification.id} vanished after a failed put condition`)),
-          onSome: (stored): Effect.Effect<PutResult> => Effect.succeed({ notification: stored, created: false })
+          onSome: (entry): Effect.Effect<PutResult> => Effect.succeed(existingResult(entry, contentHash))
         }))
       )
 
     /** Writes the notification with its drawn seq, unless its id is stored already (then returns that one). */
-    const write = (notification: Notification, seq: number) =>
+    const write = (notification: Notification, seq: number, contentHash: string | undefined) =>
       Effect.gen(function*() {
         const stored = StoredNotification.make({ ...notification, seq })
         const encoded = yield* encodeStored(stored).pipe(Effect.mapError(fail("put")))
         const now = yield* Clock.currentTimeMillis
-        const item = { ...encoded, [expiresAtAttribute]: notificationExpiry(now, retention) }
+        const item = {
+          ...encoded,
+          [expiresAtAttribute]: notificationExpiry(now, retention),
+          ...(contentHash === undefined ? {} : { [contentHashAttribute]: contentHash })
+        }
         return yield* call(
         (abortSignal) =>
           client.send(
@@ -146,16 +172,16 @@ export const make = (options: Options) =>
           ),
         (cause) => cause
         ).pipe(
-          Effect.as<PutResult>({ notification: stored, created: true }),
-          Effect.catchIf(isConditionalCheckFailed, () => existing(notification)),
+          Effect.as<PutResult>({ notification: stored, created: true, conflict: false }),
+          Effect.catchIf(isConditionalCheckFailed, () => existing(notification, contentHash)),
           Effect.mapError((cause) => cause instanceof NotificationStoreError ? cause : fail("put")(cause))
         )
       })
 
-    const put = Effect.fn("NotificationStore.put")(function*(notification: Notification) {
-      const before = yield* get(notification.sellerId, notification.id)
-      if (Option.isSome(before)) return { notification: before.value, created: false } satisfies PutResult
-      return yield* write(notification, yield* nextSeq(notification.sellerId))
+    const put = Effect.fn("NotificationStore.put")(function*(notification: Notification, contentHash?: string) {
+      const before = yield* getEntry(notification.sellerId, notification.id)
+      if (Option.isSome(before)) return existingResult(before.value, contentHash)
+      return yield* write(notification, yield* nextSeq(notification.sellerId), contentHash)
     })
 
     /** The stored notifications among these, by `sellerId/id`: BatchGetItem, 100 keys a call, unprocessed keys asked again. */
@@ -163,7 +189,7 @@ export const make = (options: Options) =>
       Effect.gen(function*() {
         const keys = new Map<string, { sellerId: string; id: string }>()
         for (const { id, sellerId } of notifications) keys.set(`${sellerId}/${id}`, { sellerId, id })
-        const found = new Map<string, StoredNotification>()
+        const found = new Map<string, StoredEntry>()
         let pending = [...keys.values()]
         while (pending.length > 0) {
           const batch = pending.slice(0, 100)
@@ -178,7 +204,7 @@ export const make = (options: Options) =>
             const expiresAt = item[expiresAtAttribute]
             if (typeof expiresAt === "number" && notificationExpired(expiresAt, now)) continue
             const stored = yield* decode("put")(item)
-            found.set(`${stored.sellerId}/${stored.id}`, stored)
+            found.set(`${stored.sellerId}/${stored.id}`, { stored, contentHash: item[contentHashAttribute] })
           }
           const unprocessed = out.UnprocessedKeys?.[tableName]?.Keys
           if (unprocessed !== undefined) pending.push(...(unprocessed as Array<{ sellerId: string; id: string }>))
@@ -187,18 +213,26 @@ export const make = (options: Options) =>
       })
 
     /** One seller's new notifications, in order: their seqs drawn at once, then written one after another. */
-    const putSeller = (notifications: ReadonlyArray<Notification>, results: Array<Exit.Exit<PutResult, NotificationStoreError> | undefined>, at: ReadonlyArray<number>) =>
+    const putSeller = (
+      notifications: ReadonlyArray<Notification>,
+      hashes: ReadonlyArray<string | undefined>,
+      results: Array<Exit.Exit<PutResult, NotificationStoreError> | undefined>,
+      at: ReadonlyArray<number>
+    ) =>
       Effect.gen(function*() {
         const last = yield* nextSeq(notifications[0]!.sellerId, notifications.length)
         const first = last - notifications.length + 1
         for (let i = 0; i < notifications.length; i++) {
-          const exit = yield* Effect.exit(write(notifications[i]!, first + i))
+          const exit = yield* Effect.exit(write(notifications[i]!, first + i, hashes[i]))
           results[at[i]!] = exit
           if (Exit.isFailure(exit)) return
         }
       }).pipe(Effect.catchAll((error) => Effect.sync(() => void (results[at[0]!] = Exit.fail(error)))))
 
-    const putMany = Effect.fn("NotificationStore.putMany")(function*(notifications: ReadonlyArray<Notification>) {
+    const putMany = Effect.fn("NotificationStore.putMany")(function*(
+      notifications: ReadonlyArray<Notification>,
+      contentHashes?: ReadonlyArray<string | undefined>
+    ) {
       const results = new Array<Exit.Exit<PutResult, NotificationStoreError> | undefined>(notifications.length)
       const stored = yield* Effect.exit(getMany(notifications))
       if (Exit.isFailure(stored)) {
@@ -210,19 +244,20 @@ export const make = (options: Options) =>
         })
         return results
       }
-      const bySeller = new Map<string, { notifications: Array<Notification>; at: Array<number> }>()
+      const bySeller = new Map<string, { notifications: Array<Notification>; hashes: Array<string | undefined>; at: Array<number> }>()
       notifications.forEach((n, i) => {
         const before = stored.value.get(`${n.sellerId}/${n.id}`)
         if (before !== undefined) {
-          results[i] = Exit.succeed({ notification: before, created: false })
+          results[i] = Exit.succeed(existingResult(before, contentHashes?.[i]))
           return
         }
         let seller = bySeller.get(n.sellerId)
-        if (seller === undefined) bySeller.set(n.sellerId, seller = { notifications: [], at: [] })
+        if (seller === undefined) bySeller.set(n.sellerId, seller = { notifications: [], hashes: [], at: [] })
         seller.notifications.push(n)
+        seller.hashes.push(contentHashes?.[i])
         seller.at.push(i)
       })
-      yield* Effect.forEach(bySeller.values(), (s) => putSeller(s.notifications, results, s.at), {
+      yield* Effect.forEach(bySeller.values(), (s) => putSeller(s.notifications, s.hashes, results, s.at), {
         concurrency: 32,
         discard: true
       })

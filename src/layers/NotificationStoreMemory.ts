@@ -6,12 +6,14 @@ import {
   notificationExpired,
   notificationExpiry,
   notificationRetentionConfig,
+  isConflict,
   NotificationStore,
   type PutResult
 } from "../services/NotificationStore.js"
 
 interface Entry {
   readonly notification: StoredNotification
+  readonly contentHash: string | undefined
   /** Epoch seconds, as the DynamoDB item's TTL attribute. */
   readonly expiresAt: number
 }
@@ -67,30 +69,35 @@ export const make = (options: MemoryOptions = {}) =>
       return seller
     }
 
-    const putAt = (notification: Notification, now: number): PutResult => {
+    const putAt = (notification: Notification, contentHash: string | undefined, now: number): PutResult => {
       let seller = sellerAt(notification.sellerId, now)
       if (seller === undefined) {
         seller = { lastSeq: 0, byId: new Map(), bySeq: [] }
         sellers.set(notification.sellerId, seller)
       }
       const existing = seller.byId.get(notification.id)
-      if (existing !== undefined) return { notification: existing.notification, created: false }
+      if (existing !== undefined) {
+        return { notification: existing.notification, created: false, conflict: isConflict(existing.contentHash, contentHash) }
+      }
       const entry = {
         notification: StoredNotification.make({ ...notification, seq: seller.lastSeq + 1 }),
+        contentHash,
         expiresAt: notificationExpiry(now, retention)
       }
       seller.lastSeq = entry.notification.seq
       seller.byId.set(notification.id, entry)
       seller.bySeq.push(entry)
-      return { notification: entry.notification, created: true }
+      return { notification: entry.notification, created: true, conflict: false }
     }
 
-    const put = Effect.fn("NotificationStore.put")((notification: Notification) =>
-      Effect.map(Clock.currentTimeMillis, (now) => putAt(notification, now))
+    const put = Effect.fn("NotificationStore.put")((notification: Notification, contentHash?: string) =>
+      Effect.map(Clock.currentTimeMillis, (now) => putAt(notification, contentHash, now))
     )
 
-    const putMany = Effect.fn("NotificationStore.putMany")((notifications: ReadonlyArray<Notification>) =>
-      Effect.map(Clock.currentTimeMillis, (now) => notifications.map((notification) => Exit.succeed(putAt(notification, now))))
+    const putMany = Effect.fn("NotificationStore.putMany")(
+      (notifications: ReadonlyArray<Notification>, contentHashes?: ReadonlyArray<string | undefined>) =>
+        Effect.map(Clock.currentTimeMillis, (now) =>
+          notifications.map((notification, i) => Exit.succeed(putAt(notification, contentHashes?.[i], now))))
     )
 
     const get = Effect.fn("NotificationStore.get")((sellerId: string, id: string) =>

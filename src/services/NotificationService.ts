@@ -1,10 +1,33 @@
-import { Effect, Exit } from "effect"
+import { Data, Effect, Exit } from "effect"
+import { createHash } from "node:crypto"
 import { encodeStoredNotification, notificationChannel } from "../domain/Notification.js"
 import { toNotification } from "../domain/Notify.js"
 import type { ProductEvent } from "../domain/ProductEvent.js"
 import type { ChunkItem, ChunkResults } from "./ConsumerEngine.js"
-import { NotificationStore, type NotificationStoreError } from "./NotificationStore.js"
+import type { LogRecord } from "./EventLog.js"
+import { NotificationStore, type NotificationStoreError, type PutResult } from "./NotificationStore.js"
 import { type ChannelMessage, PubSub, type PubSubError } from "./PubSub.js"
+
+/**
+ * An eventId consumed before with other content: a producer reused it for another event. The first
+ * version stands; this one is dead-lettered with reason `conflict`, never retried.
+ */
+export class EventConflict extends Data.TaggedError("EventConflict")<{ readonly eventId: string }> {
+  readonly retriable = false
+  readonly deadLetterReason = "conflict"
+  override get message() {
+    return `eventId ${this.eventId} was consumed before with other content: the first version stands`
+  }
+}
+
+/** What a record's value is, for telling a redelivery (same bytes) from a conflict: 128 bits of SHA-256. */
+export const contentHash = (record: LogRecord): string =>
+  createHash("sha256").update(record.value).digest("base64url").slice(0, 22)
+
+const conflictOf = (put: PutResult) =>
+  new EventConflict({ eventId: put.notification.id }).pipe(
+    Effect.tapError((e) => Effect.logWarning(e.message).pipe(Effect.annotateLogs({ sellerId: put.notification.sellerId })))
+  )
 
 /**
  * notification-service's handler: event -> notification, stored idempotently, then published.
@@ -17,14 +40,26 @@ export class NotificationService extends Effect.Service<NotificationService>()("
   effect: Effect.gen(function*() {
     const store = yield* NotificationStore
     const pubsub = yield* PubSub
-    const handle = Effect.fn("NotificationService.handle")(function*(event: ProductEvent) {
-      const { notification } = yield* store.put(toNotification(event))
+    /** `record`, when given, tells a redelivery from a conflicting event under the same eventId. */
+    const handle = Effect.fn("NotificationService.handle")(function*(event: ProductEvent, record?: LogRecord) {
+      const put = yield* store.put(toNotification(event), record === undefined ? undefined : contentHash(record))
+      if (put.conflict) return yield* conflictOf(put)
+      const { notification } = put
       yield* pubsub.publish(notificationChannel(notification.sellerId), encodeStoredNotification(notification))
     })
     const handleChunk = Effect.fn("NotificationService.handleChunk")(function*(items: ReadonlyArray<ChunkItem>) {
-      const puts = yield* store.putMany(items.map((item) => toNotification(item.event)))
+      const stored = yield* store.putMany(
+        items.map((item) => toNotification(item.event)),
+        items.map((item) => contentHash(item.record))
+      )
+      const puts: Array<Exit.Exit<unknown, NotificationStoreError | EventConflict> | undefined> = []
       const messages: Array<ChannelMessage> = []
-      for (const put of puts) {
+      for (const put of stored) {
+        if (put !== undefined && Exit.isSuccess(put) && put.value.conflict) {
+          puts.push(yield* Effect.exit(conflictOf(put.value)))
+          continue
+        }
+        puts.push(put)
         if (put !== undefined && Exit.isSuccess(put)) {
           const { notification } = put.value
           messages.push({ channel: notificationChannel(notification.sellerId), message: encodeStoredNotification(notification) })
@@ -43,15 +78,15 @@ export class NotificationService extends Effect.Service<NotificationService>()("
  */
 const firstFailurePerSeller = (
   items: ReadonlyArray<ChunkItem>,
-  puts: ReadonlyArray<Exit.Exit<unknown, NotificationStoreError> | undefined>,
+  puts: ReadonlyArray<Exit.Exit<unknown, NotificationStoreError | EventConflict> | undefined>,
   published: Exit.Exit<void, PubSubError>
-): ChunkResults<NotificationStoreError | PubSubError> => {
+): ChunkResults<NotificationStoreError | PubSubError | EventConflict> => {
   let failed: Set<string> | undefined
   return items.map((item, i) => {
     const seller = item.event.data.sellerId
     const put = puts[i]
     if (put === undefined || failed?.has(seller)) return undefined
-    const result: Exit.Exit<unknown, NotificationStoreError | PubSubError> = Exit.isFailure(put) ? put : published
+    const result: Exit.Exit<unknown, NotificationStoreError | PubSubError | EventConflict> = Exit.isFailure(put) ? put : published
     if (Exit.isFailure(result)) (failed ??= new Set()).add(seller)
     return Exit.asVoid(result)
   })

@@ -28,7 +28,16 @@ export interface PutResult {
   readonly notification: StoredNotification
   /** false when a notification with this id was stored already: then nothing changed. */
   readonly created: boolean
+  /**
+   * true when the id was stored already from other content (another event under the same eventId):
+   * a conflict, not a redelivery. Known only when both puts gave a content hash.
+   */
+  readonly conflict: boolean
 }
+
+/** The content hashes of a stored notification and of a new put of its id differ: another event reused the eventId. */
+export const isConflict = (storedHash: unknown, contentHash: string | undefined): boolean =>
+  typeof storedHash === "string" && contentHash !== undefined && storedHash !== contentHash
 
 /**
  * One result of `putMany` per notification: its put's outcome, or `undefined` when an earlier
@@ -54,15 +63,20 @@ export class NotificationStore extends Context.Tag("product-events/NotificationS
     /**
      * Stores the notification once per (sellerId, id). The first put assigns the seller's next `seq`
      * (increasing in put order; the live store may leave gaps after a crash or a concurrent duplicate).
-     * A later put of the same id returns the stored notification unchanged, with `created: false`.
+     * A later put of the same id returns the stored notification unchanged, with `created: false`,
+     * and `conflict: true` when `contentHash` (a hash of the event the notification comes from) differs
+     * from the one stored with it.
      */
-    readonly put: (notification: Notification) => Effect.Effect<PutResult, NotificationStoreError>
+    readonly put: (notification: Notification, contentHash?: string) => Effect.Effect<PutResult, NotificationStoreError>
     /**
      * `put` of each notification, batched: each seller's notifications in the order given (their
      * seqs follow it), different sellers concurrently. A seller's first failure stops its later
      * notifications (`undefined`); other sellers go on.
      */
-    readonly putMany: (notifications: ReadonlyArray<Notification>) => Effect.Effect<PutManyResults>
+    readonly putMany: (
+      notifications: ReadonlyArray<Notification>,
+      contentHashes?: ReadonlyArray<string | undefined>
+    ) => Effect.Effect<PutManyResults>
     readonly get: (
       sellerId: string,
       id: string

@@ -1,24 +1,33 @@
-import { Config, Effect, Redacted, Schema } from "effect"
+import { Config, type ConfigError, Effect, Option, Redacted, Schema } from "effect"
 import { errors, jwtVerify, SignJWT } from "jose"
-import { SellerId } from "../domain/Ids.js"
+import { Claims, type Role } from "../domain/HttpApi.js"
 
 /** Used when `AUTH_JWT_SECRET` is unset: fine on a laptop, never in production. */
 export const devJwtSecret = "product-events-dev-secret-change-me"
 
-/** The HS256 secret: env `AUTH_JWT_SECRET`, or {@link devJwtSecret}. */
-export const AuthSecret: Config.Config<Redacted.Redacted<string>> = Config.redacted("AUTH_JWT_SECRET").pipe(
-  Config.withDefault(Redacted.make(devJwtSecret))
+/** HS256 wants a key of at least 256 bits (RFC 7518 3.2): 32 characters. */
+export const minSecretLength = 32
+
+/**
+ * The HS256 secret: env `AUTH_JWT_SECRET` (at least {@link minSecretLength} characters, else the
+ * program refuses to start, naming the variable), or {@link devJwtSecret} with a warning when unset.
+ */
+export const AuthSecret: Effect.Effect<Redacted.Redacted<string>, ConfigError.ConfigError> = Config.redacted("AUTH_JWT_SECRET").pipe(
+  Config.validate({
+    message: `AUTH_JWT_SECRET must be at least ${minSecretLength} characters (an HS256 key of 256 bits); unset it to use the dev secret`,
+    validation: (secret) => Redacted.value(secret).length >= minSecretLength
+  }),
+  Config.option,
+  Effect.flatMap(Option.match({
+    onSome: Effect.succeed,
+    onNone: () =>
+      Effect.logWarning("AUTH_JWT_SECRET is unset: using the documented dev secret, which anyone can sign tokens with").pipe(
+        Effect.as(Redacted.make(devJwtSecret))
+      )
+  }))
 )
 
-export const Role = Schema.Literal("seller", "service")
-export type Role = typeof Role.Type
-
-/** The claims the services act on. `role: "service"` may publish any seller's events. */
-export const Claims = Schema.Struct({
-  sellerId: Schema.optional(SellerId),
-  role: Schema.optional(Role)
-})
-export type Claims = typeof Claims.Type
+export { Claims, Role } from "../domain/HttpApi.js"
 
 /** A lifetime such as `12h`, `30m`, `7d` or `90 seconds`. */
 export const ExpiresIn = Schema.String.pipe(

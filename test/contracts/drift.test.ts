@@ -25,6 +25,7 @@ describe("contracts drift", () => {
     expect(a.map((f) => f.path)).toEqual(expect.arrayContaining([
       "contracts/event-contracts.json",
       "contracts/asyncapi.yaml",
+      "contracts/openapi.json",
       "contracts/event-contracts.md",
       "contracts/examples/ProductCreated.json",
       "contracts/examples/ProductUpdated.json",

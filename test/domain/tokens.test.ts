@@ -73,10 +73,10 @@ describe("Tokens", () => {
   it.effect("reads AUTH_JWT_SECRET, with a documented dev default", () =>
     Effect.gen(function*() {
       const fromEnv = yield* AuthSecret.pipe(
-        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["AUTH_JWT_SECRET", "from-env"]])))
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["AUTH_JWT_SECRET", "from-env-0123456789abcdef0123456789"]])))
       )
       const fallback = yield* AuthSecret.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map())))
-      expect(Redacted.value(fromEnv)).toBe("from-env")
+      expect(Redacted.value(fromEnv)).toBe("from-env-0123456789abcdef0123456789")
       expect(Redacted.value(fallback)).toBe(devJwtSecret)
     }))
 })

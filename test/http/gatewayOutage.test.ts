@@ -1,9 +1,14 @@
-import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, type HttpApp, type HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Redacted, Ref, TestClock } from "effect"
 import { productEventsTopic } from "../../src/domain/Consumers.js"
-import { Auth } from "../../src/http/Auth.js"
-import { gatewayRouter } from "../../src/http/Gateway.js"
+import { GatewayApi } from "../../src/domain/HttpApi.js"
+import { AuthLive } from "../../src/http/Auth.js"
+import { Cors } from "../../src/http/Cors.js"
+import { EventsLive } from "../../src/http/Gateway.js"
+import { HealthLive, ReadinessChecks } from "../../src/http/Health.js"
+import { ApiSupport, apiApp } from "../../src/http/HttpLive.js"
 import * as EventLogMemory from "../../src/layers/EventLogMemory.js"
 import { EventLog } from "../../src/services/EventLog.js"
 import { Metrics } from "../../src/services/Metrics.js"
@@ -23,7 +28,7 @@ const switchable = Effect.gen(function*() {
 })
 
 let n = 0
-const post = (router: HttpRouter.HttpRouter, token: string) =>
+const post = (router: HttpApp.Default<never, HttpRouter.HttpRouter.DefaultServices | HttpServerRequest.HttpServerRequest>, token: string) =>
   Effect.gen(function*() {
     const request = new Request("http://gateway/events", {
       method: "POST",
@@ -33,6 +38,7 @@ const post = (router: HttpRouter.HttpRouter, token: string) =>
     const response = yield* router.pipe(
       Effect.provideService(HttpServerRequest.HttpServerRequest, HttpServerRequest.fromWeb(request)),
       Effect.catchAll(() => Effect.succeed(HttpServerResponse.empty({ status: 599 }))),
+      Effect.provide(NodeHttpServer.layerContext),
       Effect.scoped
     )
     return { status: response.status, retryAfter: response.headers["retry-after"] }
@@ -42,8 +48,15 @@ describe("POST /events while the event log does not answer", () => {
   it.effect("503 with retry-after after the produce timeout; then at once while the breaker is open; 202 once a probe succeeds", () =>
     Effect.gen(function*() {
       const { down, log } = yield* switchable
-      const router = yield* gatewayRouter.pipe(
-        Effect.provide(Layer.mergeAll(Layer.succeed(EventLog, log), Auth.Default, Metrics.Default)),
+      const router = yield* apiApp(GatewayApi).pipe(
+        Effect.provide(
+          ApiSupport.pipe(
+            Layer.provideMerge(HttpApiBuilder.api(GatewayApi)),
+            Layer.provide(Layer.mergeAll(EventsLive, HealthLive)),
+            Layer.provideMerge(Layer.mergeAll(AuthLive, Cors.Default, ReadinessChecks.layer(Effect.succeed([])))),
+            Layer.provide(Layer.mergeAll(Layer.succeed(EventLog, log), Metrics.Default))
+          )
+        ),
         Effect.orDie
       )
       const token = yield* signToken(Redacted.make(devJwtSecret), { role: "service" })

@@ -70,6 +70,35 @@ export const notificationStoreContract = <E>(name: string, layer: Layer.Layer<No
           expect(first.notification.seq).toBe(1)
         }))
 
+      it.effect("a put of a stored id with another content hash is a conflict; with the same or none, a redelivery", () =>
+        Effect.gen(function*() {
+          const store = yield* NotificationStore
+          const sellerId = unique("seller")
+          const first = yield* store.put(notification(sellerId, 1), "hash-a")
+          expect(first).toMatchObject({ created: true, conflict: false })
+          expect(yield* store.put(notification(sellerId, 1), "hash-a")).toMatchObject({ created: false, conflict: false })
+          expect(yield* store.put(notification(sellerId, 1))).toMatchObject({ created: false, conflict: false })
+          const other = yield* store.put(notification(sellerId, 1, { title: "another event" }), "hash-b")
+          expect(other).toMatchObject({ created: false, conflict: true })
+          expect(other.notification.title).toBe(first.notification.title)
+          // batched: the same answers, each by its own hash; a notification stored without a hash never conflicts
+          yield* store.put(notification(sellerId, 2))
+          const batch = yield* store.putMany(
+            [notification(sellerId, 1), notification(sellerId, 1), notification(sellerId, 2), notification(sellerId, 3)],
+            ["hash-a", "hash-c", "hash-d", "hash-e"]
+          )
+          expect(batch.map((r) => r !== undefined && Exit.isSuccess(r) ? [r.value.created, r.value.conflict] : r)).toEqual([
+            [false, false],
+            [false, true],
+            [false, false],
+            [true, false]
+          ])
+          const again = yield* store.putMany([notification(sellerId, 3)], ["hash-x"])
+          expect(again[0] !== undefined && Exit.isSuccess(again[0]) && again[0].value.conflict).toBe(true)
+          const all = yield* store.list(sellerId, { limit: 10, order: "asc" })
+          expect(seqs(all)).toEqual([1, 2, 3])
+        }))
+
       it.effect("a second put of the same id returns the stored notification and changes nothing", () =>
         Effect.gen(function*() {
           const store = yield* NotificationStore

@@ -13,7 +13,7 @@ const example = Option.getOrThrow(SchemaAST.getExamplesAnnotation(ProductCreated
 }
 const otherSeller = { ...example, eventId: example.eventId.replace("seller_42", "seller_43") }
 const badLine = { ...example, data: { ...example.data, sellerId: "seller 42" } }
-const secret = "cli-test-secret"
+const secret = "cli-test-secret-0123456789abcdef012345"
 
 // Spawning tsx is slow: the six runs start together, once.
 const runs: Record<string, Run> = {}

@@ -1,15 +1,22 @@
-import { HttpServer } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
+import { type Etag, type HttpPlatform, HttpServer } from "@effect/platform"
+import { type NodeContext, NodeHttpServer } from "@effect/platform-node"
 import { ConfigProvider, Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { createServer } from "node:http"
 import { EmbeddedLive } from "../../src/app/Embedded.js"
+import * as Listener from "../../src/http/Listener.js"
 import { devJwtSecret, signToken } from "../../src/services/Tokens.js"
 
-/** The embedded program on an ephemeral loopback port, for end-to-end tests through HTTP. */
-export const startEmbedded = async (config: Record<string, string> = {}) => {
+/**
+ * The embedded program on an ephemeral loopback port, for end-to-end tests through HTTP; with
+ * `listener`, on the programs' own listener (which serves the SSE stream ahead of the router).
+ */
+export const startEmbedded = async (config: Record<string, string> = {}, options: { readonly listener?: boolean } = {}) => {
+  const server: Layer.Layer<HttpServer.HttpServer | NodeContext.NodeContext | HttpPlatform.HttpPlatform | Etag.Generator, unknown> = options.listener === true
+    ? Listener.layer({ port: 0, host: "127.0.0.1" })
+    : NodeHttpServer.layer(() => createServer(), { port: 0, host: "127.0.0.1" })
   const runtime = ManagedRuntime.make(
     EmbeddedLive.pipe(
-      Layer.provideMerge(NodeHttpServer.layer(() => createServer(), { port: 0, host: "127.0.0.1" })),
+      Layer.provideMerge(server),
       Layer.provide(Layer.setConfigProvider(
         ConfigProvider.fromMap(new Map(Object.entries(config))).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv()))
       ))

@@ -82,7 +82,12 @@ export const makeRecovery = <E extends { readonly retriable: boolean }, R>(optio
           work.abandon()
           // An interruption seen here is the handler's own: this fiber's would not resume it.
           const failure = Cause.failureOption(cause)
-          const reason = Option.isSome(failure) && failure.value.retriable ? "retries-exhausted" : "non-retriable"
+          // A terminal error may name its own reason (a conflicting eventId is `conflict`).
+          const reason: DeadLetterReason = Option.isNone(failure)
+            ? "non-retriable"
+            : failure.value.retriable
+            ? "retries-exhausted"
+            : (failure.value as { readonly deadLetterReason?: DeadLetterReason }).deadLetterReason ?? "non-retriable"
           const described = Option.isSome(failure)
             ? describeFailure(failure.value)
             : { message: Cause.pretty(cause), tag: Cause.isInterruptedOnly(cause) ? "Interrupted" : "Defect" }
