@@ -3,4 +3,4 @@ import { EmbeddedLive } from "../app/Embedded.js"
 import { runProgram } from "../app/Run.js"
 import { listen } from "../http/HttpLive.js"
 
-runProgram(EmbeddedLive.pipe(Layer.provide(listen)))
+runProgram("product-events", EmbeddedLive.pipe(Layer.provide(listen)))
