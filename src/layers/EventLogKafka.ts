@@ -1,6 +1,6 @@
 import { Config, type ConfigError, Duration, Effect, Layer, Option, Schedule } from "effect"
 import { Kafka, Partitioners } from "kafkajs"
-import { EventLog, EventLogError, type OutgoingMessage } from "../services/EventLog.js"
+import { EventLog, EventLogError, type OutgoingMessage, producedHeaders, producerSpan } from "../services/EventLog.js"
 import { Metrics } from "../services/Metrics.js"
 import { effectLogCreator, type KafkaLogLevel, kafkaLogLevel } from "./kafka/Logging.js"
 import { partitionFor } from "./kafka/Partitioner.js"
@@ -136,6 +136,7 @@ export const make = (options: Options) =>
       Effect.gen(function*() {
         if (messages.length === 0) return []
         const count = yield* partitionCount(topic)
+        const span = yield* producerSpan
         const routed = messages.map((message) => ({ message, partition: partitionFor(message.key, count) }))
         const metadata = yield* attempt("produce", () =>
           producer.send({
@@ -145,7 +146,7 @@ export const make = (options: Options) =>
               key: message.key,
               value: Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength),
               partition,
-              headers: { ...message.headers }
+              headers: producedHeaders(message.headers, span)
             }))
           })).pipe(
             Effect.timeoutFail({

@@ -5,6 +5,8 @@ import {
   EventLogError,
   type LogRecord,
   type OutgoingMessage,
+  producedHeaders,
+  producerSpan,
   type Rebalance,
   type SubscribeOptions,
   type TopicPartition
@@ -79,8 +81,8 @@ export const make = (options: MemoryOptions = {}) =>
     }
 
     const produce = (topic: string, messages: ReadonlyArray<OutgoingMessage>) =>
-      Effect.zip(existing("produce", topic), Clock.currentTimeMillis).pipe(
-        Effect.map(([logs, timestamp]) => {
+      Effect.all([existing("produce", topic), Clock.currentTimeMillis, producerSpan]).pipe(
+        Effect.map(([logs, timestamp, span]) => {
           const touched = new Set<PartitionLog>()
           const positions = messages.map((message) => {
             const partition = partitionFor(message.key, logs.length)
@@ -92,7 +94,7 @@ export const make = (options: MemoryOptions = {}) =>
               offset,
               key: message.key,
               value: message.value.slice(),
-              headers: { ...message.headers },
+              headers: producedHeaders(message.headers, span),
               timestamp
             })
             touched.add(log)

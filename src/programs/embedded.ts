@@ -4,4 +4,4 @@ import { EmbeddedLive } from "../app/Embedded.js"
 import { runProgram } from "../app/Run.js"
 import { listen } from "../http/HttpLive.js"
 
-runProgram(Layer.merge(EmbeddedLive.pipe(Layer.provide(listen)), StartBanner))
+runProgram("product-events", Layer.merge(EmbeddedLive.pipe(Layer.provide(listen)), StartBanner))

@@ -4,4 +4,4 @@ import { LiveByDefault } from "../app/Infra.js"
 import { runProgram } from "../app/Run.js"
 import { listen } from "../http/HttpLive.js"
 
-runProgram(GatewayLive.pipe(Layer.provide(listen), Layer.provide(LiveByDefault)))
+runProgram("ingest-gateway", GatewayLive.pipe(Layer.provide(listen), Layer.provide(LiveByDefault)))

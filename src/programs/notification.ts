@@ -4,4 +4,4 @@ import { NotificationServiceLive } from "../app/Notification.js"
 import { runProgram } from "../app/Run.js"
 import { listen } from "../http/HttpLive.js"
 
-runProgram(NotificationServiceLive.pipe(Layer.provide(listen), Layer.provide(LiveByDefault)))
+runProgram("notification-service", NotificationServiceLive.pipe(Layer.provide(listen), Layer.provide(LiveByDefault)))

@@ -10,6 +10,7 @@ import { EngineStats } from "./consumer/Lanes.js"
 import { makeLaneLoop, type Prepared } from "./consumer/LaneLoop.js"
 import { makeRecovery } from "./consumer/Recovery.js"
 import { Revocations } from "./consumer/Revocations.js"
+import { traceSegments } from "./consumer/Tracing.js"
 import { Watermarks } from "./consumer/Watermark.js"
 import type { Work } from "./consumer/Work.js"
 import { EventLog, EventLogError, type TopicPartition } from "./EventLog.js"
@@ -201,7 +202,7 @@ const makeLanes = <E extends { readonly retriable: boolean }, R>(
     const droppedItem = (item: ChunkItem) => revocations.isRevokedRecord(item.record)
     const laneLoop = makeLaneLoop<E, R>({
       handle: options.handle,
-      runSegment: options.handleChunk ?? handleEach(options.handle, droppedItem),
+      runSegment: traceSegments(contract.group, options.handleChunk ?? handleEach(options.handle, droppedItem)),
       prepare,
       recover: recovery.handlerFailed,
       flushCounts: () => counters.flush(),

@@ -1,4 +1,5 @@
-import { Context, type Effect, type Scope, type Stream } from "effect"
+import { Context, Effect, Option, type Scope, type Stream, type Tracer } from "effect"
+import { formatTraceparent, traceparentHeader } from "../domain/TraceContext.js"
 import { InfraError } from "./InfraError.js"
 
 /**
@@ -7,6 +8,21 @@ import { InfraError } from "./InfraError.js"
  */
 
 export type Headers = Readonly<Record<string, string>>
+
+/**
+ * The span a produce runs in, if any, for `producedHeaders`: a layer reads it once per produce.
+ */
+export const producerSpan: Effect.Effect<Option.Option<Tracer.Span>> = Effect.option(Effect.currentSpan)
+
+/**
+ * A message's headers as a layer writes them: with the producer's span as `traceparent`, so the
+ * consumers' spans join the producer's trace, unless it carries one already (a replayed dead letter
+ * keeps the trace of its first production).
+ */
+export const producedHeaders = (headers: Headers | undefined, span: Option.Option<Tracer.Span>): Headers =>
+  Option.isNone(span) || headers?.[traceparentHeader] !== undefined
+    ? { ...headers }
+    : { ...headers, [traceparentHeader]: formatTraceparent(span.value) }
 
 export interface OutgoingMessage {
   /** Partitioning key: every message of one key lands on one partition, in order. */

@@ -68,6 +68,27 @@ export const eventLogContract = <E>(name: string, eventLog: Layer.Layer<EventLog
         }
       }))
 
+    it.scoped("a record carries its produce's span as traceparent, in the caller's trace; its own traceparent is kept", () =>
+      Effect.gen(function*() {
+        const log = yield* EventLog
+        const topic = unique("trace")
+        yield* log.ensureTopic(topic, 1)
+        const replayed = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        const span = yield* log.produce(topic, [
+          { key: "k", value: bytes("fresh") },
+          { key: "k", value: bytes("replayed"), headers: { traceparent: replayed } }
+        ]).pipe(Effect.zipRight(Effect.currentSpan), Effect.withSpan("publish"))
+        yield* log.produce(topic, [{ key: "k", value: bytes("untraced") }])
+        const records = yield* Effect.flatMap(subscribeTo(unique("g"), topic), (s) => take(s.records, 3))
+        const traceparent = (value: string) => records.find((r) => text(r.value) === value)!.headers["traceparent"]
+        // The produce's own span (a child of "publish"), in the caller's trace.
+        expect(traceparent("fresh")).toMatch(new RegExp(`^00-${span.traceId}-[0-9a-f]{16}-01$`))
+        expect(traceparent("replayed")).toBe(replayed)
+        // Outside any span, the produce's span is the root of a trace of its own.
+        expect(traceparent("untraced")).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/)
+        expect(traceparent("untraced")).not.toContain(span.traceId)
+      }))
+
     it.scoped("delivers records produced after subscribing", () =>
       Effect.gen(function*() {
         const log = yield* EventLog
