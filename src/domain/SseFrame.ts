@@ -7,6 +7,9 @@ export const notificationFrame = (n: StoredNotification): string =>
 
 export const heartbeatFrame = ": heartbeat\n\n"
 
+/** The last frame of a stream whose token expired: a comment saying why, before the response ends. */
+export const tokenExpiredFrame = ": token expired: reconnect with a fresh token (and Last-Event-ID)\n\n"
+
 /** The first bytes of a stream: how long a client waits before it reconnects. */
 export const retryFrame = (retryMillis: number): string => `retry: ${retryMillis}\n\n`
 

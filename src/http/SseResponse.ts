@@ -1,7 +1,7 @@
 import { Effect } from "effect"
 import type { ServerResponse } from "node:http"
 import { Readable } from "node:stream"
-import { frameBytes, retryFrame } from "../domain/SseFrame.js"
+import { frameBytes, retryFrame, tokenExpiredFrame } from "../domain/SseFrame.js"
 import type { Sink } from "../services/hub/Subscriber.js"
 import { heartbeatBytes } from "../services/NotificationHub.js"
 
@@ -21,6 +21,8 @@ const drainOrClose = (response: ServerResponse, closing: NodeJS.EventEmitter) =>
     })
   })
 
+
+const tokenExpiredBytes = frameBytes(tokenExpiredFrame)
 
 export const sseHeaders = {
   "cache-control": "no-cache",
@@ -51,6 +53,10 @@ export const sseBody = (response: ServerResponse, retryMillis: number, maxBuffer
         : drainOrClose(response, body)
     ),
     end: () => {
+      body.push(null)
+    },
+    expire: () => {
+      body.push(tokenExpiredBytes)
       body.push(null)
     }
   }
@@ -92,6 +98,10 @@ export const responseSink = (
     end: () => {
       start()
       response.end()
+    },
+    expire: () => {
+      start()
+      response.end(tokenExpiredBytes)
     }
   }
   return { sink, start }

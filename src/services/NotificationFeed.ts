@@ -28,7 +28,8 @@ export class NotificationFeed extends Effect.Service<NotificationFeed>()("produc
           heartbeat: () => {},
           full: () => Option.getOrElse(queue.unsafeSize(), () => 0) >= maxUnread,
           whenWritable: Effect.void,
-          end: () => queue.unsafeOffer(Take.end)
+          end: () => queue.unsafeOffer(Take.end),
+          expire: () => queue.unsafeOffer(Take.end)
         }
         yield* Effect.acquireRelease(hub.open(sellerId, lastEventId, sink), (subscription) => subscription.close)
         return Stream.fromQueue(queue).pipe(Stream.flattenTake)

@@ -1,4 +1,4 @@
-import { type Chunk, Config, Deferred, Duration, Effect, Either, FiberId, FiberSet, Option, Stream } from "effect"
+import { type Chunk, Clock, Config, Deferred, Duration, Effect, Either, FiberId, FiberSet, Option, Stream } from "effect"
 import { decodeStoredNotification, notificationChannel, type StoredNotification } from "../domain/Notification.js"
 import { frameBytes, heartbeatFrame, notificationFrame } from "../domain/SseFrame.js"
 import { type Frame, type Sink, Subscriber } from "./hub/Subscriber.js"
@@ -15,6 +15,14 @@ export const frameOf = (notification: StoredNotification): Frame => ({
   notification,
   bytes: frameBytes(notificationFrame(notification))
 })
+
+export interface OpenOptions {
+  /**
+   * When the subscriber's token expires, in epoch seconds (its `exp` claim): the stream ends then, after
+   * a comment saying why, and the client reconnects with a fresh token and Last-Event-ID.
+   */
+  readonly expiresAt?: number | undefined
+}
 
 /** One seller's upstream subscription and the subscribers it feeds. */
 interface Channel {
@@ -97,6 +105,7 @@ export class NotificationHub extends Effect.Service<NotificationHub>()("product-
 
     const leave = (subscriber: Subscriber) =>
       Effect.suspend(() => {
+        forgetExpiry(subscriber)
         const channel = channels.get(subscriber.sellerId)
         if (channel === undefined || !channel.subscribers.delete(subscriber) || channel.subscribers.size > 0) {
           return Effect.void
@@ -166,11 +175,12 @@ export class NotificationHub extends Effect.Service<NotificationHub>()("product-
      * written to it, after the stored notifications that follow `lastEventId` when given. The
      * subscription is active before the store is read, so nothing published meanwhile is missed;
      * `seq` drops at the seam what the replay sent. The sink is written to until it ends (overflow,
-     * shutdown) or `close` (its client is gone); `close` must be called either way.
+     * shutdown, its token's `expiresAt`) or `close` (its client is gone); `close` must be called either way.
      */
-    const open = (sellerId: string, lastEventId: Option.Option<string>, sink: Sink) =>
+    const open = (sellerId: string, lastEventId: Option.Option<string>, sink: Sink, options: OpenOptions = {}) =>
       Effect.gen(function*() {
         const subscriber = new Subscriber(sellerId, sink, maxPending, startCatchUp)
+        if (options.expiresAt !== undefined) expireAt(subscriber, options.expiresAt)
         const channel = yield* join(subscriber)
         const close = leave(subscriber).pipe(Effect.zipRight(Effect.sync(() => subscriber.end())))
         yield* Effect.gen(function*() {
@@ -194,10 +204,55 @@ export class NotificationHub extends Effect.Service<NotificationHub>()("product-
     })
     yield* Effect.sleep(heartbeat).pipe(Effect.zipRight(beat), Effect.forever, Effect.forkScoped)
 
+    // Token expiry: subscribers by the second their token expires, ended by one tick a second for all.
+    const expiring = new Map<number, Set<Subscriber>>()
+    let checkedUpTo = Math.floor((yield* Clock.currentTimeMillis) / 1000) - 1
+    const expireAt = (subscriber: Subscriber, expiresAt: number) => {
+      subscriber.expiresAt = expiresAt
+      let due = expiring.get(expiresAt)
+      if (due === undefined) expiring.set(expiresAt, (due = new Set()))
+      due.add(subscriber)
+    }
+    const forgetExpiry = (subscriber: Subscriber) => {
+      if (subscriber.expiresAt === undefined) return
+      const due = expiring.get(subscriber.expiresAt)
+      if (due !== undefined && due.delete(subscriber) && due.size === 0) expiring.delete(subscriber.expiresAt)
+    }
+    /** Ends the streams whose token expired by `nowSeconds` (a JWT is valid before its `exp`, not at it). */
+    const expireDue = (nowSeconds: number) => {
+      const seconds = nowSeconds - checkedUpTo <= expiring.size
+        ? Array.from({ length: nowSeconds - checkedUpTo }, (_, i) => checkedUpTo + 1 + i)
+        : [...expiring.keys()].filter((second) => second <= nowSeconds)
+      checkedUpTo = Math.max(checkedUpTo, nowSeconds)
+      let ended = 0
+      for (const second of seconds) {
+        const due = expiring.get(second)
+        if (due === undefined) continue
+        expiring.delete(second)
+        for (const subscriber of due) {
+          subscriber.expire()
+          ended++
+        }
+      }
+      return ended
+    }
+    yield* Clock.currentTimeMillis.pipe(
+      Effect.flatMap((now) => {
+        const ended = expireDue(Math.floor(now / 1000))
+        return ended === 0 ? Effect.void : Effect.logDebug(`ended ${ended} notification streams whose token expired`)
+      }),
+      Effect.zipRight(Effect.sleep("1 second")),
+      Effect.forever,
+      Effect.forkScoped
+    )
+
+    /** Sellers with subscribers, subscribers, and subscribers whose token's expiry is pending. */
     const stats = Effect.sync(() => {
       let subscribers = 0
+      let expiringSubscribers = 0
       for (const channel of channels.values()) subscribers += channel.subscribers.size
-      return { sellers: channels.size, subscribers }
+      for (const due of expiring.values()) expiringSubscribers += due.size
+      return { sellers: channels.size, subscribers, expiring: expiringSubscribers }
     })
 
     let ending = false

@@ -26,7 +26,7 @@ const stack = (open = new Map<string, number>()) =>
     Layer.provideMerge(Layer.mergeAll(NotificationStoreMemory.layerMemory, countingPubSub(open)))
   )
 
-/** A client: what it received (ids, ":hb" for heartbeats); `capacity` frames unread make it full. */
+/** A client: what it received (ids, ":hb" for heartbeats, ":expired" last when its token expired); `capacity` frames unread make it full. */
 const client = (capacity = Infinity) => {
   const received: Array<string> = []
   const state = { ended: false }
@@ -35,14 +35,18 @@ const client = (capacity = Infinity) => {
     heartbeat: () => void received.push(":hb"),
     full: () => received.length >= capacity,
     whenWritable: Effect.void,
-    end: () => void (state.ended = true)
+    end: () => void (state.ended = true),
+    expire: () => {
+      received.push(":expired")
+      state.ended = true
+    }
   }
-  return { sink, received, ids: () => received.filter((r) => r !== ":hb"), ended: () => state.ended }
+  return { sink, received, ids: () => received.filter((r) => !r.startsWith(":")), ended: () => state.ended }
 }
 
 /** Subscribes the client for the test's scope; `close` earlier is what a client that goes away does. */
-const connect = (hub: NotificationHub, sellerId: string, c: ReturnType<typeof client>, lastEventId?: string) =>
-  Effect.acquireRelease(hub.open(sellerId, Option.fromNullable(lastEventId), c.sink), (subscription) => subscription.close)
+const connect = (hub: NotificationHub, sellerId: string, c: ReturnType<typeof client>, lastEventId?: string, expiresAt?: number) =>
+  Effect.acquireRelease(hub.open(sellerId, Option.fromNullable(lastEventId), c.sink, { expiresAt }), (subscription) => subscription.close)
 
 /** Lets the hub's fibers run until `done` holds (a bounded number of turns). */
 const settle = (done: () => boolean) =>
@@ -64,7 +68,7 @@ describe("NotificationHub", () => {
       const subscriptionB = yield* connect(hub, "s1", b)
       yield* connect(hub, "s2", client())
       expect([open.get("notifications:s1"), open.get("notifications:s2")]).toEqual([1, 1])
-      expect(yield* hub.stats).toEqual({ sellers: 2, subscribers: 3 })
+      expect(yield* hub.stats).toEqual({ sellers: 2, subscribers: 3, expiring: 0 })
 
       const [e1, e2] = events("s1", 2)
       yield* service.handle(e1!)
@@ -79,7 +83,7 @@ describe("NotificationHub", () => {
 
       yield* subscriptionB.close
       expect(open.get("notifications:s1")).toBe(0)
-      expect(yield* hub.stats).toEqual({ sellers: 1, subscribers: 1 })
+      expect(yield* hub.stats).toEqual({ sellers: 1, subscribers: 1, expiring: 0 })
     }).pipe(Effect.provide(stack(open)))
   })
 
@@ -133,6 +137,49 @@ describe("NotificationHub", () => {
       expect([a.received, b.received]).toEqual([[":hb"], [":hb"]])
       yield* TestClock.adjust("30 seconds")
       expect([a.received, b.received]).toEqual([[":hb", ":hb", ":hb"], [":hb", ":hb", ":hb"]])
+    }).pipe(Effect.provide(stack())))
+
+  it.scoped("ends a stream when its token expires, after a last comment; the others and later notifications go on", () =>
+    Effect.gen(function*() {
+      const hub = yield* NotificationHub
+      const service = yield* NotificationService
+      // The test clock starts at the epoch: tokens expiring at 4 s and 10 s (epoch seconds, as a JWT's exp), and one without.
+      const [soon, later, never] = [client(), client(), client()]
+      yield* connect(hub, "s1", soon, undefined, 4)
+      yield* connect(hub, "s1", later, undefined, 10)
+      yield* connect(hub, "s1", never)
+      const [e1, e2] = events("s1", 2)
+      yield* service.handle(e1!)
+      yield* settle(() => soon.ids().length === 1)
+
+      yield* TestClock.adjust("3999 millis")
+      expect(soon.ended()).toBe(false)
+      yield* TestClock.adjust("1 millis")
+      expect([soon.received, soon.ended()]).toEqual([[e1!.eventId, ":expired"], true])
+      expect([later.ended(), never.ended()]).toEqual([false, false])
+
+      yield* service.handle(e2!)
+      yield* settle(() => later.ids().length === 2 && never.ids().length === 2)
+      expect(soon.ids()).toEqual([e1!.eventId])
+      yield* TestClock.adjust("6 seconds")
+      expect([later.received.at(-1), later.ended(), never.ended()]).toEqual([":expired", true, false])
+      // Expired streams stay subscribers until their clients go; nothing waits to expire any more.
+      expect(yield* hub.stats).toEqual({ sellers: 1, subscribers: 3, expiring: 0 })
+    }).pipe(Effect.provide(stack())))
+
+  it.scoped("a client gone before its token expires is forgotten; expiring it ends nothing", () =>
+    Effect.gen(function*() {
+      const hub = yield* NotificationHub
+      const gone = client()
+      const subscription = yield* hub.open("s1", Option.none(), gone.sink, { expiresAt: 2 })
+      expect(yield* hub.stats).toEqual({ sellers: 1, subscribers: 1, expiring: 1 })
+      yield* subscription.close
+      expect(gone.ended()).toBe(true)
+      expect(yield* hub.stats).toEqual({ sellers: 0, subscribers: 0, expiring: 0 })
+      gone.received.length = 0
+      yield* TestClock.adjust("5 seconds")
+      expect(gone.received).toEqual([])
+      expect(yield* hub.stats).toEqual({ sellers: 0, subscribers: 0, expiring: 0 })
     }).pipe(Effect.provide(stack())))
 
   it.scoped("ends every client's stream when the hub shuts down", () =>

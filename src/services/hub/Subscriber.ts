@@ -18,6 +18,8 @@ export interface Sink {
   readonly whenWritable: Effect.Effect<void>
   /** Ends the response; the client resumes with Last-Event-ID. */
   readonly end: () => void
+  /** Writes the token-expired comment, then ends the response. */
+  readonly expire: () => void
 }
 
 /**
@@ -35,6 +37,8 @@ export class Subscriber {
   live = false
   ended = false
   pending: Array<Frame> = []
+  /** When its token expires, in epoch seconds (a JWT's `exp`); the hub ends it then. */
+  expiresAt: number | undefined = undefined
 
   constructor(
     readonly sellerId: string,
@@ -78,5 +82,13 @@ export class Subscriber {
     this.ended = true
     this.pending = []
     this.sink.end()
+  }
+
+  /** Its token expired: a last comment saying so, and the end. */
+  expire(): void {
+    if (this.ended) return
+    this.ended = true
+    this.pending = []
+    this.sink.expire()
   }
 }
