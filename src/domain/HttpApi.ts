@@ -22,7 +22,9 @@ export type Role = typeof Role.Type
 /** The claims the services act on. `role: "service"` may publish any seller's events. */
 export const Claims = Schema.Struct({
   sellerId: Schema.optional(SellerId),
-  role: Schema.optional(Role)
+  role: Schema.optional(Role),
+  /** When the token expires, in epoch seconds: an open stream ends then. */
+  exp: Schema.optional(Schema.Number)
 })
 export type Claims = typeof Claims.Type
 
@@ -137,7 +139,9 @@ export const sseFrameDescription = [
   "and `: heartbeat` comments every 15 s while idle, which keep proxies from closing the connection.",
   "Reconnecting with `Last-Event-ID` (EventSource does this itself) delivers exactly the notifications after that one,",
   "in order, replayed from the store and then live: no gap, no duplicate. An id the store does not know replays",
-  "from the oldest stored notification. A client that reads too slowly is disconnected and resumes the same way."
+  "from the oldest stored notification. A client that reads too slowly is disconnected and resumes the same way.",
+  "When the token's `exp` passes, the server writes `: token expired: reconnect with a fresh token (and Last-Event-ID)`",
+  "and ends the response: reconnect with a fresh token and `Last-Event-ID`, and nothing is missed."
 ].join("\n")
 
 export const NotificationStream = HttpApiSchema.withEncoding(

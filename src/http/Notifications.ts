@@ -26,7 +26,8 @@ export const NotificationsLive = HttpApiBuilder.group(ProductEventsApi, "notific
     return handlers
       .handle("list", ({ path: { sellerId }, urlParams }) =>
         Effect.gen(function*() {
-          yield* Effect.flatMap(Caller, (claims) => auth.requireSeller(claims, sellerId))
+          const claims = yield* Caller
+          yield* auth.requireSeller(claims, sellerId)
           const limit = urlParams.limit ?? 50
           const page = yield* store.list(sellerId, {
             limit,
@@ -41,14 +42,15 @@ export const NotificationsLive = HttpApiBuilder.group(ProductEventsApi, "notific
         }))
       .handleRaw("stream", ({ path: { sellerId }, request }) =>
         Effect.gen(function*() {
-          yield* Effect.flatMap(Caller, (claims) => auth.requireSeller(claims, sellerId))
+          const claims = yield* Caller
+          yield* auth.requireSeller(claims, sellerId)
           const lastEventId = Headers.get(request.headers, "last-event-id").pipe(
             Option.orElse(() => Option.fromNullable(new URL(request.url, "http://localhost").searchParams.get("lastEventId"))),
             Option.filter((id) => id.length > 0)
           )
           // The response is returned once the live subscription is open; a failure before that is a 503.
           const { body, sink } = sseBody(NodeHttpServerRequest.toServerResponse(request), 3000, maxBuffered)
-          const subscription = yield* hub.open(sellerId, lastEventId, sink).pipe(
+          const subscription = yield* hub.open(sellerId, lastEventId, sink, { expiresAt: claims.exp }).pipe(
             Effect.catchTags({ NotificationStoreError: (e) => dependencyDown(e), PubSubError: (e) => dependencyDown(e) })
           )
           // Ends with the response: ended by the hub, or the client gone.

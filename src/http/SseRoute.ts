@@ -48,7 +48,7 @@ export const makeStreamRoute = Effect.gen(function*() {
         Option.filter((id) => id.length > 0)
       )
       const { sink, start } = responseSink(response, 3000, maxBuffered, allowed)
-      const subscription = yield* hub.open(sellerId, lastEventId, sink)
+      const subscription = yield* hub.open(sellerId, lastEventId, sink, { expiresAt: claims.exp })
       start()
       if (response.destroyed) subscription.unsafeClose()
       else response.once("close", subscription.unsafeClose)

@@ -18,7 +18,10 @@ describe("Tokens", () => {
     Effect.gen(function*() {
       const token = yield* signToken(secret, { sellerId: "s1", role: "seller" })
       const claims = yield* verifyToken(secret, token)
-      expect(claims).toEqual({ sellerId: "s1", role: "seller" })
+      expect(claims).toEqual({ sellerId: "s1", role: "seller", exp: expect.any(Number) })
+      // 12 hours by default: an open stream ends then.
+      expect(claims.exp! - nowSeconds()).toBeGreaterThan(12 * 3600 - 10)
+      expect(claims.exp! - nowSeconds()).toBeLessThanOrEqual(12 * 3600)
     }))
 
   it.effect("round-trips a service token without a seller", () =>

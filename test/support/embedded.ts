@@ -28,5 +28,5 @@ export const startEmbedded = async (config: Record<string, string> = {}, options
   return { runtime, baseUrl, dispose: () => runtime.dispose() }
 }
 
-export const token = (claims: { sellerId?: string; role?: "seller" | "service" }) =>
-  Effect.runPromise(signToken(Redacted.make(devJwtSecret), claims))
+export const token = (claims: { sellerId?: string; role?: "seller" | "service" }, expiresIn?: string) =>
+  Effect.runPromise(signToken(Redacted.make(devJwtSecret), claims, expiresIn === undefined ? undefined : { expiresIn }))

@@ -7,6 +7,8 @@ export interface SseClient {
   readonly comments: Array<string>
   /** Resolves once at least `count` events arrived (rejects after `timeoutMs`). */
   readonly waitFor: (count: number, timeoutMs?: number) => Promise<Array<EventSourceMessage>>
+  /** Resolves when the server ends the response. */
+  readonly ended: Promise<void>
   readonly close: () => void
 }
 
@@ -23,9 +25,10 @@ export const openSse = async (url: string, headers: Record<string, string> = {})
     },
     onComment: (comment) => comments.push(comment)
   })
+  let ended: Promise<void> = Promise.resolve()
   if (response.ok && response.body) {
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
-    void (async () => {
+    ended = (async () => {
       try {
         for (;;) {
           const { done, value } = await reader.read()
@@ -53,5 +56,5 @@ export const openSse = async (url: string, headers: Record<string, string> = {})
       waiters.add(check)
       check()
     })
-  return { status: response.status, events, comments, waitFor, close: () => controller.abort() }
+  return { status: response.status, events, comments, waitFor, ended, close: () => controller.abort() }
 }
