@@ -201,7 +201,9 @@ const makeLanes = <E extends { readonly retriable: boolean }, R>(
     const droppedItem = (item: ChunkItem) => revocations.isRevokedRecord(item.record)
     const laneLoop = makeLaneLoop<E, R>({
       handle: options.handle,
-      runSegment: options.handleChunk ?? handleEach(options.handle, droppedItem),
+      runSegment: options.handleChunk === undefined
+        ? handleEach(options.handle, droppedItem)
+        : (items) => options.handleChunk!(items, droppedItem),
       prepare,
       recover: recovery.handlerFailed,
       flushCounts: () => counters.flush(),
