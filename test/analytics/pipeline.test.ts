@@ -21,12 +21,12 @@ import { baseMillis, created, encode, product, updated } from "../support/events
  * batch whose writes partly succeeded before the store failed for longer than the retry policy.
  */
 
-const settings = (hot: { readonly maxEvents?: number } = {}) =>
+const settings = (hot: { readonly maxEvents?: number; readonly archiveTick?: string } = {}) =>
   Layer.setConfigProvider(ConfigProvider.fromMap(new Map([
     ["ARCHIVE_MAX_BYTES", String(1 << 20)],
     ["ARCHIVE_MAX_AGE", "60 seconds"],
     ["ARCHIVE_IDLE", "5 seconds"],
-    ["ARCHIVE_TICK", "1 second"],
+    ["ARCHIVE_TICK", hot.archiveTick ?? "1 second"],
     ["ARCHIVE_FIRST_BYTES", String(1 << 20)],
     ["ARCHIVE_FIRST_AGE", "60 seconds"],
     ["HOT_MAX_EVENTS", String(hot.maxEvents ?? 500)],
@@ -41,7 +41,7 @@ const Stores = Layer.mergeAll(
 )
 
 /** A fresh pipeline (as after a process start) over the stores; `crash` stops it without flushing anything. */
-const pipelineOver = (stores: Context.Context<any>, hot: { readonly maxEvents?: number } = {}) =>
+const pipelineOver = (stores: Context.Context<any>, hot: { readonly maxEvents?: number; readonly archiveTick?: string } = {}) =>
   Effect.gen(function*() {
     const scope = yield* Scope.make()
     const context = yield* Layer.buildWithScope(
@@ -196,7 +196,8 @@ describe("analytics pipeline", () => {
           Effect.flatMap(TestClock.currentTimeMillis, (now) =>
             ++applies <= 4 || now >= healthyFrom ? real.apply(update) : Effect.fail(new MetricsStoreError({ operation: "apply", cause: "throttled" })))
       })
-      const { archive } = yield* pipelineOver(Context.add(stores, MetricsStore, halfWay))
+      // An archive tick of 30 s: an hour of test time without thousands of wake-ups.
+      const { archive } = yield* pipelineOver(Context.add(stores, MetricsStore, halfWay), { archiveTick: "30 seconds" })
       const finished: Array<number> = []
       for (const [offset, event] of events.entries()) yield* archive.append(recordOf(event, 3, offset), event, () => finished.push(offset))
       healthyFrom = (yield* TestClock.currentTimeMillis) + 40 * 60_000
