@@ -19,7 +19,7 @@ import type { ObjectStoreError } from "./ObjectStore.js"
  */
 const makePipeline = Effect.gen(function*() {
   const hot = yield* makeHotPath
-  const cold = yield* makeColdPath((partition) => hot.roll(partition))
+  const cold = yield* makeColdPath((partition) => hot.rollIfIdle(partition))
   yield* Effect.forkScoped(Effect.repeat(cold.rollDue, Schedule.spaced(cold.tick)))
 
   const appendAt = (record: LogRecord, event: LifecycleEvent, finish: () => void, now: number) =>

@@ -25,7 +25,7 @@ import { ArchiveSettings } from "./Settings.js"
  * can fix (a defect) dead-letters the file's events.
  */
 export const makeColdPath = (
-  /** Rolls the partition's open hot batch: a rolled file's events must not wait for the batch's timer. */
+  /** Rolls the partition's open hot batch unless one is being applied: a rolled file's events need not wait for its timer. */
   rollHot: (partition: number) => Effect.Effect<void>
 ) => Effect.gen(function*() {
   const settings = yield* ArchiveSettings

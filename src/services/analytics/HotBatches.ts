@@ -6,6 +6,8 @@ import type { HotSettings } from "./Settings.js"
 export interface HotBatch extends PartitionUnit, Settles {
   readonly entries: Array<Entry>
   readonly openedAt: number
+  /** Due as soon as its partition is idle (its age reached, or an archive file waits for it). */
+  wanted: boolean
 }
 
 /**
@@ -24,7 +26,7 @@ export class HotBatches {
     let batch = this.open.get(partition)
     const opened = batch === undefined
     if (batch === undefined) {
-      batch = { partition, entries: [], openedAt: now, dropped: false, settled: Deferred.unsafeMake<void>(FiberId.none) }
+      batch = { partition, entries: [], openedAt: now, wanted: false, dropped: false, settled: Deferred.unsafeMake<void>(FiberId.none) }
       this.open.set(partition, batch)
     }
     batch.entries.push(entry)
@@ -40,6 +42,11 @@ export class HotBatches {
     if (batch === undefined || (only !== undefined && batch !== only)) return undefined
     this.open.delete(partition)
     return batch
+  }
+
+  /** The partition's open batch, if any. */
+  peek(partition: number): HotBatch | undefined {
+    return this.open.get(partition)
   }
 
   rollAll(): Array<HotBatch> {

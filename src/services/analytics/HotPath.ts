@@ -100,14 +100,35 @@ export const makeHotPath = Effect.gen(function*() {
       for (const entry of batch.entries) pathDone(entry)
     }).pipe(Effect.withSpan("HotPath.batch", { attributes: { partition: batch.partition, events: batch.entries.length } }))
 
-  const queues = yield* makePartitionQueues(work)
-  const timers = yield* Effect.scope
-
-  const roll = (partition: number, only?: HotBatch) =>
+  const roll = (partition: number, only?: HotBatch): Effect.Effect<void> =>
     Effect.suspend(() => {
       const rolled = batches.roll(partition, only)
       return rolled === undefined ? Effect.void : queues.submit(rolled)
     })
+
+  /**
+   * While a partition's batch is being applied, its next batch keeps filling (up to `maxEvents`) instead
+   * of rolling at `maxWait`, and rolls as soon as the partition is idle again: a slow store gets fewer,
+   * larger batches (fewer writes per event) rather than a queue of small ones.
+   */
+  const rollIfIdle = (partition: number, only?: HotBatch): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      if (!queues.busy(partition)) return roll(partition, only)
+      const open = batches.peek(partition)
+      if (open !== undefined && (only === undefined || open === only)) open.wanted = true
+      return Effect.void
+    })
+
+  /** Once the partition is idle: its open batch rolls if it is due (or an archive file waits for it). */
+  const rollIfDue = (partition: number): Effect.Effect<void> =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const open = batches.peek(partition)
+      if (open === undefined) return Effect.void
+      return open.wanted || now - open.openedAt >= Duration.toMillis(settings.maxWait) ? roll(partition, open) : Effect.void
+    })
+
+  const queues = yield* makePartitionQueues(work, rollIfDue)
+  const timers = yield* Effect.scope
 
   /** Adds an event to its partition's batch; waits while the partition has batches enough queued. */
   const append = (entry: Entry, now: number) =>
@@ -115,7 +136,7 @@ export const makeHotPath = Effect.gen(function*() {
       const { batch, full, opened } = batches.append(entry, now)
       if (full) return queues.submit(batch)
       if (!opened) return Effect.void
-      return Effect.asVoid(Effect.forkIn(Effect.zipRight(Effect.sleep(settings.maxWait), roll(batch.partition, batch)), timers))
+      return Effect.asVoid(Effect.forkIn(Effect.zipRight(Effect.sleep(settings.maxWait), rollIfIdle(batch.partition, batch)), timers))
     })
 
   const flushAll = Effect.suspend(() => Effect.forEach(batches.rollAll(), queues.submit, { discard: true })).pipe(
@@ -128,5 +149,5 @@ export const makeHotPath = Effect.gen(function*() {
       return Effect.forEach(dropped, (batch) => Deferred.succeed(batch.settled, undefined), { discard: true })
     })
 
-  return { append, roll, flushAll, drop } as const
+  return { append, rollIfIdle, flushAll, drop } as const
 })

@@ -10,7 +10,11 @@ import { queuedPerPartition } from "./Settings.js"
  * Its fibers live in a scope forked from the one it is built in, made now: they are stopped after
  * whatever is built later in the enclosing scope (the consumer, whose shutdown still needs them).
  */
-export const makePartitionQueues = <A extends PartitionUnit>(work: (unit: A) => Effect.Effect<void>) =>
+export const makePartitionQueues = <A extends PartitionUnit>(
+  work: (unit: A) => Effect.Effect<void>,
+  /** Runs in the partition's fiber when its last submitted unit is worked off. */
+  onIdle: (partition: number) => Effect.Effect<void> = () => Effect.void
+) =>
   Effect.gen(function*() {
     const scope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
     const fibers = yield* FiberMap.make<number>().pipe(Scope.extend(scope))
@@ -26,6 +30,9 @@ export const makePartitionQueues = <A extends PartitionUnit>(work: (unit: A) => 
         return done === undefined ? Effect.void : Deferred.succeed(done, undefined)
       })
 
+    /** Whether the partition has units submitted and not yet worked off. */
+    const busy = (partition: number): boolean => (pending.get(partition)?.size ?? 0) > 0
+
     const queueOf = (partition: number) =>
       Effect.suspend(() => {
         const existing = queues.get(partition)
@@ -37,7 +44,13 @@ export const makePartitionQueues = <A extends PartitionUnit>(work: (unit: A) => 
           yield* FiberMap.run(
             fibers,
             partition,
-            Queue.take(queue).pipe(Effect.flatMap((unit) => Effect.ensuring(work(unit), settle(unit))), Effect.forever, Effect.interruptible)
+            Queue.take(queue).pipe(
+              Effect.flatMap((unit) =>
+                Effect.ensuring(work(unit), settle(unit)).pipe(Effect.zipRight(Effect.suspend(() => (busy(partition) ? Effect.void : onIdle(partition)))))
+              ),
+              Effect.forever,
+              Effect.interruptible
+            )
           )
           return queue
         })
@@ -66,5 +79,5 @@ export const makePartitionQueues = <A extends PartitionUnit>(work: (unit: A) => 
       return units
     }
 
-    return { submit, awaitAll, drop } as const
+    return { submit, awaitAll, drop, busy } as const
   })

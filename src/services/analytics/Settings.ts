@@ -44,7 +44,7 @@ export interface HotSettings {
 }
 
 export const HotSettings = Config.all({
-  maxEvents: Config.integer("HOT_MAX_EVENTS").pipe(Config.withDefault(500)),
+  maxEvents: Config.integer("HOT_MAX_EVENTS").pipe(Config.withDefault(1000)),
   maxWait: Config.duration("HOT_MAX_WAIT").pipe(Config.withDefault(Duration.millis(500)))
 })
 
