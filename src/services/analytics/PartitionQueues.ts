@@ -1,4 +1,4 @@
-import { Deferred, Effect, ExecutionStrategy, FiberMap, Queue, Scope } from "effect"
+import { Cause, Deferred, Effect, ExecutionStrategy, FiberMap, Queue, Scope } from "effect"
 import type { PartitionUnit } from "./Entry.js"
 import { queuedPerPartition } from "./Settings.js"
 
@@ -46,7 +46,13 @@ export const makePartitionQueues = <A extends PartitionUnit>(
             partition,
             Queue.take(queue).pipe(
               Effect.flatMap((unit) =>
-                Effect.ensuring(work(unit), settle(unit)).pipe(Effect.zipRight(Effect.suspend(() => (busy(partition) ? Effect.void : onIdle(partition)))))
+                Effect.ensuring(work(unit), settle(unit)).pipe(
+                  // A defect in one unit must not stop the partition's loop (the lane would wait on its queue for ever).
+                  Effect.catchAllCause((cause) =>
+                    Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : Effect.logError(`partition ${partition}: a unit failed`, cause)
+                  ),
+                  Effect.zipRight(Effect.suspend(() => (busy(partition) ? Effect.void : onIdle(partition))))
+                )
               ),
               Effect.forever,
               Effect.interruptible
