@@ -141,7 +141,7 @@ const delivery = () => [
   "  watermark (a conditional update), and archive objects are keyed by partition and offsets and never rewritten",
   "  with other content; an offset is committed only once its event is in the metrics and in an uploaded object.",
   "- analytics-service's metrics are fresh within about a second (a micro-batch per partition: `HOT_MAX_WAIT`,",
-  "  500 ms, or `HOT_MAX_EVENTS`, 500 events), independently of the archive's roll-over (seconds to minutes).",
+  "  1 s, or `HOT_MAX_EVENTS`, 1000 events), independently of the archive's roll-over (seconds to minutes).",
   "- Commit watermark: an offset is committed only when every earlier record of its partition is finished",
   "  (done, skipped because the consumer does not subscribe to its type, or dead-lettered).",
   "- Consumers skip unsubscribed types by the `eventType` header, without decoding the value.",

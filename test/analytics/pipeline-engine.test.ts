@@ -10,7 +10,7 @@ import { MetricsStore } from "../../src/services/MetricsStore.js"
 import * as AnalyticsWorkersInline from "../../src/workers/AnalyticsWorkersInline.js"
 import { committedOf, event, partitions, publish, TestLayer } from "../engine/fixtures.js"
 
-const settings = Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["ARCHIVE_IDLE", "5 seconds"], ["ARCHIVE_FIRST_AGE", "60 seconds"]])))
+const settings = Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["ARCHIVE_IDLE", "5 seconds"], ["ARCHIVE_FIRST_AGE", "60 seconds"], ["HOT_MAX_WAIT", "500 millis"]])))
 
 const Stack = AnalyticsArchive.Default.pipe(
   Layer.provideMerge(Layer.mergeAll(TestLayer, MetricsStoreMemory.layerMemory, ObjectStoreMemory.layerMemory, AnalyticsWorkersInline.layerInline)),

@@ -48,11 +48,10 @@ export const applyHot = (
     yield* Effect.forEach(
       Object.entries(deltas),
       ([sellerId, delta]) =>
-        // A seller's items are independent: each keeps its own watermark.
         Effect.forEach(
           toStoreUpdates(sellerId, delta, { partition, fromOffset, offset }),
           (update) => Effect.flatMap(store.apply(update), (result) => (result === "overlap" ? reapply(update) : Effect.void)),
-          { concurrency: "unbounded", discard: true }
+          { discard: true }
         ),
       { concurrency: 16, discard: true }
     )

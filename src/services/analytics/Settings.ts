@@ -45,7 +45,7 @@ export interface HotSettings {
 
 export const HotSettings = Config.all({
   maxEvents: Config.integer("HOT_MAX_EVENTS").pipe(Config.withDefault(1000)),
-  maxWait: Config.duration("HOT_MAX_WAIT").pipe(Config.withDefault(Duration.millis(500)))
+  maxWait: Config.duration("HOT_MAX_WAIT").pipe(Config.withDefault(Duration.seconds(1)))
 })
 
 /** Rolled units queued per partition (files, batches) before the lane waits: back-pressure. */
