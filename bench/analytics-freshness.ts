@@ -89,11 +89,23 @@ const makeEvent = () => {
 }
 
 const serviceToken = await sign({ role: "service" })
+let lastFailure = ""
 const postBatch = (events: ReadonlyArray<{ sellerId: string; json: string }>) => {
   const at = performance.now()
-  for (const e of events) posted.get(e.sellerId)?.push(at)
   return send(`${children.gateway.baseUrl}/events`, "POST", { authorization: `Bearer ${serviceToken}`, "content-type": "application/json" }, `[${events.map((e) => e.json).join(",")}]`)
-    .then((r) => (r.status === 202 ? (accepted += events.length) : failedPosts++), () => failedPosts++)
+    .then((r) => {
+      if (r.status !== 202) {
+        failedPosts++
+        lastFailure = `${r.status} ${r.body.slice(0, 200)}`
+        return
+      }
+      accepted += events.length
+      // Only accepted events count; a seller's events are published in POST order (one POST in flight per tick).
+      for (const e of events) posted.get(e.sellerId)?.push(at)
+    }, (e) => {
+      failedPosts++
+      lastFailure = String(e)
+    })
 }
 
 /** Offers `perSecond` events for `ms`, in 100 ms ticks of POSTs of at most 100 events. */
@@ -139,7 +151,7 @@ const writesOf = () => Promise.all([dynamoWrites(children.analytics.baseUrl), dy
 const ms = (values: ReadonlyArray<number>, p: number) => `${percentile(values, p).toFixed(0)} ms`
 
 try {
-  await Promise.all(Object.values(children).map((c) => waitUp(c, "/healthz")))
+  await Promise.all(Object.values(children).map((c) => waitUp(c, "/readyz")))
   let stopped = false
   const poller = pollMetrics(() => stopped)
   await offer(Math.min(rate, 100), 5_000) // warm-up: consumers joined, JIT
@@ -160,7 +172,8 @@ try {
   await poller
   const missing = sampled.reduce((n, s) => n + posted.get(s)!.length - visible.get(s)!, 0)
   console.log([
-    `analytics freshness: ${rate} ev/s offered for ${seconds} s over ${sellerCount} sellers (topic ${topic}); ${events} accepted, ${failedPosts} failed POSTs`,
+    `analytics freshness: ${rate} ev/s offered for ${seconds} s over ${sellerCount} sellers (topic ${topic}); ${events} accepted, ` +
+    `${failedPosts} failed POSTs${failedPosts > 0 ? ` (last: ${lastFailure})` : ""}`,
     `  POST -> visible in GET /sellers/{id}/metrics (${sampleCount} sellers polled every ${pollMs} ms, ${latencies.length} events` +
     `${missing > 0 ? `, ${missing} not visible within 30 s` : ""}): p50 ${ms(latencies, 50)}, p99 ${ms(latencies, 99)}, max ${ms(latencies, 100)}`,
     `  DynamoDB write requests per event: analytics-service ${((analyticsAfter - analyticsBefore) / events).toFixed(2)}, ` +
