@@ -41,7 +41,16 @@ const sign = (claims: { sellerId?: string; role?: "seller" | "service" }) =>
 const admin = new Kafka({ clientId: "bench-freshness-admin", brokers, logLevel: logLevel.NOTHING }).admin()
 await admin.connect()
 await admin.createTopics({ topics: [{ topic, numPartitions: 12 }], waitForLeaders: true })
-const env = { BENCH_TOPIC: topic, BENCH_GROUP_PREFIX: prefix }
+// A bucket and tables of the run's own: archive keys derive from partition and offsets, which a fresh
+// bench topic repeats from 0, so objects in the shared bucket would pass for the production topic's.
+const env = {
+  BENCH_TOPIC: topic,
+  BENCH_GROUP_PREFIX: prefix,
+  S3_BUCKET: `bench-freshness-${run}`,
+  METRICS_TABLE: `bench-freshness-${run}-metrics`,
+  NOTIFICATIONS_TABLE: `bench-freshness-${run}-notifications`,
+  NOTIFICATION_COUNTERS_TABLE: `bench-freshness-${run}-notification-counters`
+}
 const children = {
   gateway: startChild("gateway", "bench/support/program.ts", ["gateway"], 3171, env),
   notification: startChild("notification", "bench/support/program.ts", ["notification"], 3172, env),
