@@ -43,7 +43,16 @@ const sign = (claims: { sellerId?: string; role?: "seller" | "service" }) =>
 const admin = new Kafka({ clientId: "bench-pipeline-admin", brokers, logLevel: logLevel.NOTHING }).admin()
 await admin.connect()
 await admin.createTopics({ topics: [{ topic, numPartitions: 12 }], waitForLeaders: true })
-const env = { BENCH_TOPIC: topic, BENCH_GROUP_PREFIX: prefix }
+// A bucket and tables of the run's own: archive keys derive from partition and offsets, which a fresh
+// bench topic repeats from 0, so objects in the shared bucket would pass for the production topic's.
+const env = {
+  BENCH_TOPIC: topic,
+  BENCH_GROUP_PREFIX: prefix,
+  S3_BUCKET: `bench-pipeline-${run}`,
+  METRICS_TABLE: `bench-pipeline-${run}-metrics`,
+  NOTIFICATIONS_TABLE: `bench-pipeline-${run}-notifications`,
+  NOTIFICATION_COUNTERS_TABLE: `bench-pipeline-${run}-notification-counters`
+}
 const children = {
   gateway: startChild("gateway", "bench/support/program.ts", ["gateway"], 3161, env),
   notification: startChild("notification", "bench/support/program.ts", ["notification"], 3162, env),
@@ -192,7 +201,7 @@ try {
   const drainStart = Date.now()
   while (Date.now() - drainStart < 120_000 && (await lags()).some((l) => l > 0)) await new Promise((r) => setTimeout(r, 1_000))
   console.log(`drained in ${((Date.now() - drainStart) / 1000).toFixed(0)} s`)
-  // analytics-service makes metrics visible when an archive file is written (ARCHIVE_MAX_AGE, ARCHIVE_IDLE).
+  // analytics-service makes metrics visible per micro-batch (HOT_MAX_WAIT); the last ones need a moment after the drain.
   await new Promise((resolve) => setTimeout(resolve, 8_000))
   stopped = true
   await poller

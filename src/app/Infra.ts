@@ -24,12 +24,13 @@ export const InfraMemory = {
 
 /** Every piece of infrastructure on its server: Kafka, DynamoDB, Redis and S3, configured by env (see README). */
 export const InfraLive = {
-  // Counts its client's consumer restarts in the process's Metrics (the same instance: layers are shared by reference).
+  // Each counts in the process's Metrics (its client's consumer restarts, DynamoDB write requests): the same
+  // instance, as layers are shared by reference.
   eventLog: EventLogKafka.layerConfig.pipe(Layer.provide(Metrics.Default)),
-  notificationStore: NotificationStoreDynamo.layerConfig,
+  notificationStore: NotificationStoreDynamo.layerConfig.pipe(Layer.provide(Metrics.Default)),
   pubSub: PubSubRedis.layerConfig,
   objectStore: ObjectStoreS3.layerConfig,
-  metricsStore: MetricsStoreDynamo.layerConfig
+  metricsStore: MetricsStoreDynamo.layerConfig.pipe(Layer.provide(Metrics.Default))
 }
 
 type InfraKind = "memory" | "live"

@@ -90,9 +90,12 @@ const retries = () => [
   "A record that fails to decode is never retried: it is dead-lettered at once. A retry holds back later events",
   "of the same seller only: the seller is parked with its retrying record while its lane goes on with other",
   "sellers (at most 8 parked sellers per lane; past that bound the lane waits, so resources stay bounded).",
-  "analytics-service retries a whole archive file (aggregation, metric writes, upload) and holds back that",
-  "file's partition meanwhile; once the file's metrics are written, only its upload is left, and that is",
-  "retried every `maxDelay` until it succeeds, never dead-lettered (a replay would count the events twice).",
+  "analytics-service retries a whole micro-batch of a partition (claims, aggregation, metric writes) and holds",
+  "back that partition meanwhile. A batch is dead-lettered only when none of its metric writes can be in the",
+  "store (no metric item holds the partition's watermark at or past the batch's first offset); a batch partly",
+  "written is retried every `maxDelay` until it completes, never dead-lettered (a replay would count its written",
+  "part twice). An archive upload is retried the same way, then every `maxDelay` until it succeeds: its events",
+  "are counted already, so a replay would not archive them.",
   "The services read these policies from `src/domain/Consumers.ts`.",
   "",
   "| consumer | retries | initial delay | factor | cap | jitter | nominal delays (before jitter) | nominal total |",
@@ -122,8 +125,9 @@ const ordering = () => [
   "- Each consumer applies the events of one seller in the order they were produced, retries included.",
   "- Different sellers are processed concurrently (key-ordered parallelism, not partition-serial): a bounded",
   "  number of lanes chosen by a hash of `sellerId`, so resources stay bounded however many sellers exist.",
-  "- analytics-service appends events to one archive file per partition in offset order (one lane), and does its",
-  "  heavy work (aggregation in worker threads, metric writes, upload) per file, concurrently across partitions.",
+  "- analytics-service appends events in offset order (one lane) to a micro-batch and an archive file per",
+  "  partition, and does its heavy work (aggregation and encoding in worker threads, metric writes, uploads) per",
+  "  batch and per file, in order within a partition, concurrently across partitions.",
   "- There is no ordering across sellers, and none across partitions."
 ]
 
@@ -144,10 +148,26 @@ const delivery = () => [
   "  keeps the first version, logs a warning and dead-letters the other with reason `conflict`, counted by",
   "  `events_dead_lettered_total{reason=\"conflict\"}` in `/metrics`. analytics-service counts the first version and",
   "  skips the other as a repeat of its eventId.",
+  "- analytics-service's metrics are fresh within about a second (a micro-batch per partition: `HOT_MAX_WAIT`,",
+  "  1 s, or `HOT_MAX_EVENTS`, 1000 events), independently of the archive's roll-over (seconds to minutes).",
   "- Commit watermark: an offset is committed only when every earlier record of its partition is finished",
   "  (done, skipped because the consumer does not subscribe to its type, or dead-lettered).",
   "- Consumers skip unsubscribed types by the `eventType` header, without decoding the value.",
   "- On SIGTERM a consumer drains in-flight work, commits and exits 0."
+]
+
+const moneyTotals = () => [
+  "## Money totals",
+  "",
+  "Prices are at most 2^53-1 minor units and stocks at most 10^9, so a single product's value (price × stock)",
+  "can reach about 9 × 10^24, and a seller's total more: past 2^53 a JSON number is not exact for most readers,",
+  "JavaScript's among them. The event contract is not narrowed to avoid that (it would break the released",
+  "contract's readers and producers); instead every money total is carried as a decimal string of the exact",
+  "integer: `inventoryValue` in `GET /sellers/{sellerId}/metrics` maps each currency to such a string, e.g.",
+  "`{ \"EUR\": \"9007199245733791745259009\" }`. Inside, analytics-service adds each product's value in base-10^7",
+  "limbs (`value#EUR`, `value#EUR#1`, ...), each below 10^7, so the stored sums stay exact however large the",
+  "prices and stocks (up to 900 million products per seller and currency). Counts and `totalStockUnits` stay",
+  "JSON integers: they pass 2^53 only past 9 million products of 10^9 units each."
 ]
 
 const deadLetters = () => [
@@ -179,6 +199,7 @@ export const renderMarkdown = (): string => {
     ...retries(), "",
     ...ordering(), "",
     ...delivery(), "",
+    ...moneyTotals(), "",
     ...deadLetters(), "",
     ...httpSection(), "",
     ...evolutionSection(), "",

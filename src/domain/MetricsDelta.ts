@@ -65,10 +65,50 @@ const normalized = (delta: MutableDelta): Delta => {
   return out
 }
 
+/**
+ * Money totals (price × stock, summed) pass 2^53 easily (a price may be up to 2^53-1 minor units, a
+ * stock up to 10^9), and neither a JS number nor a DynamoDB ADD of one may carry them then. So a
+ * product's value is added in base-10^7 limbs, each its own attribute: `value#EUR` (limb 0, units),
+ * `value#EUR#1` (10^7s), `value#EUR#2`, `value#EUR#3` (4 limbs cover (2^53-1) × 10^9 < 10^28). Every
+ * addend is below 10^7, so a limb's total stays exact up to 900 million products, and the total is
+ * `Σ limb_i × 10^(7i)`, computed exactly (`moneyTotals`) and served as a decimal string.
+ */
+export const valueLimbBase = 10_000_000
+export const valueLimbCount = 4
+export const valueAttribute = (currency: string, limb: number): string =>
+  limb === 0 ? valuePrefix + currency : `${valuePrefix}${currency}#${limb}`
+
+/** The limbs of a non-negative integer, least significant first (exact for any size). */
+export const valueLimbs = (value: bigint): Array<number> => {
+  const limbs: Array<number> = []
+  const base = BigInt(valueLimbBase)
+  for (let rest = value; rest > 0n; rest /= base) limbs.push(Number(rest % base))
+  return limbs
+}
+
+const addValue = (delta: MutableDelta, currency: string, sign: 1 | -1, amountMinor: number, stock: number): void => {
+  const value = amountMinor * stock
+  if (value < valueLimbBase) return addTo(delta, totalsItem, valueAttribute(currency, 0), sign * value)
+  valueLimbs(BigInt(amountMinor) * BigInt(stock)).forEach((limb, i) => addTo(delta, totalsItem, valueAttribute(currency, i), sign * limb))
+}
+
+/** The exact money totals per currency of a totals item's values (zeros left out). */
+export const moneyTotals = (values: Readonly<Record<string, number>>): Record<string, bigint> => {
+  const totals: Record<string, bigint> = {}
+  for (const name of Object.keys(values)) {
+    if (!name.startsWith(valuePrefix)) continue
+    const [currency, limb] = name.slice(valuePrefix.length).split("#") as [string, string | undefined]
+    const scale = BigInt(valueLimbBase) ** BigInt(limb === undefined ? 0 : Number(limb))
+    totals[currency] = (totals[currency] ?? 0n) + BigInt(values[name]!) * scale
+  }
+  for (const currency of Object.keys(totals)) if (totals[currency] === 0n) delete totals[currency]
+  return totals
+}
+
 const addProduct = (delta: MutableDelta, product: ProductState, sign: 1 | -1): void => {
   addTo(delta, totalsItem, activeProducts, sign)
   addTo(delta, totalsItem, totalStockUnits, sign * product.stock)
-  addTo(delta, totalsItem, valuePrefix + product.price.currency, sign * product.price.amountMinor * product.stock)
+  addValue(delta, product.price.currency, sign, product.price.amountMinor, product.stock)
   addTo(delta, totalsItem, categoryPrefix + product.category, sign)
 }
 

@@ -8,9 +8,11 @@ import {
   dayItemPrefix,
   type Delta,
   hourItemPrefix,
+  moneyTotals,
   totalsItem,
   totalStockUnits,
-  valuePrefix
+  valueAttribute,
+  valueLimbs
 } from "./MetricsDelta.js"
 
 export * from "./MetricsDelta.js"
@@ -39,13 +41,27 @@ export type HourlyCounts = typeof HourlyCounts.Type
 export const DailyCounts = Schema.Struct({ day: DayBucket, ...Counts.fields }).annotations({ identifier: "DailyCounts" })
 export type DailyCounts = typeof DailyCounts.Type
 
+/**
+ * An exact integer as a decimal string: money totals can pass 2^53, past which a JSON number is not
+ * exact for most readers (JavaScript's among them).
+ */
+export const DecimalString = Schema.String.pipe(
+  Schema.pattern(/^-?(0|[1-9][0-9]*)$/),
+  Schema.annotations({
+    identifier: "DecimalString",
+    description: "An exact integer in decimal digits, as a string: money totals can exceed 2^53.",
+    examples: ["1999"]
+  })
+)
+
 /** What `GET /sellers/{sellerId}/metrics` serves. Zero entries (a currency or category at 0) are left out. */
 export const SellerMetrics = Schema.Struct({
   sellerId: SellerId,
   activeProducts: Schema.Int.annotations({ description: "Products created and not deleted." }),
   totalStockUnits: Schema.Int.annotations({ description: "Sum of the stock of the active products." }),
-  inventoryValue: Schema.Record({ key: Schema.String, value: Schema.Int }).annotations({
-    description: "Per ISO-4217 currency: sum of price * stock over the active products, in minor units."
+  inventoryValue: Schema.Record({ key: Schema.String, value: DecimalString }).annotations({
+    description:
+      "Per ISO-4217 currency: sum of price * stock over the active products, in minor units, as a decimal string (it can exceed 2^53)."
   }),
   byCategory: Schema.Record({ key: Schema.String, value: Schema.Int }).annotations({
     description: "Active products per category."
@@ -113,7 +129,7 @@ export const fromStoreItems = (sellerId: SellerId, items: ReadonlyArray<MetricsI
     sellerId,
     activeProducts: totals[activeProducts] ?? 0,
     totalStockUnits: totals[totalStockUnits] ?? 0,
-    inventoryValue: byPrefix(totals, valuePrefix),
+    inventoryValue: Object.fromEntries(Object.entries(moneyTotals(totals)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([c, v]) => [c, String(v)])),
     byCategory: byPrefix(totals, categoryPrefix),
     counts: countsOf(totals),
     hourly,
@@ -132,7 +148,11 @@ export const asDelta = (metrics: SellerMetrics): Delta => {
   const totals = withoutZeros({
     [activeProducts]: metrics.activeProducts,
     [totalStockUnits]: metrics.totalStockUnits,
-    ...prefixed(valuePrefix, metrics.inventoryValue),
+    ...Object.fromEntries(Object.entries(metrics.inventoryValue).flatMap(([currency, value]) => {
+      const amount = BigInt(value)
+      const sign = amount < 0n ? -1 : 1
+      return valueLimbs(amount < 0n ? -amount : amount).map((limb, i) => [valueAttribute(currency, i), sign * limb])
+    })),
     ...prefixed(categoryPrefix, metrics.byCategory),
     ...metrics.counts
   })

@@ -26,6 +26,24 @@ export interface DynamoClientOptions {
   readonly region: string
   /** The SDK's default provider chain (env AWS_ACCESS_KEY_ID, ...) when absent. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string }
+  /** Called for each write request sent (an SDK retry of it not counted again), with its table and operation. */
+  readonly onWriteRequest?: (table: string, operation: WriteOperation) => void
+}
+
+export const writeOperations = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"] as const
+export type WriteOperation = (typeof writeOperations)[number]
+const isWriteOperation = (name: string): name is WriteOperation => (writeOperations as ReadonlyArray<string>).includes(name)
+
+/** The tables a request writes to: its `TableName`, or the tables of its `RequestItems` / `TransactItems`. */
+const tablesOf = (input: Record<string, unknown>): Array<string> => {
+  if (typeof input["TableName"] === "string") return [input["TableName"]]
+  if (typeof input["RequestItems"] === "object" && input["RequestItems"] !== null) return Object.keys(input["RequestItems"])
+  if (Array.isArray(input["TransactItems"])) {
+    return [...new Set(input["TransactItems"].flatMap((item: Record<string, { TableName?: string }>) =>
+      Object.values(item).flatMap((op) => (op?.TableName === undefined ? [] : [op.TableName]))
+    ))]
+  }
+  return []
 }
 
 export const clientOptionsConfig: Config.Config<DynamoClientOptions> = Config.all({
@@ -35,17 +53,26 @@ export const clientOptionsConfig: Config.Config<DynamoClientOptions> = Config.al
 
 export const makeDocumentClient = (options: DynamoClientOptions) =>
   Effect.acquireRelease(
-    Effect.sync(() =>
-      DynamoDBDocumentClient.from(
-        new DynamoDBClient({
-          region: options.region,
-          ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-          ...(options.credentials === undefined ? {} : { credentials: { ...options.credentials } }),
-          maxAttempts: 3
-        }),
-        { marshallOptions: { removeUndefinedValues: true } }
-      )
-    ),
+    Effect.sync(() => {
+      const client = new DynamoDBClient({
+        region: options.region,
+        ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+        ...(options.credentials === undefined ? {} : { credentials: { ...options.credentials } }),
+        maxAttempts: 3
+      })
+      const onWrite = options.onWriteRequest
+      if (onWrite !== undefined) {
+        client.middlewareStack.add(
+          (next, context) => (args) => {
+            const operation = (context.commandName ?? "").replace(/Command$/, "")
+            if (isWriteOperation(operation)) for (const table of tablesOf(args.input as Record<string, unknown>)) onWrite(table, operation)
+            return next(args)
+          },
+          { step: "initialize", name: "countWriteRequests" }
+        )
+      }
+      return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } })
+    }),
     (client) => Effect.sync(() => client.destroy())
   )
 

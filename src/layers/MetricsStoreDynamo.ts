@@ -19,6 +19,7 @@ import {
 } from "../services/MetricsStore.js"
 import type { MetricsItem } from "../domain/SellerMetrics.js"
 import { compareKeyBytes } from "../services/KeyOrder.js"
+import { Metrics } from "../services/Metrics.js"
 import {
   call,
   clientOptionsConfig,
@@ -220,14 +221,23 @@ export const make = (options: Options) =>
 export const layer = (options: Options): Layer.Layer<MetricsStore, MetricsStoreError> =>
   Layer.scoped(MetricsStore, make(options))
 
-/** From env: DYNAMODB_ENDPOINT, AWS_REGION, METRICS_TABLE. */
+/** From env: DYNAMODB_ENDPOINT, AWS_REGION, METRICS_TABLE; its write requests counted in the process's Metrics. */
 export const layerConfig = Layer.unwrapEffect(
   Effect.map(
-    Config.all({
-      client: clientOptionsConfig,
-      tableName: Config.string("METRICS_TABLE").pipe(Config.withDefault("product-events-metrics")),
-      claimRetention: claimRetentionConfig
-    }),
-    ({ claimRetention, client, tableName }) => layer({ ...client, tableName, claimRetention })
+    Effect.all([
+      Config.all({
+        client: clientOptionsConfig,
+        tableName: Config.string("METRICS_TABLE").pipe(Config.withDefault("product-events-metrics")),
+        claimRetention: claimRetentionConfig
+      }),
+      Metrics
+    ]),
+    ([{ claimRetention, client, tableName }, metrics]) =>
+      layer({
+        ...client,
+        tableName,
+        claimRetention,
+        onWriteRequest: (table, operation) => metrics.dynamoWrites.inc({ store: "metrics", table, operation })
+      })
   )
 )

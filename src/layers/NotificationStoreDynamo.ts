@@ -1,6 +1,7 @@
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb"
 import { BatchGetCommand, GetCommand, PutCommand, type QueryCommandInput, UpdateCommand } from "@aws-sdk/lib-dynamodb"
 import { Clock, Config, Duration, Effect, Exit, Layer, Option, Schema } from "effect"
+import { Metrics } from "../services/Metrics.js"
 import { type Notification, StoredNotification } from "../domain/Notification.js"
 import {
   defaultNotificationRetention,
@@ -316,17 +317,28 @@ export const make = (options: Options) =>
 export const layer = (options: Options): Layer.Layer<NotificationStore, NotificationStoreError> =>
   Layer.scoped(NotificationStore, make(options))
 
-/** From env: DYNAMODB_ENDPOINT, AWS_REGION, NOTIFICATIONS_TABLE, NOTIFICATION_COUNTERS_TABLE, NOTIFICATION_RETENTION. */
+/**
+ * From env: DYNAMODB_ENDPOINT, AWS_REGION, NOTIFICATIONS_TABLE, NOTIFICATION_COUNTERS_TABLE, NOTIFICATION_RETENTION;
+ * its write requests counted in the process's Metrics.
+ */
 export const layerConfig = Layer.unwrapEffect(
   Effect.map(
-    Config.all({
-      client: clientOptionsConfig,
-      tableName: Config.string("NOTIFICATIONS_TABLE").pipe(Config.withDefault("product-events-notifications")),
-      countersTableName: Config.string("NOTIFICATION_COUNTERS_TABLE").pipe(
-        Config.withDefault("product-events-notification-counters")
-      ),
-      retention: notificationRetentionConfig
-    }),
-    ({ client, ...tables }) => layer({ ...client, ...tables })
+    Effect.all([
+      Config.all({
+        client: clientOptionsConfig,
+        tableName: Config.string("NOTIFICATIONS_TABLE").pipe(Config.withDefault("product-events-notifications")),
+        countersTableName: Config.string("NOTIFICATION_COUNTERS_TABLE").pipe(
+          Config.withDefault("product-events-notification-counters")
+        ),
+        retention: notificationRetentionConfig
+      }),
+      Metrics
+    ]),
+    ([{ client, ...tables }, metrics]) =>
+      layer({
+        ...client,
+        ...tables,
+        onWriteRequest: (table, operation) => metrics.dynamoWrites.inc({ store: "notifications", table, operation })
+      })
   )
 )

@@ -202,7 +202,12 @@ const makeLanes = <E extends { readonly retriable: boolean }, R>(
     const droppedItem = (item: ChunkItem) => revocations.isRevokedRecord(item.record)
     const laneLoop = makeLaneLoop<E, R>({
       handle: options.handle,
-      runSegment: traceSegments(contract.group, options.handleChunk ?? handleEach(options.handle, droppedItem)),
+      runSegment: traceSegments(
+        contract.group,
+        options.handleChunk === undefined
+          ? handleEach(options.handle, droppedItem)
+          : (items) => options.handleChunk!(items, droppedItem)
+      ),
       prepare,
       recover: recovery.handlerFailed,
       flushCounts: () => counters.flush(),

@@ -1,6 +1,7 @@
-import { Data } from "effect"
+import { Data, Effect, Schedule } from "effect"
+import { type ConsumerGroup, deadLetterTopic } from "../domain/Consumers.js"
 import { deadLetterHeaders, type DeadLetterReason } from "../domain/DeadLetter.js"
-import type { Headers, LogRecord, OutgoingMessage } from "./EventLog.js"
+import type { EventLog, Headers, LogRecord, OutgoingMessage } from "./EventLog.js"
 
 /** A record whose value is not a valid event: not retried, dead-lettered at once. */
 export class DecodeError extends Data.TaggedError("DecodeError")<{ readonly message: string }> {}
@@ -30,6 +31,27 @@ export const deadLetterMessage = (record: LogRecord, info: DeadLetterInfo): Outg
   }
   return { key: record.key ?? "", value: record.value, headers }
 }
+
+/** A dead letter must get out: its record cannot be committed before. Retried until it does. */
+const deadLetterRetry = Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("10 seconds")))
+
+/**
+ * The dead-letter sink of a consumer group: the consumer engine's recovery and the analytics
+ * pipeline (a batch given up on) both send their dead letters through it. The records, each with why,
+ * go to `product-events.dlq.<group>` in one produce, retried until it succeeds.
+ */
+export const sendDeadLetters = (
+  log: EventLog["Type"],
+  group: ConsumerGroup,
+  records: ReadonlyArray<LogRecord>,
+  info: Omit<DeadLetterInfo, "group">
+): Effect.Effect<void> =>
+  log.produce(deadLetterTopic(group), records.map((record) => deadLetterMessage(record, { ...info, group }))).pipe(
+    Effect.tapError((e) => Effect.logWarning("dead-letter produce failed; retrying", e)),
+    Effect.retry(deadLetterRetry),
+    Effect.orDie,
+    Effect.withSpan("DeadLetters.send", { attributes: { group, records: records.length } })
+  )
 
 /** What a handler's failure says about itself, whatever its shape. */
 export const describeFailure = (error: unknown): { readonly message: string; readonly tag: string } => {

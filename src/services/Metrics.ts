@@ -62,6 +62,14 @@ export class Metrics extends Effect.Service<Metrics>()("product-events/Metrics",
         help: "Events rejected by the ingest gateway as invalid.",
         registers
       }),
+      dynamoWrites: new Prometheus.Counter({
+        name: "dynamodb_write_requests_total",
+        help:
+          "DynamoDB write requests sent (PutItem, UpdateItem, DeleteItem, BatchWriteItem, TransactWriteItems), by store " +
+          "(metrics: analytics-service's hot store; notifications: notification-service's), table and operation.",
+        labelNames: ["store", "table", "operation"] as const,
+        registers
+      }),
       render: Effect.promise(() => registry.metrics()),
       contentType: registry.contentType
     }

@@ -109,7 +109,7 @@ describe("fromStoreItems and applyDelta", () => {
       sellerId: seller,
       activeProducts: 2,
       totalStockUnits: 5,
-      inventoryValue: { EUR: 900 },
+      inventoryValue: { EUR: "900" },
       byCategory: { a: 2 },
       counts: { created: 3, updated: 0, deleted: 1, priceChanges: 0 },
       hourly: [
@@ -127,5 +127,29 @@ describe("fromStoreItems and applyDelta", () => {
       .reduce(applyDelta, emptyMetrics(seller))
     expect(metrics).toMatchObject({ activeProducts: 0, totalStockUnits: 0, inventoryValue: {}, byCategory: {} })
     expect(metrics.counts).toEqual({ created: 1, updated: 0, deleted: 1, priceChanges: 0 })
+  })
+})
+
+describe("money totals past 2^53", () => {
+  it("are exact, kept in limbs below 10^7 each, and served as decimal strings", () => {
+    const max = Number.MAX_SAFE_INTEGER
+    const big = product({ price: { amountMinor: max, currency: "EUR" }, stock: 1_000_000_000 })
+    const bigger = product({ price: { amountMinor: max, currency: "EUR" }, stock: 999_999_999 })
+    const events = [
+      created(seller, "p1", at(0), big),
+      created(seller, "p2", at(1), big),
+      created(seller, "p3", at(2), product({ price: { amountMinor: 1999, currency: "USD" }, stock: 3 })),
+      updated(seller, "p2", at(3), big, bigger),
+      deleted(seller, "p1", at(4), big)
+    ]
+    const delta = events.map(deltaOf).reduce(combine, emptyDelta)
+    const limbs = Object.entries(delta["totals"]!).filter(([name]) => name.startsWith("value#"))
+    expect(limbs.length).toBeGreaterThan(2)
+    for (const [, value] of limbs) expect(Math.abs(value)).toBeLessThan(10_000_000)
+    const metrics = fromStoreItems(seller, Object.entries(delta).map(([item, values]) => ({ item, values })))
+    expect(metrics.inventoryValue).toEqual({ EUR: String(BigInt(max) * 999_999_999n), USD: String(1999 * 3) })
+    // 2^53-1 × 999,999,999 ≈ 9 × 10^24: far past what a JSON number holds exactly, and it still encodes.
+    expect(Schema.encodeSync(SellerMetrics)(metrics).inventoryValue["EUR"]).toBe("9007199245733791745259009")
+    expect(applyDelta(emptyMetrics(seller), delta)).toEqual(metrics)
   })
 })

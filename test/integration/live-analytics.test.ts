@@ -8,7 +8,7 @@ import { combineAll, deltaOf, hourOf, type LifecycleEvent } from "../../src/doma
 import { deltaItems, fromStoreItems } from "../../src/domain/SellerMetrics.js"
 import * as MetricsStoreDynamo from "../../src/layers/MetricsStoreDynamo.js"
 import * as ObjectStoreS3 from "../../src/layers/ObjectStoreS3.js"
-import { AnalyticsArchive } from "../../src/services/AnalyticsArchive.js"
+import { AnalyticsArchive, consumerOptions } from "../../src/services/AnalyticsArchive.js"
 import { hourFolder } from "../../src/services/analytics/ArchiveKeys.js"
 import * as ConsumerEngine from "../../src/services/ConsumerEngine.js"
 import { EventLog } from "../../src/services/EventLog.js"
@@ -49,14 +49,7 @@ const archiveSettings = ConfigProvider.fromMap(new Map([["ARCHIVE_IDLE", "300 mi
 const startConsumer = (group: ConsumerGroup, log: Layer.Layer<EventLog, never, EventLog>) =>
   Effect.gen(function*() {
     const archive = yield* AnalyticsArchive
-    return yield* ConsumerEngine.run({
-      contract: { ...analyticsService, group },
-      lanes: 1,
-      laneCapacity: 1024,
-      handle: (event, record, defer) => archive.append(record, event as LifecycleEvent, defer()),
-      onDrain: archive.flushAll,
-      onRevoke: archive.drop
-    })
+    return yield* ConsumerEngine.run({ ...consumerOptions(archive), contract: { ...analyticsService, group } })
   }).pipe(Effect.provide(AnalyticsArchive.Default), Effect.scoped, Effect.provide(log), Effect.withConfigProvider(archiveSettings), Effect.fork)
 
 /** The surrounding EventLog whose commits are lost, as in a crash before any commit. */

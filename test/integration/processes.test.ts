@@ -168,8 +168,8 @@ describe("separate processes on the real servers", () => {
       return response.ok ? ((await response.json()) as Record<string, unknown>) : { status: response.status }
     }
     const expected = {
-      [sellerA]: { activeProducts: 1, totalStockUnits: 3, inventoryValue: { EUR: 4999 * 3 } },
-      [sellerB]: { activeProducts: 3, totalStockUnits: 120, inventoryValue: { EUR: 4999 * 120 } },
+      [sellerA]: { activeProducts: 1, totalStockUnits: 3, inventoryValue: { EUR: String(4999 * 3) } },
+      [sellerB]: { activeProducts: 3, totalStockUnits: 120, inventoryValue: { EUR: String(4999 * 120) } },
       [sellerC]: { activeProducts: 0, totalStockUnits: 0, inventoryValue: {} }
     }
     let last: unknown

@@ -33,13 +33,13 @@ const reference = (events: ReadonlyArray<ProductEvent>): Record<string, SellerMe
   }
   const result: Record<string, SellerMetrics> = {}
   for (const [sellerId, { events: own, products }] of sellers) {
-    const inventoryValue: Record<string, number> = {}
+    const inventoryValue: Record<string, bigint> = {}
     const byCategory: Record<string, number> = {}
     let totalStockUnits = 0
     for (const p of products.values()) {
       totalStockUnits += p.stock
       byCategory[p.category] = (byCategory[p.category] ?? 0) + 1
-      inventoryValue[p.price.currency] = (inventoryValue[p.price.currency] ?? 0) + p.price.amountMinor * p.stock
+      inventoryValue[p.price.currency] = (inventoryValue[p.price.currency] ?? 0n) + BigInt(p.price.amountMinor) * BigInt(p.stock)
     }
     const zero = (): Counts => ({ created: 0, updated: 0, deleted: 0, priceChanges: 0 })
     const counts = zero() as { -readonly [K in keyof Counts]: number }
@@ -60,7 +60,7 @@ const reference = (events: ReadonlyArray<ProductEvent>): Record<string, SellerMe
       sellerId: sellerId as SellerId,
       activeProducts: products.size,
       totalStockUnits,
-      inventoryValue: Object.fromEntries(Object.entries(inventoryValue).filter(([, v]) => v !== 0)),
+      inventoryValue: Object.fromEntries(Object.entries(inventoryValue).filter(([, v]) => v !== 0n).map(([c, v]) => [c, String(v)])),
       byCategory,
       counts,
       hourly: [...hours].sort(([a], [b]) => a.localeCompare(b)).map(([hour, c]) => ({ hour, ...c })),

@@ -1,8 +1,17 @@
 import { Effect, Option } from "effect"
-import { combineAll, deltaOf } from "../../domain/MetricsDelta.js"
+import { combineAll, deltaOf, deltasBySeller, type LifecycleEvent } from "../../domain/MetricsDelta.js"
+import { deltaItems } from "../../domain/SellerMetrics.js"
+import type { LifecycleEventJson } from "../../workers/AnalyticsRequests.js"
 import type { AnalyticsWorkers } from "../../workers/AnalyticsWorkers.js"
+import type { LogRecord } from "../EventLog.js"
 import { type MetricsStore, type MetricsStoreError, type MetricsUpdate, toStoreUpdates } from "../MetricsStore.js"
-import type { ArchiveEntry } from "./ArchiveEntry.js"
+
+/** What the hot store needs of an event: its source record, the event, and the event as JSON (for the worker). */
+export interface HotEntry {
+  readonly record: LogRecord
+  readonly event: LifecycleEvent
+  readonly json: LifecycleEventJson
+}
 
 /**
  * Applies a run of one partition's events to the hot store, effectively once: the deltas are
@@ -14,14 +23,14 @@ export const applyHot = (
   workers: typeof AnalyticsWorkers.Service,
   store: typeof MetricsStore.Service,
   partition: number,
-  entries: ReadonlyArray<ArchiveEntry>
+  entries: ReadonlyArray<HotEntry>
 ) =>
   Effect.gen(function*() {
     const fromOffset = entries[0]!.record.offset
     const offset = entries[entries.length - 1]!.record.offset
     const deltas = yield* workers.aggregate(entries.map((e) => e.json))
 
-    // Another writer may move the watermark again meanwhile (an old owner still uploading): re-fold until settled.
+    // Another writer may move the watermark again meanwhile (an old owner still applying): re-fold until settled.
     const reapply = (update: MetricsUpdate): Effect.Effect<void, MetricsStoreError> =>
       Effect.gen(function*() {
         const watermark = yield* store.watermark(update.sellerId, update.item, partition)
@@ -46,4 +55,25 @@ export const applyHot = (
         ),
       { concurrency: 16, discard: true }
     )
-  }).pipe(Effect.withSpan("AnalyticsArchive.applyHot", { attributes: { partition, events: entries.length } }))
+  }).pipe(Effect.withSpan("HotMetrics.apply", { attributes: { partition, events: entries.length } }))
+
+/**
+ * Whether any write of a run may be in the hot store: some item the run changes holds a watermark of
+ * the partition at or past the run's first offset. The partition's runs are applied one after another,
+ * so a watermark there can only come from this run (before a crash, or in a failed attempt). Fails
+ * when the store cannot tell: then the answer is unknown, and the run must not be given up.
+ */
+export const touchedAny = (
+  store: typeof MetricsStore.Service,
+  partition: number,
+  entries: ReadonlyArray<HotEntry>
+): Effect.Effect<boolean, MetricsStoreError> => {
+  if (entries.length === 0) return Effect.succeed(false)
+  const fromOffset = entries[0]!.record.offset
+  const items = Object.entries(deltasBySeller(entries.map((e) => e.event))).flatMap(([sellerId, delta]) =>
+    deltaItems(delta).map(({ item }) => ({ sellerId, item }))
+  )
+  return Effect.forEach(items, ({ item, sellerId }) => store.watermark(sellerId, item, partition), { concurrency: 16 }).pipe(
+    Effect.map((marks) => marks.some((mark) => Option.isSome(mark) && mark.value >= fromOffset))
+  )
+}

@@ -14,18 +14,23 @@ export interface ChunkItem {
 }
 
 /**
- * What `handleChunk` returns: one entry per item, in order. An item's `Exit`, or `undefined` for an
- * item it did not attempt because an earlier item of the same key (seller) failed: the engine then
- * handles it after that failure, in order (behind the seller's retries).
+ * What `handleChunk` returns: one entry per item, in order. An item's `Exit`, `undefined` for an
+ * item it did not attempt because an earlier item of the same key (seller) failed (the engine then
+ * handles it after that failure, in order, behind the seller's retries), or `null` for an item of a
+ * partition revoked meanwhile (`dropped`), which is left alone.
  */
-export type ChunkResults<E> = ReadonlyArray<Exit.Exit<void, E> | undefined>
+export type ChunkResults<E> = ReadonlyArray<Exit.Exit<void, E> | undefined | null>
 
 /**
  * A chunk-level entry point: handles a lane's records at once (e.g. one batched store write and one
  * pipelined publish), each key's records in their order. Its failures are retried record by record
  * through the per-record handler.
  */
-export type HandleChunk<E, R> = (items: ReadonlyArray<ChunkItem>) => Effect.Effect<ChunkResults<E>, never, R>
+export type HandleChunk<E, R> = (
+  items: ReadonlyArray<ChunkItem>,
+  /** Whether an item's partition was revoked since the chunk was prepared: skip it (`null`). */
+  dropped: (item: ChunkItem) => boolean
+) => Effect.Effect<ChunkResults<E>, never, R>
 
 /**
  * `handleChunk` for a per-record handler: the items one after another, in plain code while the

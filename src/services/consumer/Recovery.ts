@@ -1,14 +1,11 @@
-import { Cause, Clock, Effect, Option, Schedule } from "effect"
-import { type ConsumerGroup, deadLetterTopic } from "../../domain/Consumers.js"
+import { Cause, Clock, Effect, Option, type Schedule } from "effect"
+import type { ConsumerGroup } from "../../domain/Consumers.js"
 import type { ProductEvent } from "../../domain/ProductEvent.js"
 import type { EventLog, LogRecord } from "../EventLog.js"
 import type { DeadLetterReason } from "../../domain/DeadLetter.js"
-import { deadLetterMessage, describeFailure } from "../DeadLetters.js"
+import { describeFailure, sendDeadLetters } from "../DeadLetters.js"
 import type { EngineMetrics } from "./EngineMetrics.js"
 import type { Defer, Work } from "./Work.js"
-
-/** A dead letter must get out: its record cannot be committed before. Retried until it does. */
-const deadLetterRetry = Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("10 seconds")))
 
 export interface RecoveryOptions<E extends { readonly retriable: boolean }, R> {
   readonly log: EventLog["Type"]
@@ -29,12 +26,7 @@ export const makeRecovery = <E extends { readonly retriable: boolean }, R>(optio
   const deadLetter = (record: LogRecord, reason: DeadLetterReason, failure: { message: string; tag: string }, attempts: number) =>
     Effect.gen(function*() {
       const failedAt = new Date(yield* Clock.currentTimeMillis)
-      const message = deadLetterMessage(record, { reason, error: failure.message, errorTag: failure.tag, attempts, group, failedAt })
-      yield* log.produce(deadLetterTopic(group), [message]).pipe(
-        Effect.tapError((e) => Effect.logWarning("dead-letter produce failed; retrying", e)),
-        Effect.retry(deadLetterRetry),
-        Effect.orDie
-      )
+      yield* sendDeadLetters(log, group, [record], { reason, error: failure.message, errorTag: failure.tag, attempts, failedAt })
       counters.deadLettered(reason)
       yield* Effect.logWarning(`dead-lettered ${record.topic}/${record.partition}@${record.offset}: ${reason}`).pipe(
         Effect.annotateLogs({ error: failure.message, attempts })

@@ -1,0 +1,215 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ConfigProvider, Context, Effect, Layer, Option, Scope, TestClock } from "effect"
+import { decodeArchive } from "../../src/domain/ArchiveEncoding.js"
+import { deadLetterTopic } from "../../src/domain/Consumers.js"
+import type { SellerId } from "../../src/domain/Ids.js"
+import { combineAll, deltaOf, type LifecycleEvent } from "../../src/domain/MetricsDelta.js"
+import { deltaItems, fromStoreItems } from "../../src/domain/SellerMetrics.js"
+import * as EventLogMemory from "../../src/layers/EventLogMemory.js"
+import * as MetricsStoreMemory from "../../src/layers/MetricsStoreMemory.js"
+import * as ObjectStoreMemory from "../../src/layers/ObjectStoreMemory.js"
+import { AnalyticsArchive } from "../../src/services/AnalyticsArchive.js"
+import { EventLog, type LogRecord } from "../../src/services/EventLog.js"
+import { MetricsStore, MetricsStoreError } from "../../src/services/MetricsStore.js"
+import { ObjectStore } from "../../src/services/ObjectStore.js"
+import * as AnalyticsWorkersInline from "../../src/workers/AnalyticsWorkersInline.js"
+import { baseMillis, created, encode, product, updated } from "../support/events.js"
+
+/**
+ * The two paths of the analytics pipeline and the boundaries between them: hot metrics fresh after a
+ * micro-batch, whatever the archive's roll-over; a crash between the hot apply and the upload; a
+ * batch whose writes partly succeeded before the store failed for longer than the retry policy.
+ */
+
+const settings = (hot: { readonly maxEvents?: number; readonly archiveTick?: string } = {}) =>
+  Layer.setConfigProvider(ConfigProvider.fromMap(new Map([
+    ["ARCHIVE_MAX_BYTES", String(1 << 20)],
+    ["ARCHIVE_MAX_AGE", "60 seconds"],
+    ["ARCHIVE_IDLE", "5 seconds"],
+    ["ARCHIVE_TICK", hot.archiveTick ?? "1 second"],
+    ["ARCHIVE_FIRST_BYTES", String(1 << 20)],
+    ["ARCHIVE_FIRST_AGE", "60 seconds"],
+    ["HOT_MAX_EVENTS", String(hot.maxEvents ?? 500)],
+    ["HOT_MAX_WAIT", "500 millis"]
+  ])))
+
+const Stores = Layer.mergeAll(
+  MetricsStoreMemory.layerMemory,
+  ObjectStoreMemory.layerMemory,
+  EventLogMemory.layerMemory({ topics: { [deadLetterTopic("analytics-service")]: 1 } }),
+  AnalyticsWorkersInline.layerInline
+)
+
+/** A fresh pipeline (as after a process start) over the stores; `crash` stops it without flushing anything. */
+const pipelineOver = (stores: Context.Context<any>, hot: { readonly maxEvents?: number; readonly archiveTick?: string } = {}) =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    const context = yield* Layer.buildWithScope(
+      AnalyticsArchive.Default.pipe(Layer.provide(Layer.succeedContext(stores)), Layer.provide(settings(hot))),
+      scope
+    )
+    return { archive: Context.get(context, AnalyticsArchive), crash: Scope.close(scope, { _tag: "Success", value: undefined } as never) }
+  })
+
+const recordOf = (event: LifecycleEvent, partition: number, offset: number): LogRecord => ({
+  topic: "product-events",
+  partition,
+  offset,
+  key: event.data.sellerId,
+  value: new TextEncoder().encode(JSON.stringify(encode(event))),
+  headers: { eventType: event.eventType },
+  timestamp: baseMillis
+})
+
+/** Sellers' product lives, interleaved: created, then price and stock changes. */
+const lives = (sellers: ReadonlyArray<string>, n: number): Array<LifecycleEvent> => {
+  const events: Array<LifecycleEvent> = []
+  const states = sellers.map(() => product())
+  for (let i = 0; i < n; i++) {
+    sellers.forEach((seller, s) => {
+      if (i === 0) return events.push(created(seller, "lamp", baseMillis) as LifecycleEvent)
+      const next = product({ stock: states[s]!.stock - 1, price: { amountMinor: states[s]!.price.amountMinor + i, currency: "EUR" } })
+      events.push(updated(seller, "lamp", baseMillis + i, states[s]!, next) as LifecycleEvent)
+      states[s] = next
+    })
+  }
+  return events
+}
+
+const foldOf = (seller: string, events: ReadonlyArray<LifecycleEvent>) =>
+  fromStoreItems(seller as SellerId, deltaItems(combineAll(events.filter((e) => e.data.sellerId === seller).map(deltaOf))))
+
+const metricsOf = (stores: Context.Context<any>, seller: string) =>
+  Effect.map(Context.get(stores, MetricsStore).query(seller, ""), (items) => fromStoreItems(seller as SellerId, items))
+
+const archivedEventIds = (stores: Context.Context<any>) =>
+  Effect.gen(function*() {
+    const objects = Context.get(stores, ObjectStore)
+    const summaries = yield* objects.list("events/")
+    const files = yield* Effect.forEach(summaries, (s) => Effect.map(objects.get(s.key), (b) => decodeArchive(Option.getOrThrow(b))))
+    return files.flat().map((line) => JSON.parse(line).eventId as string)
+  })
+
+const deadLetters = (stores: Context.Context<any>) =>
+  Effect.map(Context.get(stores, EventLog).endOffsets(deadLetterTopic("analytics-service")), (ends) => ends.reduce((n, p) => n + p.offset, 0))
+
+describe("analytics pipeline", () => {
+  it.scoped("hot metrics follow within a micro-batch, long before the archive file rolls", () =>
+    Effect.gen(function*() {
+      const stores = yield* Layer.build(Stores)
+      const { archive } = yield* pipelineOver(stores)
+      const events = lives(["hot_a"], 4)
+      const finished: Array<number> = []
+      for (const [offset, event] of events.entries()) yield* archive.append(recordOf(event, 0, offset), event, () => finished.push(offset))
+      yield* TestClock.adjust("499 millis")
+      expect(yield* metricsOf(stores, "hot_a")).toEqual(foldOf("hot_a", []))
+      yield* TestClock.adjust("1 millis")
+      expect(yield* metricsOf(stores, "hot_a")).toEqual(foldOf("hot_a", events))
+      // Counted, not archived yet: not finished for the commit.
+      expect(finished).toEqual([])
+      expect(yield* archivedEventIds(stores)).toEqual([])
+      yield* TestClock.adjust("5 seconds")
+      expect(finished).toEqual([0, 1, 2, 3])
+      expect((yield* archivedEventIds(stores)).sort()).toEqual(events.map((e) => e.eventId).sort())
+    }))
+
+  it.scoped("a micro-batch rolls at its event limit without waiting for its timer", () =>
+    Effect.gen(function*() {
+      const stores = yield* Layer.build(Stores)
+      const { archive } = yield* pipelineOver(stores, { maxEvents: 3 })
+      const events = lives(["hot_b"], 4)
+      for (const [offset, event] of events.entries()) yield* archive.append(recordOf(event, 0, offset), event, () => {})
+      yield* TestClock.adjust(0)
+      expect(yield* metricsOf(stores, "hot_b")).toEqual(foldOf("hot_b", events.slice(0, 3)))
+      yield* TestClock.adjust("500 millis")
+      expect(yield* metricsOf(stores, "hot_b")).toEqual(foldOf("hot_b", events))
+    }))
+
+  it.scoped("an event published twice (another record) is counted and archived once", () =>
+    Effect.gen(function*() {
+      const stores = yield* Layer.build(Stores)
+      const { archive } = yield* pipelineOver(stores)
+      const events = lives(["hot_c"], 3)
+      const carried = [...events, events[1]!] // offset 3 carries the event of offset 1 again
+      for (const [offset, event] of carried.entries()) yield* archive.append(recordOf(event, 0, offset), event, () => {})
+      yield* archive.flushAll
+      expect(yield* metricsOf(stores, "hot_c")).toEqual(foldOf("hot_c", events))
+      expect((yield* archivedEventIds(stores)).sort()).toEqual(events.map((e) => e.eventId).sort())
+    }))
+
+  it.scoped("killed after the hot apply and before the upload: the redelivery counts nothing twice and archives everything once", () =>
+    Effect.gen(function*() {
+      const stores = yield* Layer.build(Stores)
+      const events = lives(["hot_d", "hot_e"], 5)
+      const first = yield* pipelineOver(stores)
+      for (const [offset, event] of events.entries()) yield* first.archive.append(recordOf(event, 1, offset), event, () => {})
+      yield* TestClock.adjust("500 millis")
+      expect(yield* metricsOf(stores, "hot_d")).toEqual(foldOf("hot_d", events))
+      expect(yield* archivedEventIds(stores)).toEqual([])
+      yield* first.crash // nothing committed: every record comes again
+
+      const second = yield* pipelineOver(stores)
+      const finished: Array<number> = []
+      for (const [offset, event] of events.entries()) {
+        yield* second.archive.append(recordOf(event, 1, offset), event, () => finished.push(offset))
+      }
+      yield* second.archive.flushAll
+      expect(finished).toHaveLength(events.length)
+      for (const seller of ["hot_d", "hot_e"]) expect(yield* metricsOf(stores, seller)).toEqual(foldOf(seller, events))
+      expect((yield* archivedEventIds(stores)).sort()).toEqual(events.map((e) => e.eventId).sort())
+    }))
+
+  it.scoped("killed in the middle of a batch's writes: the redelivered batch adds only what is missing", () =>
+    Effect.gen(function*() {
+      const stores = yield* Layer.build(Stores)
+      const real = Context.get(stores, MetricsStore)
+      const events = lives(["hot_f", "hot_g", "hot_h"], 4)
+      let applies = 0
+      const dying = MetricsStore.of({
+        ...real,
+        apply: (update) => (++applies <= 4 ? real.apply(update) : Effect.never)
+      })
+      const first = yield* pipelineOver(Context.add(stores, MetricsStore, dying))
+      for (const [offset, event] of events.entries()) yield* first.archive.append(recordOf(event, 2, offset), event, () => {})
+      yield* TestClock.adjust("500 millis")
+      expect(applies).toBeGreaterThan(4)
+      yield* first.crash
+
+      const second = yield* pipelineOver(stores, { maxEvents: 5 }) // batches cut differently this time
+      for (const [offset, event] of events.entries()) yield* second.archive.append(recordOf(event, 2, offset), event, () => {})
+      yield* second.archive.flushAll
+      for (const seller of ["hot_f", "hot_g", "hot_h"]) expect(yield* metricsOf(stores, seller)).toEqual(foldOf(seller, events))
+      expect((yield* archivedEventIds(stores)).sort()).toEqual(events.map((e) => e.eventId).sort())
+    }))
+
+  it.scoped("a batch whose writes partly succeeded is never dead-lettered: retried past the policy, it counts once", () =>
+    Effect.gen(function*() {
+      const stores = yield* Layer.build(Stores)
+      const real = Context.get(stores, MetricsStore)
+      const events = lives(["half_a", "half_b", "half_c"], 3)
+      let applies = 0
+      let healthyFrom = Infinity
+      // A real store that fails half-way: the first writes of the batch succeed, then every write fails until healed.
+      const halfWay = MetricsStore.of({
+        ...real,
+        apply: (update) =>
+          Effect.flatMap(TestClock.currentTimeMillis, (now) =>
+            ++applies <= 4 || now >= healthyFrom ? real.apply(update) : Effect.fail(new MetricsStoreError({ operation: "apply", cause: "throttled" })))
+      })
+      // An archive tick of 30 s: an hour of test time without thousands of wake-ups.
+      const { archive } = yield* pipelineOver(Context.add(stores, MetricsStore, halfWay), { archiveTick: "30 seconds" })
+      const finished: Array<number> = []
+      for (const [offset, event] of events.entries()) yield* archive.append(recordOf(event, 3, offset), event, () => finished.push(offset))
+      healthyFrom = (yield* TestClock.currentTimeMillis) + 40 * 60_000
+      // Past the analytics policy (11 attempts, about 25 minutes): still retrying, nothing dead-lettered.
+      for (let i = 0; i < 6; i++) yield* TestClock.adjust("5 minutes")
+      expect(applies).toBeGreaterThan(4 + 11)
+      expect(yield* deadLetters(stores)).toBe(0)
+      expect(finished).toEqual([])
+      for (let i = 0; i < 4; i++) yield* TestClock.adjust("5 minutes")
+      expect(finished).toEqual(events.map((_, i) => i))
+      expect(yield* deadLetters(stores)).toBe(0)
+      for (const seller of ["half_a", "half_b", "half_c"]) expect(yield* metricsOf(stores, seller)).toEqual(foldOf(seller, events))
+      expect((yield* archivedEventIds(stores)).sort()).toEqual(events.map((e) => e.eventId).sort())
+    }))
+})
