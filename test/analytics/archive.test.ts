@@ -1,21 +1,17 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, ConfigProvider, Context, Effect, Layer, Option, Scope, Stream, TestClock } from "effect"
+import { Chunk, ConfigProvider, Context, Effect, Layer, Option, Stream, TestClock } from "effect"
 import { decodeArchive } from "../../src/domain/ArchiveEncoding.js"
 import { deadLetterTopic } from "../../src/domain/Consumers.js"
 import { deadLetterHeaders } from "../../src/domain/DeadLetter.js"
 import { combineAll, deltaOf, type LifecycleEvent } from "../../src/domain/MetricsDelta.js"
 import { fromStoreItems, deltaItems } from "../../src/domain/SellerMetrics.js"
-import * as EventLogMemory from "../../src/layers/EventLogMemory.js"
-import * as MetricsStoreMemory from "../../src/layers/MetricsStoreMemory.js"
-import * as ObjectStoreMemory from "../../src/layers/ObjectStoreMemory.js"
-import { AnalyticsArchive } from "../../src/services/AnalyticsArchive.js"
 import { applyHot } from "../../src/services/analytics/HotMetrics.js"
-import { EventLog, type LogRecord } from "../../src/services/EventLog.js"
+import { EventLog } from "../../src/services/EventLog.js"
 import { MetricsStore, MetricsStoreError } from "../../src/services/MetricsStore.js"
 import { ObjectStore, ObjectStoreError } from "../../src/services/ObjectStore.js"
 import { AnalyticsWorkers } from "../../src/workers/AnalyticsWorkers.js"
-import * as AnalyticsWorkersInline from "../../src/workers/AnalyticsWorkersInline.js"
 import { baseMillis, created, encode, product, updated } from "../support/events.js"
+import { pipelineOver, recordOf, Stores } from "./pipelineSupport.js"
 import type { SellerId } from "../../src/domain/Ids.js"
 
 /** Full-size files from the first one on, unless `ramp` gives the first file's limits (the default's ramp-up). */
@@ -29,12 +25,6 @@ const settings = (maxBytes: number, tick: string, ramp?: { readonly firstBytes: 
     ["ARCHIVE_FIRST_AGE", ramp?.firstAge ?? "60 seconds"]
   ])))
 
-const Stores = Layer.mergeAll(
-  MetricsStoreMemory.layerMemory,
-  ObjectStoreMemory.layerMemory,
-  EventLogMemory.layerMemory({ topics: { [deadLetterTopic("analytics-service")]: 1 } }),
-  AnalyticsWorkersInline.layerInline
-)
 
 /** A fresh archive (as after a process start) over the given stores. */
 const archiveOver = (
@@ -42,25 +32,7 @@ const archiveOver = (
   maxBytes = 1 << 20,
   tick = "1 second",
   ramp?: { readonly firstBytes: number; readonly firstAge: string }
-) =>
-  Effect.gen(function*() {
-    const scope = yield* Scope.make()
-    const context = yield* Layer.buildWithScope(
-      AnalyticsArchive.Default.pipe(Layer.provide(Layer.succeedContext(stores)), Layer.provide(settings(maxBytes, tick, ramp))),
-      scope
-    )
-    return { archive: Context.get(context, AnalyticsArchive), close: Scope.close(scope, { _tag: "Success", value: undefined } as never) }
-  })
-
-const recordOf = (event: LifecycleEvent, partition: number, offset: number): LogRecord => ({
-  topic: "product-events",
-  partition,
-  offset,
-  key: event.data.sellerId,
-  value: new TextEncoder().encode(JSON.stringify(encode(event))),
-  headers: { eventType: event.eventType },
-  timestamp: baseMillis
-})
+) => pipelineOver(stores, settings(maxBytes, tick, ramp))
 
 /** A seller's product life: created, then price and stock changes. */
 const life = (seller: string, n: number): Array<LifecycleEvent> => {

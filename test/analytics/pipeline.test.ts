@@ -1,19 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Context, Effect, Layer, Option, Scope, TestClock } from "effect"
+import { ConfigProvider, Context, Effect, Layer, Option, TestClock } from "effect"
 import { decodeArchive } from "../../src/domain/ArchiveEncoding.js"
 import { deadLetterTopic } from "../../src/domain/Consumers.js"
 import type { SellerId } from "../../src/domain/Ids.js"
 import { combineAll, deltaOf, type LifecycleEvent } from "../../src/domain/MetricsDelta.js"
 import { deltaItems, fromStoreItems } from "../../src/domain/SellerMetrics.js"
-import * as EventLogMemory from "../../src/layers/EventLogMemory.js"
-import * as MetricsStoreMemory from "../../src/layers/MetricsStoreMemory.js"
-import * as ObjectStoreMemory from "../../src/layers/ObjectStoreMemory.js"
-import { AnalyticsArchive } from "../../src/services/AnalyticsArchive.js"
-import { EventLog, type LogRecord } from "../../src/services/EventLog.js"
+import { EventLog } from "../../src/services/EventLog.js"
 import { MetricsStore, MetricsStoreError } from "../../src/services/MetricsStore.js"
 import { ObjectStore } from "../../src/services/ObjectStore.js"
-import * as AnalyticsWorkersInline from "../../src/workers/AnalyticsWorkersInline.js"
-import { baseMillis, created, encode, product, updated } from "../support/events.js"
+import { baseMillis, created, product, updated } from "../support/events.js"
+import { pipelineOver as freshPipeline, recordOf, Stores } from "./pipelineSupport.js"
 
 /**
  * The two paths of the analytics pipeline and the boundaries between them: hot metrics fresh after a
@@ -33,33 +29,10 @@ const settings = (hot: { readonly maxEvents?: number; readonly archiveTick?: str
     ["HOT_MAX_WAIT", "500 millis"]
   ])))
 
-const Stores = Layer.mergeAll(
-  MetricsStoreMemory.layerMemory,
-  ObjectStoreMemory.layerMemory,
-  EventLogMemory.layerMemory({ topics: { [deadLetterTopic("analytics-service")]: 1 } }),
-  AnalyticsWorkersInline.layerInline
-)
 
 /** A fresh pipeline (as after a process start) over the stores; `crash` stops it without flushing anything. */
 const pipelineOver = (stores: Context.Context<any>, hot: { readonly maxEvents?: number; readonly archiveTick?: string } = {}) =>
-  Effect.gen(function*() {
-    const scope = yield* Scope.make()
-    const context = yield* Layer.buildWithScope(
-      AnalyticsArchive.Default.pipe(Layer.provide(Layer.succeedContext(stores)), Layer.provide(settings(hot))),
-      scope
-    )
-    return { archive: Context.get(context, AnalyticsArchive), crash: Scope.close(scope, { _tag: "Success", value: undefined } as never) }
-  })
-
-const recordOf = (event: LifecycleEvent, partition: number, offset: number): LogRecord => ({
-  topic: "product-events",
-  partition,
-  offset,
-  key: event.data.sellerId,
-  value: new TextEncoder().encode(JSON.stringify(encode(event))),
-  headers: { eventType: event.eventType },
-  timestamp: baseMillis
-})
+  Effect.map(freshPipeline(stores, settings(hot)), ({ archive, close }) => ({ archive, crash: close }))
 
 /** Sellers' product lives, interleaved: created, then price and stock changes. */
 const lives = (sellers: ReadonlyArray<string>, n: number): Array<LifecycleEvent> => {

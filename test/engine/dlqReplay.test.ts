@@ -38,7 +38,8 @@ describe("dead-letter replay", () => {
       const replayed = Chunk.toReadonlyArray(yield* Stream.runCollect(Stream.take(sub.records, 3)))
       expect(replayed.map((r) => r.key).sort()).toEqual(["seller_1", "seller_2", "seller_3"])
       for (const r of replayed) {
-        expect(r.headers).toEqual({ eventType: "ProductCreated" })
+        // Only the dlq-* headers are dropped: the traceparent the dead letter was produced with stays.
+        expect(r.headers).toEqual({ eventType: "ProductCreated", traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/) })
         expect(new TextDecoder().decode(r.value)).toMatch(/^\{"not":"an event \d"\}$/)
       }
     }).pipe(Effect.provide(

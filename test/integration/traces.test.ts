@@ -2,18 +2,7 @@ import { randomBytes } from "node:crypto"
 import { createServer, type Server } from "node:http"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { created, encode } from "../support/events.js"
-import {
-  bearer,
-  eventually,
-  freePort,
-  kafkaAdmin,
-  killAll,
-  lastLogs,
-  type Program,
-  type ProgramName,
-  startProgram,
-  waitReady
-} from "../support/processes.js"
+import { bearer, eventually, freePort, kafkaAdmin, killAll, lastLogs, type Program, type ProgramName, startProgram, waitReady } from "../support/processes.js"
 import { liveEnv, requireServers } from "../support/servers.js"
 
 /**
