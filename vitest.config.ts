@@ -19,7 +19,9 @@ export default defineConfig({
     // fail-overs and kill loops, which anything running beside them on 2 cores makes flaky.
     maxWorkers: "100%",
     pool: "threads",
-    poolOptions: { forks: { singleFork: true } },
+    // The worker threads (unit, long) load modules once per worker instead of once per file: two thirds of
+    // their time otherwise. (Set here: vitest takes pool options from the root, not from a project.)
+    poolOptions: { threads: { isolate: false }, forks: { singleFork: true } },
     // Where files share a worker (the unit project's threads, the one child process of programs and
     // integration, whose node_modules load once), this undoes what one file's @effect/vitest `layer()`
     // leaves on vitest's shared `it`.
@@ -32,9 +34,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/**/*.test.ts"],
-          exclude: ["**/node_modules/**", ...separate],
-          // Modules load once per worker instead of once per file (about half the project's time).
-          isolate: false
+          exclude: ["**/node_modules/**", ...separate]
         }
       },
       {
