@@ -16,10 +16,9 @@
  */
 import { randomUUID } from "node:crypto"
 import { Effect, Redacted } from "effect"
-import { Kafka, logLevel } from "kafkajs"
 import { makeEventId } from "../src/domain/ProductEvent.js"
 import { devJwtSecret, signToken } from "../src/services/Tokens.js"
-import { startChild, stopChild, waitUp } from "./support/children.js"
+import { startIsolatedPrograms, stopChild, waitUp } from "./support/children.js"
 import { send } from "./support/load.js"
 import { percentile } from "./support/sse.js"
 
@@ -38,24 +37,7 @@ const sampled = sellers.slice(0, sampleCount)
 const sign = (claims: { sellerId?: string; role?: "seller" | "service" }) =>
   Effect.runPromise(signToken(Redacted.make(devJwtSecret), claims))
 
-const admin = new Kafka({ clientId: "bench-freshness-admin", brokers, logLevel: logLevel.NOTHING }).admin()
-await admin.connect()
-await admin.createTopics({ topics: [{ topic, numPartitions: 12 }], waitForLeaders: true })
-// A bucket and tables of the run's own: archive keys derive from partition and offsets, which a fresh
-// bench topic repeats from 0, so objects in the shared bucket would pass for the production topic's.
-const env = {
-  BENCH_TOPIC: topic,
-  BENCH_GROUP_PREFIX: prefix,
-  S3_BUCKET: `bench-freshness-${run}`,
-  METRICS_TABLE: `bench-freshness-${run}-metrics`,
-  NOTIFICATIONS_TABLE: `bench-freshness-${run}-notifications`,
-  NOTIFICATION_COUNTERS_TABLE: `bench-freshness-${run}-notification-counters`
-}
-const children = {
-  gateway: startChild("gateway", "bench/support/program.ts", ["gateway"], 3171, env),
-  notification: startChild("notification", "bench/support/program.ts", ["notification"], 3172, env),
-  analytics: startChild("analytics", "bench/support/program.ts", ["analytics"], 3173, env)
-}
+const { admin, children } = await startIsolatedPrograms("freshness", run, brokers, 3171)
 
 /** Per sampled seller: the POST time of each of its events, in order (the nth is visible once `counts` reach n). */
 const posted = new Map<string, Array<number>>(sampled.map((s) => [s, []]))

@@ -13,10 +13,9 @@
  */
 import { randomUUID } from "node:crypto"
 import { Effect, Redacted } from "effect"
-import { Kafka, logLevel } from "kafkajs"
 import { makeEventId } from "../src/domain/ProductEvent.js"
 import { devJwtSecret, signToken } from "../src/services/Tokens.js"
-import { cpuSeconds, startChild, stopChild, waitUp } from "./support/children.js"
+import { cpuSeconds, startIsolatedPrograms, stopChild, waitUp } from "./support/children.js"
 import { measureCeiling } from "./support/ceiling.js"
 import { send } from "./support/load.js"
 import { openSse, percentile } from "./support/sse.js"
@@ -40,24 +39,7 @@ const metricsSampled = sellers.slice(0, 10)
 const sign = (claims: { sellerId?: string; role?: "seller" | "service" }) =>
   Effect.runPromise(signToken(Redacted.make(devJwtSecret), claims))
 
-const admin = new Kafka({ clientId: "bench-pipeline-admin", brokers, logLevel: logLevel.NOTHING }).admin()
-await admin.connect()
-await admin.createTopics({ topics: [{ topic, numPartitions: 12 }], waitForLeaders: true })
-// A bucket and tables of the run's own: archive keys derive from partition and offsets, which a fresh
-// bench topic repeats from 0, so objects in the shared bucket would pass for the production topic's.
-const env = {
-  BENCH_TOPIC: topic,
-  BENCH_GROUP_PREFIX: prefix,
-  S3_BUCKET: `bench-pipeline-${run}`,
-  METRICS_TABLE: `bench-pipeline-${run}-metrics`,
-  NOTIFICATIONS_TABLE: `bench-pipeline-${run}-notifications`,
-  NOTIFICATION_COUNTERS_TABLE: `bench-pipeline-${run}-notification-counters`
-}
-const children = {
-  gateway: startChild("gateway", "bench/support/program.ts", ["gateway"], 3161, env),
-  notification: startChild("notification", "bench/support/program.ts", ["notification"], 3162, env),
-  analytics: startChild("analytics", "bench/support/program.ts", ["analytics"], 3163, env)
-}
+const { admin, children } = await startIsolatedPrograms("pipeline", run, brokers, 3161)
 const stores = storePids()
 
 /** Lag of each bench group: end offsets minus committed (nothing committed counts from 0). */

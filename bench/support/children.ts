@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import { Kafka, logLevel } from "kafkajs"
 import { send } from "./load.js"
 
 export const root = fileURLToPath(new URL("../..", import.meta.url))
@@ -82,3 +83,31 @@ export const cpuSeconds = (pid: number): number => {
 
 /** CPU seconds of a process and its descendants that are still alive (tsx's loader runs in the same process). */
 export const treeCpuSeconds = (pid: number): number => cpuSeconds(pid)
+
+/**
+ * The three programs as children on a bench topic (12 partitions) and consumer groups of their own, with
+ * a bucket and tables of the run's own: archive keys derive from partition and offsets, which a fresh
+ * bench topic repeats from 0, so objects in the shared bucket would pass for the production topic's.
+ * Ports `basePort` (gateway), +1 (notification), +2 (analytics).
+ */
+export const startIsolatedPrograms = async (bench: string, run: string, brokers: ReadonlyArray<string>, basePort: number) => {
+  const topic = `bench_${bench}_${run}`
+  const prefix = `${topic}.`
+  const admin = new Kafka({ clientId: `bench-${bench}-admin`, brokers: [...brokers], logLevel: logLevel.NOTHING }).admin()
+  await admin.connect()
+  await admin.createTopics({ topics: [{ topic, numPartitions: 12 }], waitForLeaders: true })
+  const env = {
+    BENCH_TOPIC: topic,
+    BENCH_GROUP_PREFIX: prefix,
+    S3_BUCKET: `bench-${bench}-${run}`,
+    METRICS_TABLE: `bench-${bench}-${run}-metrics`,
+    NOTIFICATIONS_TABLE: `bench-${bench}-${run}-notifications`,
+    NOTIFICATION_COUNTERS_TABLE: `bench-${bench}-${run}-notification-counters`
+  }
+  const children = {
+    gateway: startChild("gateway", "bench/support/program.ts", ["gateway"], basePort, env),
+    notification: startChild("notification", "bench/support/program.ts", ["notification"], basePort + 1, env),
+    analytics: startChild("analytics", "bench/support/program.ts", ["analytics"], basePort + 2, env)
+  }
+  return { topic, prefix, admin, children }
+}
