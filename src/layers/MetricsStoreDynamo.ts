@@ -20,16 +20,7 @@ import {
 import type { MetricsItem } from "../domain/SellerMetrics.js"
 import { compareKeyBytes } from "../services/KeyOrder.js"
 import { Metrics } from "../services/Metrics.js"
-import {
-  call,
-  clientOptionsConfig,
-  type DynamoClientOptions,
-  ensureTable,
-  ensureTimeToLive,
-  isConditionalCheckFailed,
-  makeDocumentClient,
-  queryPages
-} from "./Dynamo.js"
+import * as Dynamo from "./Dynamo.js"
 
 /**
  * MetricsStore on DynamoDB: table `tableName` keyed by sellerId (S) + item (S). Each apply is one
@@ -37,7 +28,7 @@ import {
  * ("duplicate" / "overlap") by a consistent read of the item's watermark.
  */
 
-export interface Options extends DynamoClientOptions {
+export interface Options extends Dynamo.DynamoClientOptions {
   readonly tableName: string
   /** How long a claim holds. Default `defaultClaimRetention` (30 days). */
   readonly claimRetention?: Duration.DurationInput
@@ -56,11 +47,11 @@ const valuesOf = (item: Record<string, unknown>): Record<string, number> => {
 
 export const make = (options: Options) =>
   Effect.gen(function*() {
-    const client = yield* makeDocumentClient(options)
+    const client = yield* Dynamo.makeDocumentClient(options)
     const { tableName } = options
     const fail = (operation: string) => (cause: unknown) => new MetricsStoreError({ operation, cause })
 
-    yield* ensureTable(client, {
+    yield* Dynamo.ensureTable(client, {
       tableName,
       keySchema: [
         { AttributeName: keyAttributes.partition, KeyType: "HASH" },
@@ -71,11 +62,11 @@ export const make = (options: Options) =>
         { AttributeName: keyAttributes.sort, AttributeType: "S" }
       ]
     }).pipe(Effect.mapError(fail("provision")))
-    yield* ensureTimeToLive(client, tableName, expiresAtAttribute)
+    yield* Dynamo.ensureTimeToLive(client, tableName, expiresAtAttribute)
     const retention = claimRetentionOf(options)
 
     const readItem = (operation: string, sellerId: string, item: string) =>
-      call(
+      Dynamo.call(
         (abortSignal) =>
           client.send(
             new GetCommand({ TableName: tableName, Key: { sellerId, item }, ConsistentRead: true }),
@@ -99,7 +90,7 @@ export const make = (options: Options) =>
         return `#v${i} :v${i}`
       })
       const expression = `SET #wm = :offset${adds.length > 0 ? ` ADD ${adds.join(", ")}` : ""}`
-      return yield* call(
+      return yield* Dynamo.call(
         (abortSignal) =>
           client.send(
             new UpdateCommand({
@@ -115,7 +106,7 @@ export const make = (options: Options) =>
         (cause) => cause
       ).pipe(
         Effect.as<ApplyResult>("applied"),
-        Effect.catchIf(isConditionalCheckFailed, () =>
+        Effect.catchIf(Dynamo.isConditionalCheckFailed, () =>
           readItem("apply", update.sellerId, update.item).pipe(
             Effect.map(Option.flatMap((stored) => watermarkOf(stored, update.partition))),
             Effect.flatMap(Option.match({
@@ -147,7 +138,7 @@ export const make = (options: Options) =>
         condition += " AND begins_with(#item, :p)"
         values[":p"] = itemPrefix
       }
-      const items = yield* queryPages(
+      const items = yield* Dynamo.queryPages(
         client,
         {
           TableName: tableName,
@@ -167,14 +158,14 @@ export const make = (options: Options) =>
       return found.sort((a, b) => compareKeyBytes(a.item, b.item))
     })
 
-    const ping = call(
+    const ping = Dynamo.call(
       (abortSignal) => client.send(new DescribeTableCommand({ TableName: tableName }), { abortSignal }),
       fail("ping")
     ).pipe(Effect.asVoid, Effect.withSpan("MetricsStore.ping"))
 
     const claim = Effect.fn("MetricsStore.claim")(function*(sellerId: string, eventId: string, source: string) {
       const now = yield* Clock.currentTimeMillis
-      return yield* call(
+      return yield* Dynamo.call(
         (abortSignal) =>
           client.send(
             new PutCommand({
@@ -189,13 +180,13 @@ export const make = (options: Options) =>
         (cause) => cause
       ).pipe(
         Effect.as(true),
-        Effect.catchIf(isConditionalCheckFailed, () => Effect.succeed(false)),
+        Effect.catchIf(Dynamo.isConditionalCheckFailed, () => Effect.succeed(false)),
         Effect.mapError((cause) => cause instanceof MetricsStoreError ? cause : fail("claim")(cause))
       )
     })
 
     const release = Effect.fn("MetricsStore.release")((sellerId: string, eventId: string, source: string) =>
-      call(
+      Dynamo.call(
         (abortSignal) =>
           client.send(
             new DeleteCommand({
@@ -210,7 +201,7 @@ export const make = (options: Options) =>
         (cause) => cause
       ).pipe(
         Effect.asVoid,
-        Effect.catchIf(isConditionalCheckFailed, () => Effect.void),
+        Effect.catchIf(Dynamo.isConditionalCheckFailed, () => Effect.void),
         Effect.mapError((cause) => cause instanceof MetricsStoreError ? cause : fail("release")(cause))
       )
     )
@@ -226,7 +217,7 @@ export const layerConfig = Layer.unwrapEffect(
   Effect.map(
     Effect.all([
       Config.all({
-        client: clientOptionsConfig,
+        client: Dynamo.clientOptionsConfig,
         tableName: Config.string("METRICS_TABLE").pipe(Config.withDefault("product-events-metrics")),
         claimRetention: claimRetentionConfig
       }),

@@ -1,15 +1,6 @@
 import { Clock, Duration, Effect, Exit, Layer, Option } from "effect"
 import { type Notification, StoredNotification } from "../domain/Notification.js"
-import {
-  defaultNotificationRetention,
-  type ListOptions,
-  notificationExpired,
-  notificationExpiry,
-  notificationRetentionConfig,
-  isConflict,
-  NotificationStore,
-  type PutResult
-} from "../services/NotificationStore.js"
+import * as Store from "../services/NotificationStore.js"
 
 interface Entry {
   readonly notification: StoredNotification
@@ -41,7 +32,7 @@ const indexAfter = (bySeq: ReadonlyArray<Entry>, seq: number): number => {
 /** Drops the seller's expired notifications (a prefix of `bySeq`), as DynamoDB's TTL deletes them. */
 const dropExpired = (seller: SellerNotifications, now: number) => {
   let expired = 0
-  while (expired < seller.bySeq.length && notificationExpired(seller.bySeq[expired]!.expiresAt, now)) expired++
+  while (expired < seller.bySeq.length && Store.notificationExpired(seller.bySeq[expired]!.expiresAt, now)) expired++
   if (expired === 0) return
   for (const entry of seller.bySeq.slice(0, expired)) {
     if (seller.byId.get(entry.notification.id) === entry) seller.byId.delete(entry.notification.id)
@@ -60,7 +51,7 @@ export interface MemoryOptions {
  */
 export const make = (options: MemoryOptions = {}) =>
   Effect.sync(() => {
-    const retention = options.retention === undefined ? defaultNotificationRetention : Duration.decode(options.retention)
+    const retention = options.retention === undefined ? Store.defaultNotificationRetention : Duration.decode(options.retention)
     const sellers = new Map<string, SellerNotifications>()
     /** The seller's notifications that have not expired at `now`. */
     const sellerAt = (sellerId: string, now: number): SellerNotifications | undefined => {
@@ -69,7 +60,7 @@ export const make = (options: MemoryOptions = {}) =>
       return seller
     }
 
-    const putAt = (notification: Notification, contentHash: string | undefined, now: number): PutResult => {
+    const putAt = (notification: Notification, contentHash: string | undefined, now: number): Store.PutResult => {
       let seller = sellerAt(notification.sellerId, now)
       if (seller === undefined) {
         seller = { lastSeq: 0, byId: new Map(), bySeq: [] }
@@ -77,12 +68,12 @@ export const make = (options: MemoryOptions = {}) =>
       }
       const existing = seller.byId.get(notification.id)
       if (existing !== undefined) {
-        return { notification: existing.notification, created: false, conflict: isConflict(existing.contentHash, contentHash) }
+        return { notification: existing.notification, created: false, conflict: Store.isConflict(existing.contentHash, contentHash) }
       }
       const entry = {
         notification: StoredNotification.make({ ...notification, seq: seller.lastSeq + 1 }),
         contentHash,
-        expiresAt: notificationExpiry(now, retention)
+        expiresAt: Store.notificationExpiry(now, retention)
       }
       seller.lastSeq = entry.notification.seq
       seller.byId.set(notification.id, entry)
@@ -106,7 +97,7 @@ export const make = (options: MemoryOptions = {}) =>
       )
     )
 
-    const list = Effect.fn("NotificationStore.list")((sellerId: string, options: ListOptions) =>
+    const list = Effect.fn("NotificationStore.list")((sellerId: string, options: Store.ListOptions) =>
       Effect.map(Clock.currentTimeMillis, (now): ReadonlyArray<StoredNotification> => {
         const bySeq = sellerAt(sellerId, now)?.bySeq ?? []
         if (options.limit <= 0) return []
@@ -120,11 +111,11 @@ export const make = (options: MemoryOptions = {}) =>
       })
     )
 
-    return NotificationStore.of({ put, putMany, get, list, ping: Effect.void.pipe(Effect.withSpan("NotificationStore.ping")) })
+    return Store.NotificationStore.of({ put, putMany, get, list, ping: Effect.void.pipe(Effect.withSpan("NotificationStore.ping")) })
   })
 
 /** A fresh, empty store per layer build; its retention from `NOTIFICATION_RETENTION` (default 30 days). */
 export const layerMemory = Layer.effect(
-  NotificationStore,
-  Effect.flatMap(notificationRetentionConfig, (retention) => make({ retention }))
+  Store.NotificationStore,
+  Effect.flatMap(Store.notificationRetentionConfig, (retention) => make({ retention }))
 )
