@@ -2,22 +2,13 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { Kafka, logLevel } from "kafkajs"
+import { defaultLiveEnv } from "../../test/support/servers.js"
 import { send } from "./load.js"
 
 export const root = fileURLToPath(new URL("../..", import.meta.url))
 
-/** The local stack's addresses and dummy credentials, unless the environment says otherwise. */
-const liveDefaults: Record<string, string> = {
-  KAFKA_BROKERS: "127.0.0.1:9092",
-  REDIS_URL: "redis://127.0.0.1:6379",
-  DYNAMODB_ENDPOINT: "http://127.0.0.1:8000",
-  S3_ENDPOINT: "http://127.0.0.1:4569",
-  S3_BUCKET: "product-events-archive",
-  AWS_REGION: "us-east-1",
-  AWS_ACCESS_KEY_ID: "local",
-  AWS_SECRET_ACCESS_KEY: "local"
-}
-for (const [name, value] of Object.entries(liveDefaults)) process.env[name] ??= value
+// The local stack's addresses and dummy credentials (as the tests use them), unless the environment says otherwise.
+for (const [name, value] of Object.entries(defaultLiveEnv)) process.env[name] ??= value
 
 export interface Child {
   readonly name: string

@@ -1,12 +1,12 @@
 import { Config, Console, Effect, Layer } from "effect"
+import * as Listener from "../http/Listener.js"
 
 /**
  * What `npm start` prints once, for the person who started it (on stdout, not as a log line): where
  * the API is, its reference, and the first commands to try.
  */
 export const StartBanner = Layer.effectDiscard(Effect.gen(function*() {
-  const host = yield* Config.string("HOST").pipe(Config.withDefault("127.0.0.1"))
-  const port = yield* Config.integer("PORT").pipe(Config.withDefault(3000))
+  const { host, port } = yield* Listener.address
   const infra = yield* Config.string("INFRA").pipe(Config.withDefault("memory"))
   const base = `http://${host.includes(":") ? `[${host}]` : host}:${port}`
   yield* Console.log(

@@ -1,5 +1,6 @@
 import { Config, Console, Data, Duration, Effect, Fiber, Layer, Ref, Schedule } from "effect"
 import { initialTraffic, nextEvents } from "../domain/Traffic.js"
+import * as Listener from "../http/Listener.js"
 import { onShutdownSignal } from "../services/ShutdownSignal.js"
 import { AuthSecret, signToken } from "../services/Tokens.js"
 
@@ -10,7 +11,7 @@ class DemoPostFailed extends Data.TaggedError("DemoPostFailed")<{ readonly reaso
  * `DEMO_SELLERS` sellers, `DEMO_RATE` events per second.
  */
 export const DemoTraffic = Layer.scopedDiscard(Effect.gen(function*() {
-  const port = yield* Config.integer("PORT").pipe(Config.withDefault(3000))
+  const { port } = yield* Listener.address
   const sellers = yield* Config.integer("DEMO_SELLERS").pipe(Config.withDefault(50))
   const rate = yield* Config.integer("DEMO_RATE").pipe(Config.withDefault(20))
   const secret = yield* AuthSecret

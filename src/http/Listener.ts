@@ -139,14 +139,16 @@ export const layer = (options: ListenOptions) =>
     Context.make(HttpServer.HttpServer, server).pipe(Context.add(NodeRoutes, routes))
   )).pipe(Layer.merge(NodeHttpServer.layerContext))
 
-/** Listens on `HOST`:`PORT` (default 127.0.0.1:3000), backlog `HTTP_BACKLOG` (default 4096). */
+/** Where the programs listen: `HOST`:`PORT`, 127.0.0.1:3000 by default. */
+export const address = Config.all({
+  port: Config.port("PORT").pipe(Config.withDefault(3000)),
+  host: Config.string("HOST").pipe(Config.withDefault("127.0.0.1"))
+})
+
+/** Listens on `address`, backlog `HTTP_BACKLOG` (default 4096). */
 export const layerConfig = Layer.unwrapEffect(
   Effect.map(
-    Config.all({
-      port: Config.port("PORT").pipe(Config.withDefault(3000)),
-      host: Config.string("HOST").pipe(Config.withDefault("127.0.0.1")),
-      backlog: positiveInteger("HTTP_BACKLOG", 4096)
-    }),
-    layer
+    Config.all({ address, backlog: positiveInteger("HTTP_BACKLOG", 4096) }),
+    ({ address, backlog }) => layer({ ...address, backlog })
   )
 )
