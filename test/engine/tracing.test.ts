@@ -1,0 +1,49 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Option, Tracer } from "effect"
+import type { ChunkItem } from "../../src/services/consumer/Handler.js"
+import { traceSegments } from "../../src/services/consumer/Tracing.js"
+import { created } from "../support/events.js"
+
+const traceparent = (trace: string, span: string) => `00-${trace.repeat(32)}-${span.repeat(16)}-01`
+const item = (header: string | undefined): ChunkItem => ({
+  event: created("s1", "p1"),
+  record: { topic: "product-events", partition: 0, offset: 0, key: "s1", value: new Uint8Array(), headers: header === undefined ? {} : { traceparent: header }, timestamp: 0 },
+  defer: () => () => {}
+})
+/** A segment runner that reports the span it runs in. */
+const spanOfRun = () => {
+  const seen: Array<Option.Option<Tracer.Span>> = []
+  const run = () => Effect.map(Effect.option(Effect.currentSpan), (span) => (seen.push(span), [Exit.void]))
+  return { seen, run }
+}
+
+describe("consumer spans (traceSegments)", () => {
+  it.effect("where spans are exported: one span per segment, a child of the first record's producer, others linked", () =>
+    Effect.gen(function*() {
+      const native = yield* Effect.tracer
+      const started: Array<{ name: string; parent: Option.Option<Tracer.AnySpan>; links: ReadonlyArray<Tracer.SpanLink> }> = []
+      const exporting = Tracer.make({
+        span: (name, parent, context, links, startTime, kind, options) => {
+          started.push({ name, parent, links })
+          return native.span(name, parent, context, links, startTime, kind, options)
+        },
+        context: (f) => f()
+      })
+      const { run, seen } = spanOfRun()
+      const first = traceparent("a", "1")
+      yield* traceSegments("notification-service", run)([item(first), item(first), item(traceparent("b", "2")), item(undefined)]).pipe(
+        Effect.withTracer(exporting)
+      )
+      const segment = started.find((s) => s.name === "notification-service process")!
+      expect(Option.map(segment.parent, (p) => [p.traceId, p.spanId])).toEqual(Option.some(["a".repeat(32), "1".repeat(16)]))
+      expect(segment.links.map((l) => l.span.traceId)).toEqual(["b".repeat(32)])
+      expect(Option.map(seen[0]!, (s) => s.name)).toEqual(Option.some("notification-service process"))
+    }))
+
+  it.effect("on Effect's native tracer (nothing exported): no span of its own", () =>
+    Effect.gen(function*() {
+      const { run, seen } = spanOfRun()
+      yield* traceSegments("notification-service", run)([item(traceparent("a", "1"))])
+      expect(Option.isNone(seen[0]!)).toBe(true)
+    }))
+})
