@@ -7,7 +7,7 @@ export interface Run {
   readonly stderr: string
 }
 
-const bin = join(process.cwd(), "bin", "product-events.mjs")
+const bin = join(process.cwd(), "bin", "product-events.cjs")
 let built: Promise<void> | undefined
 
 /**
