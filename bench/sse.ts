@@ -85,7 +85,8 @@ const liveEnv = {
 const startServer = (name: string, file: string, port: number, env: Record<string, string>): Server => {
   const child = spawn(process.execPath, [...serverNodeArgs, "--import", "tsx", file], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", ...env },
+    // Many subscribers per seller (subscribers / sellers) and one publishing token: beyond the default limits.
+    env: { SSE_MAX_STREAMS_PER_SELLER: "1000000", GATEWAY_RATE_LIMIT: "1000000000", ...process.env, PORT: String(port), HOST: "127.0.0.1", ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })
   children.add(child)

@@ -8,6 +8,7 @@ import {
   MethodNotAllowedBody,
   NotFoundBody,
   PayloadTooLargeBody,
+  TooManyRequestsBody,
   UnauthorizedBody,
   UnavailableBody
 } from "./HttpErrors.js"
@@ -32,19 +33,27 @@ export type Claims = typeof Claims.Type
 export class Caller extends Context.Tag("product-events/Caller")<Caller, Claims>() {}
 
 const bearer = HttpApiSecurity.bearer.pipe(
-  HttpApiSecurity.annotate(OpenApi.Description, "An HS256 JWT signed with `AUTH_JWT_SECRET`, with `exp` and a `sellerId` claim (or `role: \"service\"`).")
+  HttpApiSecurity.annotate(
+    OpenApi.Description,
+    "A JWT with `exp` and a `sellerId` claim (or `role: \"service\"`): RS256, ES256 or EdDSA signed by a key of " +
+      "`AUTH_JWKS_URL` in production, HS256 signed with `AUTH_JWT_SECRET` in development; with `iss` and `aud` " +
+      "equal to `AUTH_ISSUER` and `AUTH_AUDIENCE` when those are set."
+  )
 )
+
+/** A token that does not verify (401), or signing keys that cannot be fetched to verify it (503). */
+const authenticationFailure = Schema.Union(UnauthorizedBody, UnavailableBody)
 
 /** `Authorization: Bearer <JWT>`. */
 export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("Authentication", {
-  failure: UnauthorizedBody,
+  failure: authenticationFailure,
   provides: Caller,
   security: { bearer }
 }) {}
 
 /** As {@link Authentication}, or `?access_token=<JWT>`: browsers' EventSource cannot set headers. */
 export class StreamAuthentication extends HttpApiMiddleware.Tag<StreamAuthentication>()("StreamAuthentication", {
-  failure: UnauthorizedBody,
+  failure: authenticationFailure,
   provides: Caller,
   security: {
     accessToken: HttpApiSecurity.apiKey({ key: "access_token", in: "query" }).pipe(
@@ -75,6 +84,7 @@ export const EventsApi = HttpApiGroup.make("events")
       .addError(BadRequestBody)
       .addError(ForbiddenBody)
       .addError(PayloadTooLargeBody)
+      .addError(TooManyRequestsBody)
       .addError(UnavailableBody)
       .annotate(OpenApi.Summary, "Publish events")
       .annotate(
@@ -83,7 +93,9 @@ export const EventsApi = HttpApiGroup.make("events")
           "sellerId, answering 202 once Kafka acknowledged them. A seller token may publish only its own seller's events; a " +
           "`role: \"service\"` token any seller's. An eventId is the idempotency key: sending the same event again is " +
           "harmless; sending another event under an eventId already used is a conflict the consumers dead-letter (reason " +
-          "`conflict`). 503 while Kafka is unreachable (nothing published; retry with the same events)."
+          "`conflict`). 503 while Kafka is unreachable (nothing published; retry with the same events). 429 when the " +
+          "token has published more than `GATEWAY_RATE_LIMIT` events in the last second or so (a token bucket per token, " +
+          "per process; an array of N events takes N): nothing published, retry after `retry-after` seconds."
       )
   )
   .middleware(Authentication)
@@ -141,7 +153,9 @@ export const sseFrameDescription = [
   "in order, replayed from the store and then live: no gap, no duplicate. An id the store does not know replays",
   "from the oldest stored notification. A client that reads too slowly is disconnected and resumes the same way.",
   "When the token's `exp` passes, the server writes `: token expired: reconnect with a fresh token (and Last-Event-ID)`",
-  "and ends the response: reconnect with a fresh token and `Last-Event-ID`, and nothing is missed."
+  "and ends the response: reconnect with a fresh token and `Last-Event-ID`, and nothing is missed.",
+  "A seller has at most `SSE_MAX_STREAMS_PER_SELLER` (default 20) streams open on one server process at a time: the next",
+  "one is answered 429 with `retry-after` until one of them ends."
 ].join("\n")
 
 export const NotificationStream = HttpApiSchema.withEncoding(
@@ -166,6 +180,7 @@ export const NotificationsApi = HttpApiGroup.make("notifications")
       .setUrlParams(StreamQuery)
       .setHeaders(StreamHeaders)
       .addSuccess(NotificationStream)
+      .addError(TooManyRequestsBody)
       .addError(UnavailableBody)
       .middleware(StreamAuthentication)
       .annotate(OpenApi.Summary, "Live notifications (Server-Sent Events)")
@@ -259,7 +274,8 @@ export const HealthApi = HttpApiGroup.make("health")
       .annotate(
         OpenApi.Description,
         "Counters of consumed, retried and dead-lettered events (by reason, `conflict` among them), consumer lag and " +
-          "latency, published and rejected events, SSE subscribers."
+          "latency, published and rejected events, requests refused by the rate limit (`gateway_rate_limited_total`), SSE " +
+          "subscribers and streams refused by the per-seller limit (`sse_streams_refused_total`)."
       )
   )
 

@@ -34,15 +34,29 @@ export class MethodNotAllowed extends Schema.TaggedError<MethodNotAllowed>()("Me
 /** 413: the body exceeds the configured limit, however it was sent (Content-Length or chunked). */
 export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()("PayloadTooLarge", { reason: Schema.String }) {}
 
+/** 429: a limit of this process is reached (streams per seller, events per second per token): retry after `retryAfterSeconds`. */
+export class TooManyRequests extends Schema.TaggedError<TooManyRequests>()("TooManyRequests", {
+  reason: Schema.String,
+  retryAfterSeconds: Schema.Int
+}) {}
+
 /** 503: a dependency is down. Not the client's fault, and nothing was lost: retry after `retryAfterSeconds`. */
 export class Unavailable extends Schema.TaggedError<Unavailable>()("Unavailable", {
   reason: Schema.String,
   retryAfterSeconds: Schema.Int
 }) {}
 
-export type Problem = BadRequest | Unauthorized | Forbidden | NotFound | MethodNotAllowed | PayloadTooLarge | Unavailable
+export type Problem =
+  | BadRequest
+  | Unauthorized
+  | Forbidden
+  | NotFound
+  | MethodNotAllowed
+  | PayloadTooLarge
+  | TooManyRequests
+  | Unavailable
 
-const problemClasses = { BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, PayloadTooLarge, Unavailable }
+const problemClasses = { BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, PayloadTooLarge, TooManyRequests, Unavailable }
 
 /** Each problem's status: the one table of them (the OpenAPI document and the responses both read it). */
 export const problemStatus = {
@@ -52,6 +66,7 @@ export const problemStatus = {
   NotFound: 404,
   MethodNotAllowed: 405,
   PayloadTooLarge: 413,
+  TooManyRequests: 429,
   Unavailable: 503
 } as const satisfies Record<Problem["_tag"], number>
 
@@ -62,7 +77,12 @@ export const problemDescriptions: Record<Problem["_tag"], string> = {
   NotFound: "No route has this path.",
   MethodNotAllowed: "The path exists but not with this method; the `allow` header (and field) lists the methods it has.",
   PayloadTooLarge: "The body exceeds the configured limit (`GATEWAY_MAX_BODY_BYTES`), with or without a Content-Length.",
-  Unavailable: "A dependency (Kafka, DynamoDB, Redis) is unreachable; nothing was done. Retry after the `retry-after` header's seconds."
+  TooManyRequests:
+    "A limit of this process is reached: concurrent streams of this seller (`SSE_MAX_STREAMS_PER_SELLER`), or events per second of " +
+    "this token (`GATEWAY_RATE_LIMIT`; nothing was published). Retry after the `retry-after` header's seconds.",
+  Unavailable:
+    "A dependency (Kafka, DynamoDB, Redis, the signing keys of `AUTH_JWKS_URL`) is unreachable; nothing was done. Retry after the " +
+    "`retry-after` header's seconds."
 }
 
 export const isProblem = (u: unknown): u is Problem =>
@@ -97,6 +117,7 @@ export const ForbiddenBody = wire("Forbidden", Forbidden.fields, Forbidden)
 export const NotFoundBody = wire("NotFound", NotFound.fields, NotFound)
 export const MethodNotAllowedBody = wire("MethodNotAllowed", MethodNotAllowed.fields, MethodNotAllowed)
 export const PayloadTooLargeBody = wire("PayloadTooLarge", PayloadTooLarge.fields, PayloadTooLarge)
+export const TooManyRequestsBody = wire("TooManyRequests", TooManyRequests.fields, TooManyRequests)
 export const UnavailableBody = wire("Unavailable", Unavailable.fields, Unavailable)
 
 const bodies = {
@@ -106,6 +127,7 @@ const bodies = {
   NotFound: NotFoundBody,
   MethodNotAllowed: MethodNotAllowedBody,
   PayloadTooLarge: PayloadTooLargeBody,
+  TooManyRequests: TooManyRequestsBody,
   Unavailable: UnavailableBody
 }
 
@@ -113,7 +135,7 @@ const bodies = {
 export const problemParts = (problem: Problem) => {
   const headers: Record<string, string> = problem._tag === "Unauthorized"
     ? { "www-authenticate": 'Bearer realm="product-events"' }
-    : problem._tag === "Unavailable"
+    : problem._tag === "Unavailable" || problem._tag === "TooManyRequests"
     ? { "retry-after": String(problem.retryAfterSeconds) }
     : problem._tag === "MethodNotAllowed"
     ? { allow: problem.allow.join(", ") }

@@ -1,33 +1,45 @@
 import { Effect, Layer, Option, Redacted } from "effect"
 import { decodeJwt } from "jose"
 import { Authentication, type Claims, StreamAuthentication } from "../domain/HttpApi.js"
-import { AuthSecret, verifyToken } from "../services/Tokens.js"
-import { Forbidden, Unauthorized } from "./Problem.js"
+import { makeTokenVerifier } from "../services/TokenVerifier.js"
+import { dependencyDown, Forbidden, Unauthorized, type Unavailable } from "./Problem.js"
 
 const bearer = /^Bearer\s+(\S+)$/i
 
 /** Verified tokens remembered (until their `exp`): SSE clients reconnect with the same token, often. */
 const cacheCapacity = 50_000
 
-/** Verifies JWTs (HS256, `AUTH_JWT_SECRET`) and checks what their claims grant. */
+/**
+ * Verifies JWTs (the keys of `AUTH_JWKS_URL`, or HS256 with `AUTH_JWT_SECRET`: see `TokenVerifier`) and
+ * checks what their claims grant. Both ways of serving requests (the API's middleware and the SSE
+ * route ahead of the router) verify through `verify`.
+ */
 export class Auth extends Effect.Service<Auth>()("product-events/Auth", {
   effect: Effect.gen(function*() {
-    const secret = yield* AuthSecret
+    const verifyToken = yield* makeTokenVerifier
     const verified = new Map<string, { readonly claims: Claims; readonly expiresAt: number }>()
 
-    /** As `verifyToken`, answered from memory for a token verified before that has not expired since. */
-    const verify = (token: string): Effect.Effect<Claims, Unauthorized> =>
+    /**
+     * As `verifyToken`, answered from memory for a token verified before that has not expired since.
+     * Signing keys that cannot be fetched are a dependency outage (503 with `retry-after`), not a bad token.
+     */
+    const verify = (token: string): Effect.Effect<Claims, Unauthorized | Unavailable> =>
       Effect.suspend(() => {
         if (token.length === 0) return Effect.fail(new Unauthorized({ reason: "missing bearer token" }))
         const known = verified.get(token)
         if (known !== undefined && known.expiresAt > Date.now()) return Effect.succeed(known.claims)
         verified.delete(token)
-        return Effect.tap(verifyToken(secret, token), (claims) =>
+        return Effect.tap(verifyToken(token), (claims) =>
           Effect.sync(() => {
             if (verified.size >= cacheCapacity) verified.delete(verified.keys().next().value!)
             // verifyToken requires exp, and jose compares it with Date.now() as well.
             verified.set(token, { claims, expiresAt: decodeJwt(token).exp! * 1000 })
-          })).pipe(Effect.mapError((e) => new Unauthorized({ reason: `invalid token: ${e.reason}` })))
+          })).pipe(
+            Effect.catchTags({
+              InvalidToken: (e) => Effect.fail(new Unauthorized({ reason: `invalid token: ${e.reason}` })),
+              SigningKeysUnavailable: (e) => dependencyDown(e)
+            })
+          )
       })
 
     /** The claims of an Authorization header, or else (for the stream) of `?access_token=`. */

@@ -8,10 +8,11 @@ import { decodeProductEventFast, validProductEvent } from "../domain/ProductEven
 import * as CircuitBreaker from "../services/CircuitBreaker.js"
 import { EventLog, EventLogError } from "../services/EventLog.js"
 import { Metrics } from "../services/Metrics.js"
+import * as RateLimiter from "../services/RateLimiter.js"
 import { positiveInteger } from "../services/Settings.js"
 import { authorizePublisher } from "./Auth.js"
 import { readJson } from "./Body.js"
-import { BadRequest, dependencyDown, Unavailable } from "./Problem.js"
+import { BadRequest, dependencyDown, TooManyRequests, Unavailable } from "./Problem.js"
 
 export type EventError = EventIssue
 
@@ -53,6 +54,13 @@ export const validateBatch = (items: ReadonlyArray<unknown>): Either.Either<Read
 
 const encoder = new TextEncoder()
 
+/** Publishing tokens whose buckets are remembered; beyond that, the least recently used is dropped. */
+const rateLimitedTokens = 10_000
+
+/** The token the API's bearer security verified: the Authorization header after `Bearer ` (its first 7 characters). */
+const verifiedToken = (request: HttpServerRequest.HttpServerRequest): string =>
+  (request.headers.authorization ?? "").slice("Bearer ".length)
+
 /** `POST /events`: validate all, publish all keyed by sellerId, or publish nothing. */
 export const EventsLive = HttpApiBuilder.group(ProductEventsApi, "events", (handlers) =>
   Effect.gen(function*() {
@@ -65,12 +73,27 @@ export const EventsLive = HttpApiBuilder.group(ProductEventsApi, "events", (hand
       failureThreshold: yield* positiveInteger("GATEWAY_BREAKER_THRESHOLD", 3),
       resetAfter: yield* Config.duration("GATEWAY_BREAKER_RESET").pipe(Config.withDefault(Duration.seconds(1)))
     })
+    // Events per second per publishing token, a second's worth in a burst. Keyed by the token itself (verified
+    // by then, so a forged one never gets a bucket) rather than by its claims: service tokens name no seller,
+    // and each credential handed to a producer gets a budget of its own, whoever else holds the same claims.
+    const eventsPerSecond = yield* positiveInteger("GATEWAY_RATE_LIMIT", 5000)
+    const limiter = RateLimiter.make({ ratePerSecond: eventsPerSecond, burst: eventsPerSecond, maxKeys: rateLimitedTokens })
 
     const publish = Effect.fn("Gateway.publish")(function*(request: HttpServerRequest.HttpServerRequest) {
       const claims = yield* Caller
       const body = yield* readJson(request, maxBodyBytes)
       const items = Array.isArray(body) ? body : [body]
       if (items.length === 0) return yield* new BadRequest({ reason: "the batch is empty" })
+      // Before validation: an invalid batch costs the server too. Nothing is published when refused.
+      yield* limiter.take(verifiedToken(request), items.length).pipe(
+        Effect.catchTag("RateLimited", (e) => {
+          metrics.gatewayRateLimited.inc()
+          return new TooManyRequests({
+            reason: `this token may publish ${eventsPerSecond} events per second; nothing was published, retry later`,
+            retryAfterSeconds: e.retryAfterSeconds
+          })
+        })
+      )
       const validated = validateBatch(items)
       if (Either.isLeft(validated)) {
         metrics.rejected.inc(new Set(validated.left.map((e) => e.index)).size)

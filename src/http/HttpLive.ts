@@ -124,7 +124,10 @@ export const ApiSupport = Layer.mergeAll(
 export const serve = (api: HttpApi.HttpApi.Any) =>
   Layer.unwrapEffect(Effect.map(apiApp(api), (app) => HttpServer.serve(app, accessLog))).pipe(
     Layer.provide(ApiSupport),
-    // An SSE response lasts as long as its client: no span held open for each (memory per subscriber).
-    HttpMiddleware.withTracerDisabledWhen((request) => request.url.includes("/notifications/stream")),
+    // An SSE response lasts as long as its client: no span held open for each (memory per subscriber). Nor a
+    // span for a URL carrying `access_token`: a span records the URL, query and all, and tokens are never recorded.
+    HttpMiddleware.withTracerDisabledWhen((request) =>
+      request.url.includes("/notifications/stream") || request.url.includes("access_token=")
+    ),
     HttpServer.withLogAddress
   )

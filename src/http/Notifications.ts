@@ -8,7 +8,7 @@ import { positiveInteger } from "../services/Settings.js"
 import { Auth } from "./Auth.js"
 import { NodeRoutes } from "./Listener.js"
 import { dependencyDown } from "./Problem.js"
-import { sseBody, sseHeaders } from "./SseResponse.js"
+import { sseBody, sseHeaders, tooManyStreams } from "./SseResponse.js"
 import { makeStreamRoute } from "./SseRoute.js"
 
 /** The seller's stored notifications (newest first, cursor paging) and the live SSE stream. */
@@ -51,7 +51,11 @@ export const NotificationsLive = HttpApiBuilder.group(ProductEventsApi, "notific
           // The response is returned once the live subscription is open; a failure before that is a 503.
           const { body, sink } = sseBody(NodeHttpServerRequest.toServerResponse(request), 3000, maxBuffered)
           const subscription = yield* hub.open(sellerId, lastEventId, sink, { expiresAt: claims.exp }).pipe(
-            Effect.catchTags({ NotificationStoreError: (e) => dependencyDown(e), PubSubError: (e) => dependencyDown(e) })
+            Effect.catchTags({
+              NotificationStoreError: (e) => dependencyDown(e),
+              PubSubError: (e) => dependencyDown(e),
+              StreamLimitReached: tooManyStreams
+            })
           )
           // Ends with the response: ended by the hub, or the client gone.
           body.once("close", subscription.unsafeClose)

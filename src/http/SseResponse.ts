@@ -3,7 +3,8 @@ import type { ServerResponse } from "node:http"
 import { Readable } from "node:stream"
 import { frameBytes, retryFrame, tokenExpiredFrame } from "../domain/SseFrame.js"
 import type { Sink } from "../services/hub/Subscriber.js"
-import { heartbeatBytes } from "../services/NotificationHub.js"
+import { heartbeatBytes, type StreamLimitReached } from "../services/NotificationHub.js"
+import { TooManyRequests } from "./Problem.js"
 
 /** Waits until the response drains or `closing` closes, whichever comes first. */
 const drainOrClose = (response: ServerResponse, closing: NodeJS.EventEmitter) =>
@@ -23,6 +24,15 @@ const drainOrClose = (response: ServerResponse, closing: NodeJS.EventEmitter) =>
 
 
 const tokenExpiredBytes = frameBytes(tokenExpiredFrame)
+
+/** A seller's streams at their limit, as the answer: 429 with `retry-after` (both ways of serving the stream). */
+export const tooManyStreams = (e: StreamLimitReached) =>
+  Effect.fail(
+    new TooManyRequests({
+      reason: `seller ${e.sellerId} has ${e.limit} notification streams open on this server, its limit; retry after one ends`,
+      retryAfterSeconds: e.retryAfterSeconds
+    })
+  )
 
 export const sseHeaders = {
   "cache-control": "no-cache",

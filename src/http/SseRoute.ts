@@ -6,7 +6,7 @@ import type { NodeRoute } from "./Listener.js"
 import { Cors } from "./Cors.js"
 import { dependencyDown, problemParts, type Problem } from "./Problem.js"
 import { positiveInteger } from "../services/Settings.js"
-import { responseSink } from "./SseResponse.js"
+import { responseSink, tooManyStreams } from "./SseResponse.js"
 
 const streamPath = /^\/sellers\/([A-Za-z0-9_]{1,64})\/notifications\/stream(?:\?|$)/
 
@@ -55,7 +55,8 @@ export const makeStreamRoute = Effect.gen(function*() {
     }).pipe(
       Effect.catchTags({
         PubSubError: (e) => dependencyDown(e),
-        NotificationStoreError: (e) => dependencyDown(e)
+        NotificationStoreError: (e) => dependencyDown(e),
+        StreamLimitReached: tooManyStreams
       }),
       Effect.catchAll(answerProblem(response, allowed)),
       Effect.catchAllCause((cause) =>

@@ -43,6 +43,16 @@ export class Metrics extends Effect.Service<Metrics>()("product-events/Metrics",
       }),
       published: counter("events_published_total", "Events accepted by the ingest gateway and published to Kafka.", ["event_type"]),
       rejected: counter("events_rejected_total", "Events rejected by the ingest gateway as invalid.", []),
+      gatewayRateLimited: counter(
+        "gateway_rate_limited_total",
+        "Requests to POST /events refused with 429: their token published more than GATEWAY_RATE_LIMIT events/s (nothing published).",
+        []
+      ),
+      sseStreamsRefused: counter(
+        "sse_streams_refused_total",
+        "SSE streams refused with 429: their seller had SSE_MAX_STREAMS_PER_SELLER streams open in this process.",
+        []
+      ),
       dynamoWrites: counter(
         "dynamodb_write_requests_total",
         "DynamoDB write requests sent (PutItem, UpdateItem, DeleteItem, BatchWriteItem, TransactWriteItems), by store " +

@@ -1,6 +1,6 @@
 import { Effect, Option, Queue, Stream, Take } from "effect"
 import type { StoredNotification } from "../domain/Notification.js"
-import { NotificationHub } from "./NotificationHub.js"
+import { NotificationHub, type StreamLimitReached } from "./NotificationHub.js"
 import type { NotificationStoreError } from "./NotificationStore.js"
 import type { PubSubError } from "./PubSub.js"
 
@@ -38,7 +38,7 @@ export class NotificationFeed extends Effect.Service<NotificationFeed>()("produc
     const feed = (
       sellerId: string,
       lastEventId: Option.Option<string>
-    ): Stream.Stream<StoredNotification, NotificationStoreError | PubSubError> =>
+    ): Stream.Stream<StoredNotification, NotificationStoreError | PubSubError | StreamLimitReached> =>
       Stream.unwrapScoped(open(sellerId, lastEventId))
 
     return { open, feed } as const

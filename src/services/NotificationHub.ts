@@ -1,9 +1,11 @@
-import { type Chunk, Clock, Config, Deferred, Duration, Effect, Either, FiberId, FiberSet, Option, Stream } from "effect"
+import { type Chunk, Clock, Config, Data, Deferred, Duration, Effect, Either, FiberId, FiberSet, Option, Stream } from "effect"
 import { decodeStoredNotification, notificationChannel, type StoredNotification } from "../domain/Notification.js"
 import { frameBytes, heartbeatFrame, notificationFrame } from "../domain/SseFrame.js"
 import { type Frame, type Sink, Subscriber } from "./hub/Subscriber.js"
+import { Metrics } from "./Metrics.js"
 import { NotificationStore, type NotificationStoreError } from "./NotificationStore.js"
 import { PubSub, type PubSubError } from "./PubSub.js"
+import { positiveInteger } from "./Settings.js"
 import { onShutdownSignal } from "./ShutdownSignal.js"
 
 const pageSize = 100
@@ -22,6 +24,17 @@ export interface OpenOptions {
    * a comment saying why, and the client reconnects with a fresh token and Last-Event-ID.
    */
   readonly expiresAt?: number | undefined
+}
+
+/**
+ * The seller has `limit` streams open in this process already (`SSE_MAX_STREAMS_PER_SELLER`): one token
+ * cannot take every file descriptor of the process. When a slot frees is unknowable; retry after a while.
+ */
+export class StreamLimitReached extends Data.TaggedError("StreamLimitReached")<{
+  readonly sellerId: string
+  readonly limit: number
+}> {
+  readonly retryAfterSeconds = 10
 }
 
 /** One seller's upstream subscription and the subscribers it feeds. */
@@ -56,6 +69,8 @@ export class NotificationHub extends Effect.Service<NotificationHub>()("product-
     const pubsub = yield* PubSub
     const heartbeat = yield* Config.duration("SSE_HEARTBEAT").pipe(Config.withDefault(Duration.seconds(15)))
     const maxPending = yield* Config.integer("SSE_MAX_PENDING").pipe(Config.withDefault(1024))
+    const maxStreams = yield* positiveInteger("SSE_MAX_STREAMS_PER_SELLER", 20)
+    const metrics = yield* Metrics
     const hubScope = yield* Effect.scope
     const channels = new Map<string, Channel>()
 
@@ -83,10 +98,19 @@ export class NotificationHub extends Effect.Service<NotificationHub>()("product-
         Effect.forkIn(hubScope)
       )
 
-    /** Adds the subscriber to its seller's channel, opening the subscription for the first one. */
+    /**
+     * Adds the subscriber to its seller's channel, opening the subscription for the first one; refused
+     * when the seller has `maxStreams` already. The channel's subscribers are the one count of a seller's
+     * streams: a subscriber leaves it when its stream ends, whatever ended it (client gone, token expired,
+     * overflow, shutdown), and its slot is free again.
+     */
     const join = (subscriber: Subscriber) =>
       Effect.suspend(() => {
         const existing = channels.get(subscriber.sellerId)
+        if (existing !== undefined && existing.subscribers.size >= maxStreams) {
+          metrics.sseStreamsRefused.inc()
+          return Effect.fail(new StreamLimitReached({ sellerId: subscriber.sellerId, limit: maxStreams }))
+        }
         if (existing !== undefined) {
           existing.subscribers.add(subscriber)
           return Effect.succeed(existing)
@@ -176,12 +200,13 @@ export class NotificationHub extends Effect.Service<NotificationHub>()("product-
      * subscription is active before the store is read, so nothing published meanwhile is missed;
      * `seq` drops at the seam what the replay sent. The sink is written to until it ends (overflow,
      * shutdown, its token's `expiresAt`) or `close` (its client is gone); `close` must be called either way.
+     * Fails with `StreamLimitReached` (nothing to close) when the seller has `SSE_MAX_STREAMS_PER_SELLER` open.
      */
     const open = (sellerId: string, lastEventId: Option.Option<string>, sink: Sink, options: OpenOptions = {}) =>
       Effect.gen(function*() {
         const subscriber = new Subscriber(sellerId, sink, maxPending, startCatchUp)
-        if (options.expiresAt !== undefined) expireAt(subscriber, options.expiresAt)
         const channel = yield* join(subscriber)
+        if (options.expiresAt !== undefined) expireAt(subscriber, options.expiresAt)
         const close = leave(subscriber).pipe(Effect.zipRight(Effect.sync(() => subscriber.end())))
         yield* Effect.gen(function*() {
           yield* Deferred.await(channel.ready)
@@ -269,5 +294,7 @@ export class NotificationHub extends Effect.Service<NotificationHub>()("product-
     yield* onShutdownSignal(endAll)
 
     return { open, stats } as const
-  }).pipe(Effect.annotateLogs("service", "NotificationHub"))
+  }).pipe(Effect.annotateLogs("service", "NotificationHub")),
+  // The process's own registry, as layers are shared by reference: refused streams show in its /metrics.
+  dependencies: [Metrics.Default]
 }) {}

@@ -1,5 +1,5 @@
-import { Config, type ConfigError, Effect, Option, Redacted, Schema } from "effect"
-import { errors, jwtVerify, SignJWT } from "jose"
+import { Config, type ConfigError, Data, Effect, Option, Redacted, Schema } from "effect"
+import { errors, jwtVerify, type JWTVerifyGetKey, SignJWT } from "jose"
 import { Claims, type Role } from "../domain/HttpApi.js"
 
 /** Used when `AUTH_JWT_SECRET` is unset: fine on a laptop, never in production. */
@@ -38,7 +38,7 @@ export const ExpiresIn = Schema.String.pipe(
 
 /** A bearer token that cannot be trusted: the HTTP edge answers 401. */
 export class InvalidToken extends Schema.TaggedError<InvalidToken>()("InvalidToken", {
-  reason: Schema.Literal("malformed", "expired", "signature", "claims"),
+  reason: Schema.Literal("malformed", "expired", "signature", "claims", "algorithm", "key"),
   detail: Schema.String
 }) {
   override get message(): string {
@@ -65,24 +65,69 @@ export const signToken = (
       .sign(keyOf(secret))
   ).pipe(Effect.withSpan("Tokens.sign"))
 
+/**
+ * The signing keys could not be fetched (`AUTH_JWKS_URL` unreachable, slow, or serving something that is
+ * not a key set): says nothing about the token, so it is never a 401; the HTTP edge answers 503.
+ */
+export class SigningKeysUnavailable extends Data.TaggedError("SigningKeysUnavailable")<{ readonly cause: unknown }> {}
+
+const describe = (error: unknown): string => {
+  if (!(error instanceof Error)) return String(error)
+  // fetch's "fetch failed" says why in its cause (ECONNREFUSED, ...).
+  return error.cause === undefined ? error.message : `${error.message} (${describe(error.cause)})`
+}
+
+/** Thrown by a key lookup (inside jose) when the keys cannot be had; becomes {@link SigningKeysUnavailable}. */
+export class KeysUnreachable extends Error {
+  constructor(what: string, cause: unknown) {
+    super(`${what}: ${describe(cause)}`)
+  }
+}
+
 const reasonOf = (error: unknown): InvalidToken["reason"] => {
   if (error instanceof errors.JWTExpired) return "expired"
   if (error instanceof errors.JWSSignatureVerificationFailed) return "signature"
   if (error instanceof errors.JWTClaimValidationFailed) return "claims"
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) return "algorithm"
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) return "key"
   return "malformed"
 }
 
 const decodeClaims = Schema.decodeUnknown(Claims, { errors: "all" })
 
-/** Verifies signature (HS256 only), `exp` and `nbf`, then decodes the claims. */
-export const verifyToken = (
-  secret: Redacted.Redacted<string>,
+export interface VerifyOptions {
+  /** The `alg` values accepted: always explicit, so that `none` and algorithm confusion cannot get in. */
+  readonly algorithms: ReadonlyArray<string>
+  /** When set, the token's `iss` must be this. */
+  readonly issuer?: string | undefined
+  /** When set, the token's `aud` must be (or contain) this. */
+  readonly audience?: string | undefined
+}
+
+/**
+ * Verifies signature (with `key`, or the key `key` finds for the token's header), `exp` (required) and
+ * `nbf`, the issuer and audience when asked, then decodes the claims: the one verification both modes
+ * (HS256 secret, JWKS) go through.
+ */
+export const verifyWith = (
+  key: Uint8Array | JWTVerifyGetKey,
+  options: VerifyOptions,
   token: string
-): Effect.Effect<Claims, InvalidToken> =>
+): Effect.Effect<Claims, InvalidToken | SigningKeysUnavailable> =>
   Effect.tryPromise({
-    try: () => jwtVerify(token, keyOf(secret), { algorithms: ["HS256"], requiredClaims: ["exp"] }),
+    try: () => {
+      const checks = {
+        algorithms: [...options.algorithms],
+        requiredClaims: ["exp"],
+        ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+        ...(options.audience === undefined ? {} : { audience: options.audience })
+      }
+      return typeof key === "function" ? jwtVerify(token, key, checks) : jwtVerify(token, key, checks)
+    },
     catch: (error) =>
-      new InvalidToken({ reason: reasonOf(error), detail: error instanceof Error ? error.message : String(error) })
+      error instanceof KeysUnreachable
+        ? new SigningKeysUnavailable({ cause: error.message })
+        : new InvalidToken({ reason: reasonOf(error), detail: error instanceof Error ? error.message : String(error) })
   }).pipe(
     Effect.flatMap(({ payload }) =>
       decodeClaims(payload).pipe(
@@ -90,4 +135,14 @@ export const verifyToken = (
       )
     ),
     Effect.withSpan("Tokens.verify")
+  )
+
+/** Verifies an HS256 token signed with `secret` (see {@link verifyWith}). */
+export const verifyToken = (
+  secret: Redacted.Redacted<string>,
+  token: string
+): Effect.Effect<Claims, InvalidToken> =>
+  verifyWith(keyOf(secret), { algorithms: ["HS256"] }, token).pipe(
+    // A secret is in hand: there are no keys to fetch.
+    Effect.catchTag("SigningKeysUnavailable", Effect.die)
   )

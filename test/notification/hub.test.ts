@@ -1,9 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Exit, Layer, Option, Scope, TestClock } from "effect"
+import { ConfigProvider, Context, Effect, Exit, Layer, Option, Scope, TestClock } from "effect"
 import { toNotification } from "../../src/domain/Notify.js"
 import * as NotificationStoreMemory from "../../src/layers/NotificationStoreMemory.js"
 import * as PubSubMemory from "../../src/layers/PubSubMemory.js"
 import type { Frame, Sink } from "../../src/services/hub/Subscriber.js"
+import { Metrics } from "../../src/services/Metrics.js"
 import { NotificationHub } from "../../src/services/NotificationHub.js"
 import { NotificationService } from "../../src/services/NotificationService.js"
 import { NotificationStore } from "../../src/services/NotificationStore.js"
@@ -181,6 +182,27 @@ describe("NotificationHub", () => {
       expect(gone.received).toEqual([])
       expect(yield* hub.stats).toEqual({ sellers: 0, subscribers: 0, expiring: 0 })
     }).pipe(Effect.provide(stack())))
+
+  it.scoped("a seller has at most SSE_MAX_STREAMS_PER_SELLER subscribers; the next is refused (and counted) until one leaves", () =>
+    Effect.gen(function*() {
+      const hub = yield* NotificationHub
+      const metrics = yield* Metrics
+      const subscriptions = yield* Effect.forEach(Array.from({ length: 3 }), () => connect(hub, "s1", client()))
+      const refused = yield* Effect.flip(hub.open("s1", Option.none(), client().sink, { expiresAt: 2 }))
+      expect(refused).toMatchObject({ _tag: "StreamLimitReached", sellerId: "s1", limit: 3, retryAfterSeconds: 10 })
+      // Refused before anything was held: no subscriber, no pending expiry.
+      expect(yield* hub.stats).toEqual({ sellers: 1, subscribers: 3, expiring: 0 })
+      yield* connect(hub, "s2", client())
+      expect((yield* Effect.promise(() => metrics.sseStreamsRefused.get())).values[0]?.value).toBe(1)
+
+      yield* subscriptions[0]!.close
+      yield* connect(hub, "s1", client())
+      expect(yield* Effect.either(hub.open("s1", Option.none(), client().sink))).toMatchObject({ _tag: "Left" })
+    }).pipe(
+      // The same Metrics as the hub's (layers are shared by reference within a build).
+      Effect.provide(Layer.merge(stack(), Metrics.Default)),
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["SSE_MAX_STREAMS_PER_SELLER", "3"]])))
+    ))
 
   it.scoped("ends every client's stream when the hub shuts down", () =>
     Effect.gen(function*() {

@@ -220,6 +220,10 @@ describe("configuration that cannot work is refused at start-up, naming the vari
     ["AUTH_JWT_SECRET", "too-short"],
     ["GATEWAY_MAX_BODY_BYTES", "-1"],
     ["SSE_MAX_BUFFERED_BYTES", "0"],
+    ["SSE_MAX_STREAMS_PER_SELLER", "0"],
+    ["GATEWAY_RATE_LIMIT", "0"],
+    ["AUTH_JWKS_URL", "id.example/jwks.json"],
+    ["AUTH_JWKS_URL", "ftp://id.example/jwks.json"],
     ["CORS_ORIGINS", "shop.example"],
     ["INFRA", "bogus"]
   ])("%s=%j", async (name, value) => {

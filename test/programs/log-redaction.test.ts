@@ -1,0 +1,64 @@
+import { type Etag, type HttpPlatform, HttpServer } from "@effect/platform"
+import { type NodeContext, NodeHttpServer } from "@effect/platform-node"
+import { ConfigProvider, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
+import { createServer } from "node:http"
+import { afterAll, describe, expect, it } from "vitest"
+import { EmbeddedLive } from "../../src/app/Embedded.js"
+import * as Listener from "../../src/http/Listener.js"
+import { token } from "../support/embedded.js"
+import { openSse } from "../support/sse.js"
+
+/**
+ * The access log (every request at debug level, 5xx at error level) and the error logs never carry a
+ * token: the SSE stream's `?access_token=` is redacted in every logged URL, whichever route took the
+ * request, and the Authorization header is not logged at all. Both ways of serving, at LOG_LEVEL=debug.
+ */
+const lines: Array<string> = []
+const capture = Logger.map(Logger.logfmtLogger, (line) => void lines.push(line))
+
+const start = async (listener: boolean) => {
+  const server: Layer.Layer<HttpServer.HttpServer | NodeContext.NodeContext | HttpPlatform.HttpPlatform | Etag.Generator, unknown> = listener
+    ? Listener.layer({ port: 0, host: "127.0.0.1" })
+    : NodeHttpServer.layer(() => createServer(), { port: 0, host: "127.0.0.1" })
+  const runtime = ManagedRuntime.make(
+    EmbeddedLive.pipe(
+      Layer.provideMerge(server),
+      Layer.provide(Layer.setConfigProvider(ConfigProvider.fromEnv())),
+      Layer.provide(Layer.merge(Logger.replace(Logger.defaultLogger, capture), Logger.minimumLogLevel(LogLevel.Debug)))
+    )
+  )
+  const address = await runtime.runPromise(Effect.map(HttpServer.HttpServer, (s) => s.address))
+  if (address._tag !== "TcpAddress") throw new Error("expected a TCP address")
+  return { runtime, baseUrl: `http://127.0.0.1:${address.port}` }
+}
+
+const runtimes: Array<{ dispose: () => Promise<void> }> = []
+afterAll(() => Promise.all(runtimes.map((r) => r.dispose())))
+
+describe.each([false, true])("logs never carry a token (listener: %s)", (listener) => {
+  it("access_token is REDACTED in every logged URL; bearer tokens appear nowhere", async () => {
+    const { baseUrl, runtime } = await start(listener)
+    runtimes.push(runtime)
+    const seller = `redact_${listener}`
+    const valid = await token({ sellerId: seller })
+    const forged = `${valid.slice(0, -4)}AAAA`
+    const stream = await openSse(`${baseUrl}/sellers/${seller}/notifications/stream?access_token=${valid}&lastEventId=x`)
+    expect(stream.status).toBe(200)
+    stream.close()
+    const statuses = []
+    for (const path of [
+      `/sellers/${seller}/notifications/stream?access_token=${forged}`,
+      `/sellers/not-a-seller/notifications/stream?access_token=${valid}`,
+      `/sellers/${seller}/notifications?access_token=${valid}`,
+      `/nowhere?lastEventId=1&access_token=${valid}`
+    ]) statuses.push((await fetch(`${baseUrl}${path}`)).status)
+    statuses.push((await fetch(`${baseUrl}/sellers/${seller}/notifications`, { headers: { authorization: `Bearer ${forged}` } })).status)
+    statuses.push((await fetch(`${baseUrl}/sellers/${seller}/notifications`, { headers: { authorization: `Bearer ${valid}` } })).status)
+    expect(statuses).toEqual([401, 400, 401, 404, 401, 200])
+
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const log = lines.join("\n")
+    expect(log).toContain("access_token=REDACTED")
+    for (const secret of [valid, forged, valid.split(".")[2]!, forged.split(".")[2]!]) expect(log).not.toContain(secret)
+  })
+})
