@@ -1,7 +1,12 @@
-import { Clock, Config, Deferred, Duration, Effect, Either, FiberId, FiberSet, Option, Stream } from "effect"
-import { decodePublishedNotification, notificationChannel, type StoredNotification } from "../domain/Notification.js"
+import { Clock, Config, Deferred, Duration, Effect, FiberId, FiberSet, Option, Stream } from "effect"
+import {
+  decodePublishedNotification,
+  decodeStoredNotification,
+  notificationChannel,
+  type StoredNotification
+} from "../domain/Notification.js"
 import { frameBytes, heartbeatFrame, notificationFrame } from "../domain/SseFrame.js"
-import { deliver, type Fanout } from "./hub/Push.js"
+import { deliver, type Fanout, ofSeller } from "./hub/Push.js"
 import { type Frame, type Sink, Subscriber } from "./hub/Subscriber.js"
 import { NotificationStore, type NotificationStoreError } from "./NotificationStore.js"
 import { PubSub, type PubSubError } from "./PubSub.js"
@@ -63,10 +68,8 @@ export class NotificationHub extends Effect.Service<NotificationHub>()("product-
     const fanout = (sellerId: string, channel: Channel): Fanout => ({
       sellerId,
       channel: notificationChannel(sellerId),
-      decode: (message) => {
-        const decoded = decodePublishedNotification(message)
-        return Either.isLeft(decoded) || decoded.right.sellerId !== sellerId ? undefined : decoded.right
-      },
+      decode: (message) => ofSeller(sellerId, decodeStoredNotification(message)),
+      decodeTraced: (message) => ofSeller(sellerId, decodePublishedNotification(message)),
       push: (notification) => {
         const frame = frameOf(notification)
         if (frame.seq > channel.delivered) channel.delivered = frame.seq

@@ -1,5 +1,5 @@
-import { type Chunk, Effect, Tracer } from "effect"
-import type { PublishedNotification } from "../../domain/Notification.js"
+import { type Chunk, Effect, Either, Tracer } from "effect"
+import type { PublishedNotification, StoredNotification } from "../../domain/Notification.js"
 import { parseTraceparent } from "../../domain/TraceContext.js"
 import { exportsSpans } from "../SpanExport.js"
 
@@ -8,11 +8,17 @@ export interface Fanout {
   readonly sellerId: string
   readonly channel: string
   /** The message's notification, or undefined when it is not one of this seller's. */
-  readonly decode: (message: string) => PublishedNotification | undefined
+  readonly decode: (message: string) => StoredNotification | undefined
+  /** `decode`, with the message's `traceparent` (a decoding that costs a little more: only where spans are exported). */
+  readonly decodeTraced: (message: string) => PublishedNotification | undefined
   /** Writes the notification's frame to every subscriber of the seller. */
-  readonly push: (notification: PublishedNotification) => void
+  readonly push: (notification: StoredNotification) => void
   readonly subscribers: () => number
 }
+
+/** A decoded message's notification if it is one of the seller's (a channel carries its seller's only). */
+export const ofSeller = <A extends StoredNotification, E>(sellerId: string, decoded: Either.Either<A, E>): A | undefined =>
+  Either.isLeft(decoded) || decoded.right.sellerId !== sellerId ? undefined : decoded.right
 
 /**
  * Delivers a chunk of a channel's messages. Where spans are exported, each push of a message that
@@ -34,7 +40,7 @@ export const deliver = (fanout: Fanout) => (messages: Chunk.Chunk<string>): Effe
 
 const traced = (fanout: Fanout, message: string): Effect.Effect<void> =>
   Effect.suspend(() => {
-    const notification = fanout.decode(message)
+    const notification = fanout.decodeTraced(message)
     if (notification === undefined) return Effect.void
     const parent = parseTraceparent(notification.traceparent)
     const push = Effect.sync(() => fanout.push(notification))
