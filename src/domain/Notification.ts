@@ -31,3 +31,20 @@ export const storedNotificationJson = Schema.encodeSync(StoredNotification)
 export const encodeStoredNotification = (notification: StoredNotification): string =>
   JSON.stringify(storedNotificationJson(notification))
 export const decodeStoredNotification = Schema.decodeUnknownEither(Schema.parseJson(StoredNotification))
+
+/**
+ * A stored notification as published on pub/sub: its JSON, plus the W3C `traceparent` of the work that
+ * published it where spans are exported, so that the SSE push joins the event's trace. A subscriber
+ * that does not know the field ignores it; the SSE frame is encoded from the stored notification's
+ * fields only (`encodeStoredNotification`), so what clients receive is the same either way.
+ */
+export class PublishedNotification extends StoredNotification.extend<PublishedNotification>("PublishedNotification")({
+  traceparent: Schema.optional(Schema.String)
+}) {}
+
+/** The pub/sub message of a notification: with no `traceparent` (not traced), exactly `encodeStoredNotification`'s text. */
+export const encodePublishedNotification = (notification: StoredNotification, traceparent: string | undefined): string =>
+  traceparent === undefined
+    ? encodeStoredNotification(notification)
+    : JSON.stringify({ ...storedNotificationJson(notification), traceparent })
+export const decodePublishedNotification = Schema.decodeUnknownEither(Schema.parseJson(PublishedNotification))

@@ -1,12 +1,14 @@
 import { Clock, Effect, Exit, Schedule } from "effect"
 import { analyticsService } from "../domain/Consumers.js"
 import type { LifecycleEvent } from "../domain/MetricsDelta.js"
+import { traceparentHeader } from "../domain/TraceContext.js"
 import { makeColdPath } from "./analytics/ColdPath.js"
 import { makeEntry } from "./analytics/Entry.js"
 import { makeHotPath } from "./analytics/HotPath.js"
 import type { ChunkItem, RunOptions } from "./ConsumerEngine.js"
 import type { LogRecord, TopicPartition } from "./EventLog.js"
 import type { ObjectStoreError } from "./ObjectStore.js"
+import { type EventContexts, eventContexts } from "./SpanExport.js"
 
 /**
  * analytics-service's pipeline behind the consumer engine, on two paths with one source of truth, the
@@ -22,9 +24,9 @@ const makePipeline = Effect.gen(function*() {
   const cold = yield* makeColdPath((partition) => hot.rollIfIdle(partition))
   yield* Effect.forkScoped(Effect.repeat(cold.rollDue, Schedule.spaced(cold.tick)))
 
-  const appendAt = (record: LogRecord, event: LifecycleEvent, finish: () => void, now: number) =>
+  const appendAt = (record: LogRecord, event: LifecycleEvent, finish: () => void, now: number, contexts: EventContexts | undefined) =>
     Effect.gen(function*() {
-      const entry = makeEntry(record, event, finish)
+      const entry = makeEntry(record, event, finish, contexts?.(record.headers[traceparentHeader]))
       // The only step that can fail (the archive's coverage listing) comes first: a retry appends nothing twice.
       // An uploaded object holds only events whose hot batch had settled: a record it covers is finished.
       if (yield* cold.covered(entry)) return finish()
@@ -34,13 +36,14 @@ const makePipeline = Effect.gen(function*() {
 
   /** Appends a lifecycle event; `finish` is called once it is in the hot store and in an uploaded object. */
   const append = Effect.fn("AnalyticsArchive.append")(function*(record: LogRecord, event: LifecycleEvent, finish: () => void) {
-    yield* appendAt(record, event, finish, yield* Clock.currentTimeMillis)
+    yield* appendAt(record, event, finish, yield* Clock.currentTimeMillis, yield* eventContexts)
   })
 
   /** The engine's chunk entry point: the lane's records in order, up to the first failure (the rest left to the engine). */
   const appendChunk = (items: ReadonlyArray<ChunkItem>, dropped: (item: ChunkItem) => boolean) =>
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
+      const contexts = yield* eventContexts
       const results: Array<Exit.Exit<void, ObjectStoreError> | undefined | null> = new Array(items.length).fill(undefined)
       for (let i = 0; i < items.length; i++) {
         const item = items[i]!
@@ -48,7 +51,7 @@ const makePipeline = Effect.gen(function*() {
           results[i] = null
           continue
         }
-        const exit = yield* Effect.exit(appendAt(item.record, item.event as LifecycleEvent, item.defer(), now))
+        const exit = yield* Effect.exit(appendAt(item.record, item.event as LifecycleEvent, item.defer(), now, contexts))
         results[i] = exit
         if (Exit.isFailure(exit)) break
       }

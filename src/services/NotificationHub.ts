@@ -1,6 +1,12 @@
-import { type Chunk, Clock, Config, Data, Deferred, Duration, Effect, Either, FiberId, FiberSet, Option, Stream } from "effect"
-import { decodeStoredNotification, notificationChannel, type StoredNotification } from "../domain/Notification.js"
+import { Clock, Config, Data, Deferred, Duration, Effect, FiberId, FiberSet, Option, Stream } from "effect"
+import {
+  decodePublishedNotification,
+  decodeStoredNotification,
+  notificationChannel,
+  type StoredNotification
+} from "../domain/Notification.js"
 import { frameBytes, heartbeatFrame, notificationFrame } from "../domain/SseFrame.js"
+import { deliver, type Fanout, ofSeller } from "./hub/Push.js"
 import { type Frame, type Sink, Subscriber } from "./hub/Subscriber.js"
 import { Metrics } from "./Metrics.js"
 import { NotificationStore, type NotificationStoreError } from "./NotificationStore.js"
@@ -74,23 +80,25 @@ export class NotificationHub extends Effect.Service<NotificationHub>()("product-
     const hubScope = yield* Effect.scope
     const channels = new Map<string, Channel>()
 
-    const deliver = (sellerId: string, channel: Channel) => (messages: Chunk.Chunk<string>) =>
-      Effect.sync(() => {
-        for (const message of messages) {
-          const decoded = decodeStoredNotification(message)
-          if (Either.isLeft(decoded) || decoded.right.sellerId !== sellerId) continue
-          const frame = frameOf(decoded.right)
-          if (frame.seq > channel.delivered) channel.delivered = frame.seq
-          if (channel.latest !== undefined && frame.seq > channel.latest) channel.latest = frame.seq
-          for (const subscriber of channel.subscribers) subscriber.offer(frame)
-        }
-      })
+    const fanout = (sellerId: string, channel: Channel): Fanout => ({
+      sellerId,
+      channel: notificationChannel(sellerId),
+      decode: (message) => ofSeller(sellerId, decodeStoredNotification(message)),
+      decodeTraced: (message) => ofSeller(sellerId, decodePublishedNotification(message)),
+      push: (notification) => {
+        const frame = frameOf(notification)
+        if (frame.seq > channel.delivered) channel.delivered = frame.seq
+        if (channel.latest !== undefined && frame.seq > channel.latest) channel.latest = frame.seq
+        for (const subscriber of channel.subscribers) subscriber.offer(frame)
+      },
+      subscribers: () => channel.subscribers.size
+    })
 
     const run = (sellerId: string, channel: Channel) =>
       Effect.scoped(Effect.gen(function*() {
         const messages = yield* pubsub.subscribe(notificationChannel(sellerId))
         yield* Deferred.succeed(channel.ready, undefined)
-        yield* Effect.raceFirst(Stream.runForEachChunk(messages, deliver(sellerId, channel)), Deferred.await(channel.stop))
+        yield* Effect.raceFirst(Stream.runForEachChunk(messages, deliver(fanout(sellerId, channel))), Deferred.await(channel.stop))
       })).pipe(
         Effect.catchAll((error) => Deferred.fail(channel.ready, error)),
         Effect.ensuring(Deferred.succeed(channel.closed, undefined)),

@@ -1,12 +1,14 @@
 import { Data, Effect, Exit } from "effect"
 import { createHash } from "node:crypto"
-import { encodeStoredNotification, notificationChannel } from "../domain/Notification.js"
+import { encodePublishedNotification, notificationChannel, type StoredNotification } from "../domain/Notification.js"
 import { toNotification } from "../domain/Notify.js"
 import type { ProductEvent } from "../domain/ProductEvent.js"
+import { formatTraceparent, traceparentHeader } from "../domain/TraceContext.js"
 import type { ChunkItem, ChunkResults } from "./ConsumerEngine.js"
 import type { LogRecord } from "./EventLog.js"
 import { NotificationStore, type NotificationStoreError, type PutResult } from "./NotificationStore.js"
 import { type ChannelMessage, PubSub, type PubSubError } from "./PubSub.js"
+import { type EventContexts, eventContexts } from "./SpanExport.js"
 
 /**
  * An eventId consumed before with other content: a producer reused it for another event. The first
@@ -45,7 +47,7 @@ export class NotificationService extends Effect.Service<NotificationService>()("
       const put = yield* store.put(toNotification(event), record === undefined ? undefined : contentHash(record))
       if (put.conflict) return yield* conflictOf(put)
       const { notification } = put
-      yield* pubsub.publish(notificationChannel(notification.sellerId), encodeStoredNotification(notification))
+      yield* pubsub.publish(notificationChannel(notification.sellerId), messageOf(notification, yield* eventContexts, record))
     })
     const handleChunk = Effect.fn("NotificationService.handleChunk")(function*(items: ReadonlyArray<ChunkItem>) {
       const stored = yield* store.putMany(
@@ -54,7 +56,9 @@ export class NotificationService extends Effect.Service<NotificationService>()("
       )
       const puts: Array<Exit.Exit<unknown, NotificationStoreError | EventConflict> | undefined> = []
       const messages: Array<ChannelMessage> = []
-      for (const put of stored) {
+      const contexts = yield* eventContexts
+      for (let i = 0; i < stored.length; i++) {
+        const put = stored[i]
         if (put !== undefined && Exit.isSuccess(put) && put.value.conflict) {
           puts.push(yield* Effect.exit(conflictOf(put.value)))
           continue
@@ -62,7 +66,7 @@ export class NotificationService extends Effect.Service<NotificationService>()("
         puts.push(put)
         if (put !== undefined && Exit.isSuccess(put)) {
           const { notification } = put.value
-          messages.push({ channel: notificationChannel(notification.sellerId), message: encodeStoredNotification(notification) })
+          messages.push({ channel: notificationChannel(notification.sellerId), message: messageOf(notification, contexts, items[i]!.record) })
         }
       }
       const published = yield* Effect.exit(pubsub.publishMany(messages))
@@ -71,6 +75,15 @@ export class NotificationService extends Effect.Service<NotificationService>()("
     return { handle, handleChunk } as const
   })
 }) {}
+
+/**
+ * The pub/sub message of a notification: where spans are exported, with the `traceparent` of the span it
+ * was handled in, or of its event's producer when that span is of another trace (`eventContext`).
+ */
+const messageOf = (notification: StoredNotification, contexts: EventContexts | undefined, record: LogRecord | undefined): string => {
+  const context = contexts?.(record?.headers[traceparentHeader])
+  return encodePublishedNotification(notification, context === undefined ? undefined : formatTraceparent(context))
+}
 
 /**
  * The chunk's results: a stored notification is done once published; a seller's first failure

@@ -8,7 +8,8 @@ import { ObjectStore } from "../ObjectStore.js"
 import { type ArchiveFile, ArchiveFiles } from "./ArchiveFiles.js"
 import { archiveKey } from "./ArchiveKeys.js"
 import { makeCoverage } from "./Coverage.js"
-import { type Entry, pathDone, type Settles } from "./Entry.js"
+import { withBatchSpan } from "../SpanExport.js"
+import { type Entry, pathDone, type Settles, tracesOf } from "./Entry.js"
 import { makePartitionQueues } from "./PartitionQueues.js"
 import { ArchiveSettings } from "./Settings.js"
 
@@ -53,7 +54,7 @@ export const makeColdPath = (
         yield* objects.put(key, bytes, { contentType: "application/x-ndjson", contentEncoding: "gzip" })
       }
       coverage.add(file.partition, file.hour, first, last)
-    }).pipe(Effect.withSpan("ColdPath.upload", { attributes: { partition: file.partition, events: counted.length } }))
+    }).pipe(withBatchSpan("ColdPath.upload", { partition: file.partition, events: counted.length }, () => tracesOf(counted)))
 
   const deadLetter = (file: ArchiveFile, counted: ReadonlyArray<Entry>, cause: Cause.Cause<unknown>) =>
     Effect.gen(function*() {

@@ -1,4 +1,4 @@
-import type { Deferred } from "effect"
+import type { Deferred, Tracer } from "effect"
 import { type LifecycleEvent } from "../../domain/MetricsDelta.js"
 import { encodeProductEvent } from "../../domain/ProductEvent.js"
 import type { LifecycleEventJson } from "../../workers/AnalyticsRequests.js"
@@ -37,12 +37,20 @@ export interface Entry {
   pathsLeft: number
   /** Finishes the record for the engine's commit. */
   readonly finish: () => void
+  /**
+   * The span the event was appended in, or its producer's (`eventContext`), where spans are exported:
+   * the hot batch and the archive upload that hold it stand in its trace (`withBatchSpan`).
+   */
+  readonly trace: Tracer.AnySpan | undefined
 }
 
-export const makeEntry = (record: LogRecord, event: LifecycleEvent, finish: () => void): Entry => {
+export const makeEntry = (record: LogRecord, event: LifecycleEvent, finish: () => void, trace?: Tracer.AnySpan): Entry => {
   const json = encodeProductEvent(event) as LifecycleEventJson
-  return { record, event, json, line: JSON.stringify(json), hot: "pending", batch: undefined, pathsLeft: 2, finish }
+  return { record, event, json, line: JSON.stringify(json), hot: "pending", batch: undefined, pathsLeft: 2, finish, trace }
 }
+
+/** The trace contexts of a batch's or a file's entries. */
+export const tracesOf = (entries: ReadonlyArray<Entry>): ReadonlyArray<Tracer.AnySpan | undefined> => entries.map((e) => e.trace)
 
 /** One path has the entry (counted, or archived); the record is finished once both have. */
 export const pathDone = (entry: Entry): void => {

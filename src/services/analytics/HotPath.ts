@@ -5,7 +5,8 @@ import { type AnalyticsWorkerError, AnalyticsWorkers } from "../../workers/Analy
 import { describeFailure, sendDeadLetters } from "../DeadLetters.js"
 import { EventLog } from "../EventLog.js"
 import { MetricsStore, type MetricsStoreError } from "../MetricsStore.js"
-import { type Entry, type HotOutcome, pathDone, sourceOf } from "./Entry.js"
+import { withBatchSpan } from "../SpanExport.js"
+import { type Entry, type HotOutcome, pathDone, sourceOf, tracesOf } from "./Entry.js"
 import { type HotBatch, HotBatches } from "./HotBatches.js"
 import { applyHot, touchedAny } from "./HotMetrics.js"
 import { makePartitionQueues } from "./PartitionQueues.js"
@@ -98,7 +99,9 @@ export const makeHotPath = Effect.gen(function*() {
       yield* Deferred.succeed(batch.settled, undefined)
       if (batch.dropped) return
       for (const entry of batch.entries) pathDone(entry)
-    }).pipe(Effect.withSpan("HotPath.batch", { attributes: { partition: batch.partition, events: batch.entries.length } }))
+    }).pipe(
+      withBatchSpan("HotPath.batch", { partition: batch.partition, events: batch.entries.length }, () => tracesOf(batch.entries))
+    )
 
   const roll = (partition: number, only?: HotBatch): Effect.Effect<void> =>
     Effect.suspend(() => {

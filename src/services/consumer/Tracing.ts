@@ -1,12 +1,10 @@
 import { Effect, Tracer } from "effect"
 import { parseTraceparent, traceparentHeader } from "../../domain/TraceContext.js"
+import { exportsSpans } from "../SpanExport.js"
 import type { RunSegment } from "./LaneLoop.js"
 
 /** Links at most this many other producers' spans to a segment's span. */
 const maxLinks = 8
-
-/** Effect's own tracer, which a program has unless it exports spans (`src/app/Tracing.ts`). */
-const nativeTracer = Effect.runSync(Effect.tracer)
 
 /**
  * A segment's handling as one consumer span: a child of its first record's producer span (the
@@ -17,7 +15,7 @@ const nativeTracer = Effect.runSync(Effect.tracer)
  * would cost the engine a third of its throughput and reach no one.
  */
 export const traceSegments = <E, R>(group: string, run: RunSegment<E, R>): RunSegment<E, R> => (items) =>
-  Effect.tracerWith((tracer) => (tracer === nativeTracer ? run(items) : traced(group, run, items)))
+  Effect.tracerWith((tracer) => (exportsSpans(tracer) ? traced(group, run, items) : run(items)))
 
 const traced = <E, R>(group: string, run: RunSegment<E, R>, items: Parameters<RunSegment<E, R>>[0]) => {
   const first = items[0]?.record.headers[traceparentHeader]
