@@ -198,7 +198,10 @@ const open = async (token) => {
     token,
     lastEventId: feed.newestId(),
     isExpired: () => isExpired(claims, Date.now()),
-    onNotification: (n) => renderFeed(feed.add([n])),
+    onNotification: (n, lastEventId) => {
+      renderFeed(feed.add([n]))
+      $("resume").textContent = `Last-Event-ID: ${lastEventId}`
+    },
     onState: (state, lastEventId) => {
       const after = lastEventId === null ? "" : ` (resumes after ${lastEventId})`
       setConnection(state, state === "live" ? "live" : state === "connecting" ? "connecting…" : `reconnecting…${after}`)

@@ -7,7 +7,7 @@
 const eventTypes = ["ProductCreated", "ProductUpdated", "ProductDeleted", "LowStockWarning"]
 
 /**
- * Opens the stream. `onNotification(notification)` for each frame; `onState(state, lastEventId)` with
+ * Opens the stream. `onNotification(notification, lastEventId)` for each frame; `onState(state, lastEventId)` with
  * state connecting | live | reconnecting; `onStopped({ kind, reason })` once, kind expired |
  * unauthorized | forbidden. `isExpired()` says whether the token's exp has passed.
  */
@@ -73,7 +73,7 @@ export const openStream = ({ base, sellerId, token, lastEventId, isExpired, onNo
       } catch {
         return
       }
-      onNotification(notification)
+      onNotification(notification, last)
     }
     for (const type of eventTypes) source.addEventListener(type, frame)
     source.onerror = () => {
