@@ -8,7 +8,7 @@ import { decodeToken, isExpired, tokenFromHash } from "./token.js"
 
 const historySize = 50
 const metricsEveryMillis = 5000
-const chartHours = 48
+const chartHours = 24
 
 const $ = (id) => document.getElementById(id)
 const config = await fetch("/dashboard/config.json", { cache: "no-store" }).then((r) => r.json()).catch(() => ({}))

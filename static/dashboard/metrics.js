@@ -45,3 +45,21 @@ export const hourlyColumns = (hourly, fromHour, nowMillis) => {
   }
   return columns
 }
+
+/**
+ * The columns as grouped bars: each hour split in one slot per count (x = the hour + i quarter-hours
+ * for 4 counts), a count's value in its own slot and null in the others, so that a bar chart draws
+ * the counts of an hour side by side.
+ */
+export const groupedBars = (columns) => {
+  const [hours, ...counts] = columns
+  const slot = 3600 / counts.length
+  const grouped = [[], ...counts.map(() => [])]
+  hours.forEach((hour, h) => {
+    counts.forEach((_, i) => {
+      grouped[0].push(hour + i * slot)
+      counts.forEach((values, j) => grouped[j + 1].push(i === j ? values[h] : null))
+    })
+  })
+  return grouped
+}

@@ -32,6 +32,7 @@ interface MetricsModule {
   readonly formatMinor: (decimal: string, currency: string) => string
   readonly windowStart: (nowMillis: number, hours: number) => string
   readonly hourlyColumns: (hourly: ReadonlyArray<Record<string, unknown>>, fromHour: string, nowMillis: number) => Array<Array<number>>
+  readonly groupedBars: (columns: ReadonlyArray<ReadonlyArray<number>>) => Array<Array<number | null>>
 }
 
 const load = <A>(name: string): Promise<A> => import(new URL(`../../static/dashboard/${name}`, import.meta.url).href) as Promise<A>
@@ -94,5 +95,13 @@ describe("metrics.js", () => {
     const columns = metricsModule.hourlyColumns([{ hour: "2026-11-26T19", created: 2, updated: 1, deleted: 0, priceChanges: 1 }], from, now)
     const hour = (h: number) => Date.parse(`2026-11-26T${h}:00:00Z`) / 1000
     expect(columns).toEqual([[hour(18), hour(19), hour(20)], [0, 2, 0], [0, 1, 0], [0, 0, 0], [0, 1, 0]])
+  })
+
+  it("lays an hour's counts side by side, one slot each", () => {
+    expect(metricsModule.groupedBars([[0, 3600], [1, 2], [3, 4]])).toEqual([
+      [0, 1800, 3600, 5400],
+      [1, null, 2, null],
+      [null, 3, null, 4]
+    ])
   })
 })
