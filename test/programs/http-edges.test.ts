@@ -221,6 +221,7 @@ describe("configuration that cannot work is refused at start-up, naming the vari
     ["GATEWAY_MAX_BODY_BYTES", "-1"],
     ["SSE_MAX_BUFFERED_BYTES", "0"],
     ["CORS_ORIGINS", "shop.example"],
+    ["DASHBOARD_METRICS_URL", "127.0.0.1:3002"],
     ["INFRA", "bogus"]
   ])("%s=%j", async (name, value) => {
     const error = await startEmbedded({ [name]: value }).then(() => undefined, (e: unknown) => String(e))
