@@ -50,12 +50,23 @@ let stopping = false
 const pipeLines = (stream, prefix, sink) =>
   createInterface({ input: stream }).on("line", (line) => sink.write(`${prefix} ${line}\n`))
 
+/**
+ * The dashboard, served by notification-service, reads the metrics from analytics-service: its URL
+ * for the page, and the page's origins for analytics-service's CORS (unless the env sets them).
+ */
+const dashboardEnv = (name, env) => {
+  const [, notif, analytics] = programs.map((p) => p.port)
+  if (name === "notification" && env.DASHBOARD_METRICS_URL === undefined) return { DASHBOARD_METRICS_URL: `http://127.0.0.1:${analytics}` }
+  if (name === "analytics" && env.CORS_ORIGINS === undefined) return { CORS_ORIGINS: `http://127.0.0.1:${notif},http://localhost:${notif}` }
+  return {}
+}
+
 const launch = (program, env) => {
   const prefix = paint(program.colour, `[${program.name}]`)
   // Its own process group: a terminal's Ctrl-C reaches only this script, which then sends SIGTERM once.
   const child = spawn(process.execPath, ["--import", "tsx", program.file], {
     cwd: root,
-    env: { ...env, PORT: String(program.port) },
+    env: { ...env, ...dashboardEnv(program.name, env), PORT: String(program.port) },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true
   })
@@ -133,6 +144,9 @@ const printTryIt = (running) => {
     "Try it (in another terminal):",
     "  T=$(npx product-events token s1)             # seller s1's token",
     "  S=$(npx product-events token ops --service)  # a service token (any seller's events)",
+    "",
+    `  # s1's dashboard (notifications from notification-service, metrics from analytics-service): open`,
+    `  echo "http://127.0.0.1:${notif}/dashboard#token=$T"`,
     "",
     "  # s1's live notifications (SSE), from notification-service",
     `  curl -N -H "Authorization: Bearer $T" localhost:${notif}/sellers/s1/notifications/stream`,

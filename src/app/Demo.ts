@@ -15,11 +15,15 @@ export const DemoTraffic = Layer.scopedDiscard(Effect.gen(function*() {
   const sellers = yield* Config.integer("DEMO_SELLERS").pipe(Config.withDefault(50))
   const rate = yield* Config.integer("DEMO_RATE").pipe(Config.withDefault(20))
   const secret = yield* AuthSecret
+  const base = `http://127.0.0.1:${port}`
   const serviceToken = yield* signToken(secret, { role: "service" })
   const viewerToken = yield* signToken(secret, { sellerId: "seller_001" })
+  // A few sellers to open in the dashboard, each with its own token in the link's fragment.
+  const watched = Array.from({ length: Math.min(3, sellers) }, (_, i) => `seller_${String(i + 1).padStart(3, "0")}`)
+  const dashboardLinks = yield* Effect.forEach(watched, (sellerId) =>
+    Effect.map(signToken(secret, { sellerId }), (token) => `  ${sellerId}: ${base}/dashboard#token=${token}`))
   const requestTimeoutMillis = yield* Config.integer("DEMO_REQUEST_TIMEOUT_MS").pipe(Config.withDefault(5000))
   const summaryEvery = yield* Config.duration("DEMO_SUMMARY_EVERY").pipe(Config.withDefault(Duration.seconds(5)))
-  const base = `http://127.0.0.1:${port}`
   const state = yield* Ref.make(initialTraffic(sellers))
 
   const post = (events: ReadonlyArray<unknown>) =>
@@ -59,8 +63,9 @@ export const DemoTraffic = Layer.scopedDiscard(Effect.gen(function*() {
   yield* Console.log(
     [
       `demo traffic: ${sellers} sellers, ${rate} events/s, posted to ${base}/events`,
+      `dashboards (open in a browser; the token after # stays in it):`,
+      ...dashboardLinks,
       `watch seller_001:  curl -N -H "Authorization: Bearer ${viewerToken}" ${base}/sellers/seller_001/notifications/stream`,
-      `in a browser:      ${base}/sellers/seller_001/notifications/stream?access_token=${viewerToken}`,
       `stored:            curl -H "Authorization: Bearer ${viewerToken}" "${base}/sellers/seller_001/notifications?limit=20"`,
       `metrics:           curl ${base}/metrics`,
       `a summary every ${Duration.format(summaryEvery)}; LOG_LEVEL=debug shows every request`

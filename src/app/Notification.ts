@@ -1,6 +1,7 @@
 import { Effect, Layer } from "effect"
 import { notificationService } from "../domain/Consumers.js"
 import { NotificationApi } from "../domain/HttpApi.js"
+import { DashboardPages } from "../http/Dashboard.js"
 import { NotificationsLive } from "../http/Notifications.js"
 import * as ConsumerEngine from "../services/ConsumerEngine.js"
 import { NotificationHub } from "../services/NotificationHub.js"
@@ -21,8 +22,11 @@ export const NotificationConsumer = Layer.unwrapEffect(
     }))
 ).pipe(Layer.provide(NotificationService.Default))
 
-/** notification-service on its own: consumer + SSE/list endpoints. */
+/**
+ * notification-service on its own: consumer + SSE/list endpoints, and the seller dashboard (its metrics
+ * from `DASHBOARD_METRICS_URL`, analytics-service).
+ */
 export const NotificationServiceLive = Layer.mergeAll(
-  serveApi(NotificationApi, NotificationsLive).pipe(Layer.provide(NotificationHub.Default)),
+  serveApi(NotificationApi, NotificationsLive, DashboardPages).pipe(Layer.provide(NotificationHub.Default)),
   NotificationConsumer
 ).pipe(Layer.provideMerge(NotificationInfra))

@@ -51,6 +51,8 @@ export const httpSection = (): ReadonlyArray<string> => {
     "Schemas (`src/domain/HttpApi.ts`) and drift-checked with the rest; every program serves an interactive",
     "reference of its own routes at `/docs`. The ingest gateway serves `events`, notification-service",
     "`notifications`, analytics-service `metrics`; each serves `health`; the embedded program all of them.",
+    "notification-service and the embedded program also serve the seller dashboard at `/dashboard`: static pages",
+    "over these routes (the notification list and stream, the metrics), outside this contract like `/docs`.",
     "",
     ...routes(),
     "",

@@ -275,7 +275,9 @@ export const HealthApi = HttpApiGroup.make("health")
         OpenApi.Description,
         "Counters of consumed, retried and dead-lettered events (by reason, `conflict` among them), consumer lag and " +
           "latency, published and rejected events, requests refused by the rate limit (`gateway_rate_limited_total`), SSE " +
-          "subscribers and streams refused by the per-seller limit (`sse_streams_refused_total`)."
+          "subscribers and streams refused by the per-seller limit (`sse_streams_refused_total`), HTTP request durations " +
+          "(`http_request_duration_seconds` by method, route and status; not the SSE stream), and the process's own (CPU, " +
+          "memory, event-loop lag, GC)."
       )
   )
 
@@ -301,7 +303,8 @@ const api = () =>
       "Errors are JSON `{ error, reason, ... }` with the status of their `error`. Any path answers 404 (`NotFound`) " +
       "when no route has it and 405 (`MethodNotAllowed`, with an `allow` header) when it lacks the method; OPTIONS " +
       "answers 204 with `allow`, and a CORS preflight for the origins of `CORS_ORIGINS` (none by default). Each " +
-      "program serves an interactive reference of its own routes at `/docs`."
+      "program serves an interactive reference of its own routes at `/docs`; notification-service and the embedded " +
+      "program serve the seller dashboard at `/dashboard` (static pages, like `/docs` outside this document)."
   }))
 
 /**

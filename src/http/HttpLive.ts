@@ -8,9 +8,12 @@ import {
   HttpServerResponse
 } from "@effect/platform"
 import { Cause, Effect, Exit, Layer, LogLevel, Option } from "effect"
+import { Metrics } from "../services/Metrics.js"
 import { Cors } from "./Cors.js"
 import * as Listener from "./Listener.js"
 import { answerFailure, MethodNotAllowed, NotFound, problemResponse } from "./Problem.js"
+import { requestDuration } from "./RequestMetrics.js"
+import { type PageRoute, routeTable } from "./Routes.js"
 
 /** Listens on `HOST`:`PORT` (default 127.0.0.1:3000): see `Listener.ts` for start-up and shutdown. */
 export const listen = Listener.layerConfig
@@ -33,25 +36,8 @@ const accessLog = HttpMiddleware.make((app) =>
     })).pipe(Effect.withLogSpan("http"))
 )
 
-/** The methods each path of the API has (`/docs` included), for 405s, `allow` and preflights. */
-const methodTable = (api: HttpApi.HttpApi.Any) => {
-  const table: Array<{ readonly pattern: RegExp; readonly methods: Set<string> }> = []
-  const add = (path: string, method: string) => {
-    const source = "^" + path.split("/").map((part) => (part.startsWith(":") ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))).join("/") + "$"
-    const known = table.find((entry) => entry.pattern.source === source)
-    if (known === undefined) table.push({ pattern: new RegExp(source), methods: new Set([method]) })
-    else known.methods.add(method)
-  }
-  for (const group of Object.values((api as HttpApi.HttpApi.AnyWithProps).groups)) {
-    for (const endpoint of Object.values(group.endpoints)) add(endpoint.path, endpoint.method)
-  }
-  add("/docs", "GET")
-  return (url: string): ReadonlyArray<string> => {
-    const path = new URL(url, "http://localhost").pathname
-    const methods = table.filter((entry) => entry.pattern.test(path)).flatMap((entry) => [...entry.methods])
-    return methods.length === 0 ? [] : [...new Set([...methods, "OPTIONS"])].sort()
-  }
-}
+/** `/docs`: served on the router by `ApiSupport`, as every program does. */
+const docsRoute: PageRoute = { path: "/docs", method: "GET" }
 
 /**
  * The API's declared errors answered by their one mapping (`Problem.answerFailure`, which adds the
@@ -71,11 +57,11 @@ const ProblemsMiddleware = HttpApiBuilder.middleware((app) =>
  * `allow` for a method it lacks, CORS headers on every answer, and anything unforeseen logged and
  * answered 500 without tearing the server down. A request whose client went away is not an error.
  */
-export const apiApp = (api: HttpApi.HttpApi.Any) =>
+export const apiApp = (api: HttpApi.HttpApi.Any, pages: ReadonlyArray<PageRoute> = []) =>
   Effect.gen(function*() {
     const app = yield* HttpApiBuilder.httpApp
     const cors = yield* Cors
-    const methodsOf = methodTable(api)
+    const { methodsOf } = routeTable(api, [docsRoute, ...pages])
     const routed = (request: HttpServerRequest.HttpServerRequest) =>
       app.pipe(
         Effect.catchAllCause((cause) => {
@@ -120,10 +106,25 @@ export const ApiSupport = Layer.mergeAll(
   Layer.provideMerge(Layer.mergeAll(HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer))
 )
 
-/** Serves `api` (its groups' handlers and `HttpApi.Api` provided by the caller) with `/docs`. */
-export const serve = (api: HttpApi.HttpApi.Any) =>
-  Layer.unwrapEffect(Effect.map(apiApp(api), (app) => HttpServer.serve(app, accessLog))).pipe(
-    Layer.provide(ApiSupport),
+/**
+ * Routes served on the API's router beside its endpoints, as `/docs` is (outside the HTTP contract):
+ * the layer that adds them, and their paths (for 404 vs 405, `allow`, and the request metrics' route label).
+ */
+export interface Pages<E, R> {
+  readonly routes: ReadonlyArray<PageRoute>
+  readonly layer: Layer.Layer<never, E, R | HttpApiBuilder.Router>
+}
+
+export const noPages: Pages<never, never> = { routes: [], layer: Layer.empty }
+
+/** Serves `api` (its groups' handlers and `HttpApi.Api` provided by the caller) with `/docs` and `pages`. */
+export const serve = <E = never, R = never>(api: HttpApi.HttpApi.Any, pages: Pages<E, R> = noPages) =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const app = yield* apiApp(api, pages.routes)
+    const timed = requestDuration(yield* Metrics, routeTable(api, [docsRoute, ...pages.routes]))
+    return HttpServer.serve(app, (served) => accessLog(timed(served)))
+  })).pipe(
+    Layer.provide(pages.layer.pipe(Layer.provideMerge(ApiSupport))),
     // An SSE response lasts as long as its client: no span held open for each (memory per subscriber). Nor a
     // span for a URL carrying `access_token`: a span records the URL, query and all, and tokens are never recorded.
     HttpMiddleware.withTracerDisabledWhen((request) =>

@@ -41,6 +41,14 @@ export class Metrics extends Effect.Service<Metrics>()("product-events/Metrics",
         buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
         registers
       }),
+      httpDuration: new Prometheus.Histogram({
+        name: "http_request_duration_seconds",
+        help: "HTTP requests from arrival to response headers, by method, declared route (`unmatched` for any path no route has) " +
+          "and status; the SSE stream is left out (its duration is the client's connection).",
+        labelNames: ["method", "route", "status"] as const,
+        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        registers
+      }),
       published: counter("events_published_total", "Events accepted by the ingest gateway and published to Kafka.", ["event_type"]),
       rejected: counter("events_rejected_total", "Events rejected by the ingest gateway as invalid.", []),
       gatewayRateLimited: counter(

@@ -225,6 +225,7 @@ describe("configuration that cannot work is refused at start-up, naming the vari
     ["AUTH_JWKS_URL", "id.example/jwks.json"],
     ["AUTH_JWKS_URL", "ftp://id.example/jwks.json"],
     ["CORS_ORIGINS", "shop.example"],
+    ["DASHBOARD_METRICS_URL", "127.0.0.1:3002"],
     ["INFRA", "bogus"]
   ])("%s=%j", async (name, value) => {
     const error = await startEmbedded({ [name]: value }).then(() => undefined, (e: unknown) => String(e))
