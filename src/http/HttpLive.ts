@@ -33,6 +33,15 @@ const accessLog = HttpMiddleware.make((app) =>
     })).pipe(Effect.withLogSpan("http"))
 )
 
+/** A request target's path; one that is no URL at all (`//`, `http://%zz`) as it is, up to its query. */
+const pathOf = (url: string): string => {
+  try {
+    return new URL(url, "http://localhost").pathname
+  } catch {
+    return url.split("?", 1)[0]!
+  }
+}
+
 /** The methods each path of the API has (`/docs` included), for 405s, `allow` and preflights. */
 const methodTable = (api: HttpApi.HttpApi.Any) => {
   const table: Array<{ readonly pattern: RegExp; readonly methods: Set<string> }> = []
@@ -47,7 +56,7 @@ const methodTable = (api: HttpApi.HttpApi.Any) => {
   }
   add("/docs", "GET")
   return (url: string): ReadonlyArray<string> => {
-    const path = new URL(url, "http://localhost").pathname
+    const path = pathOf(url)
     const methods = table.filter((entry) => entry.pattern.test(path)).flatMap((entry) => [...entry.methods])
     return methods.length === 0 ? [] : [...new Set([...methods, "OPTIONS"])].sort()
   }
