@@ -16,6 +16,8 @@ export const currencyCodes = [
 
 export const Currency = Schema.Literal(...currencyCodes).annotations({
   identifier: "Currency",
+  // one issue for a wrong code, not one per code in circulation (each repeating the value sent)
+  message: () => ({ message: "must be an ISO-4217 currency code such as EUR", override: true }),
   description: "ISO-4217 alphabetic currency code.",
   examples: ["EUR", "USD"]
 })

@@ -1,9 +1,11 @@
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Config, Context, Data, Effect, Layer } from "effect"
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http"
+import type { Duplex } from "node:stream"
 import { positiveInteger } from "../services/Settings.js"
 import { onShutdownSignal } from "../services/ShutdownSignal.js"
+import { BadRequest, problemParts } from "./Problem.js"
 
 export interface ListenOptions {
   readonly port: number
@@ -44,6 +46,35 @@ export class ListenError extends Data.TaggedError("ListenError")<{ readonly mess
   }
 }
 
+/**
+ * A request Node's parser refuses (a byte a request line may not hold, headers over 16 KiB, a method it
+ * does not know) answered as the API answers bad input, a JSON 400 with the parser's reason, where Node
+ * would write a bare status line. As Node's own handler: a request timeout is a 408, nothing is written
+ * into a response being written (after one written whole, it is), and the connection is closed.
+ */
+const answerUnparsable = (
+  error: Error & { readonly code?: string; readonly rawPacket?: Buffer; readonly bytesParsed?: number },
+  socket: Duplex
+) => {
+  // Node's response on this connection, if any: one whose writing is under way must not be cut into.
+  const inFlight = (socket as Duplex & { readonly _httpMessage?: ServerResponse | null })._httpMessage
+  if (!socket.writable || (inFlight?.headersSent === true && !inFlight.writableEnded)) return void socket.destroy()
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    return void socket.end("HTTP/1.1 408 Request Timeout\r\nconnection: close\r\n\r\n", () => socket.destroy())
+  }
+  const { body, status } = problemParts(new BadRequest({ reason: `malformed request: ${error.message.replace(/\.$/, "")}` }))
+  const text = JSON.stringify(body)
+  // A HEAD request gets the headers only, when the bytes read show it was one: the last request line before
+  // the error (the read may begin with the end of the previous request's body).
+  const read = error.rawPacket?.subarray(0, error.bytesParsed).toString("latin1") ?? ""
+  const head = /(?:^|[^A-Z])HEAD [^\r\n]*(?:\r\n[^\r\n]+)*(?:\r\n)?$/.test(read.slice(read.lastIndexOf("\r\n\r\n") + 1))
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n` +
+      `connection: close\r\n\r\n${head ? "" : text}`,
+    () => socket.destroy()
+  )
+}
+
 const sleep = (millis: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, millis)))
 
 /**
@@ -68,6 +99,7 @@ export const make = (options: ListenOptions) =>
       } else early.push([request, response])
     }
     server.on("request", holdEarly)
+    server.on("clientError", answerUnparsable)
 
     const base = yield* NodeHttpServer.make(() => server, {
       port: options.port,

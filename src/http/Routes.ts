@@ -6,6 +6,15 @@ export interface PageRoute {
   readonly method: string
 }
 
+/** A request target's path; one that is no URL at all (`//`, `http://%zz`) as it is, up to its query. */
+const pathOf = (url: string): string => {
+  try {
+    return new URL(url, "http://localhost").pathname
+  } catch {
+    return url.split("?", 1)[0]!
+  }
+}
+
 /** What a request URL is to the server: the methods its path has, and the route it matches. */
 export interface RouteTable {
   /** The methods of the path (OPTIONS included), none when no route has it. */
@@ -35,7 +44,6 @@ export const routeTable = (api: HttpApi.HttpApi.Any, pages: ReadonlyArray<PageRo
     for (const endpoint of Object.values(group.endpoints)) add(endpoint.path, endpoint.method)
   }
   for (const page of pages) add(page.path, page.method)
-  const pathOf = (url: string) => new URL(url, "http://localhost").pathname
   return {
     methodsOf: (url) => {
       const path = pathOf(url)
