@@ -1,56 +1,27 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { type BrowserContext, chromium } from "playwright-core"
+import type { BrowserContext } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { launchBrowser, onlyFrom } from "../support/browser.js"
 import { startEmbedded } from "../support/embedded.js"
 
-/** Debian's chromium (`apt-get install -y chromium`), driven by playwright-core: nothing downloaded. */
-const chromiumPath = "/usr/bin/chromium"
-
 let app: Awaited<ReturnType<typeof startEmbedded>>
+let browser: Awaited<ReturnType<typeof launchBrowser>>
 let context: BrowserContext
-let profile: string
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(`${chromiumPath} is missing: install Debian's chromium (apt-get install -y chromium) to run the /docs browser test`)
-  }
   app = await startEmbedded({}, { listener: true })
-  profile = mkdtempSync(join(tmpdir(), "docs-chromium-"))
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync"
-    ]
-  })
+  browser = await launchBrowser("/docs")
+  context = browser.context
 }, 90_000)
 
 afterAll(async () => {
-  await context?.close()
+  await browser?.close()
   await app?.dispose()
-  if (profile !== undefined) rmSync(profile, { recursive: true, force: true })
 })
 
 describe("/docs", () => {
   it("renders the API reference in a real browser, from this server alone (no CDN)", async () => {
-    const elsewhere: Array<string> = []
-    const origin = new URL(app.baseUrl).origin
     // Anything not from the program is refused and remembered: the reference must not need it.
-    await context.route("**/*", (route) => {
-      const url = route.request().url()
-      if (url.startsWith(origin) || url.startsWith("data:") || url.startsWith("blob:")) return route.continue()
-      elsewhere.push(url)
-      return route.abort()
-    })
+    const elsewhere = await onlyFrom(context, [new URL(app.baseUrl).origin])
     const page = await context.newPage()
     const errors: Array<string> = []
     page.on("pageerror", (error) => errors.push(error.message))

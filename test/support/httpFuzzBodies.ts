@@ -2,6 +2,7 @@ import fc from "fast-check"
 import { readdirSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { type EventType, makeEventId } from "../../src/domain/ProductEvent.js"
+import { type Json, pathsOf, setAt } from "./jsonPaths.js"
 
 /**
  * Request bodies for the HTTP fuzz test (support/httpFuzz.ts), from the contract's examples to hostile
@@ -12,7 +13,6 @@ import { type EventType, makeEventId } from "../../src/domain/ProductEvent.js"
 /** The seller of the contract examples. */
 export const examplesSeller = "seller_42"
 
-type Json = null | boolean | number | string | Array<Json> | { [key: string]: Json }
 
 const examplesDir = fileURLToPath(new URL("../../contracts/examples/", import.meta.url))
 export const examples: ReadonlyArray<Json> = readdirSync(examplesDir)
@@ -36,25 +36,6 @@ const moved = ([example, sellerId, productId]: readonly [Json, string, string]):
 }
 
 const id = fc.stringMatching(/^[A-Za-z0-9_]{1,64}$/)
-
-/** Every path to a value inside `json`. */
-const pathsOf = (json: Json, prefix: Array<string | number> = []): Array<Array<string | number>> => {
-  if (json === null || typeof json !== "object") return [prefix]
-  const entries: Array<[string | number, Json]> = Array.isArray(json) ? json.map((v, i) => [i, v]) : Object.entries(json)
-  return [prefix, ...entries.flatMap(([k, v]) => pathsOf(v, [...prefix, k]))]
-}
-
-/** A copy of `json` with the value at `path` replaced, or deleted when `value` is undefined. */
-const setAt = (json: Json, path: ReadonlyArray<string | number>, value: Json | undefined): Json => {
-  if (path.length === 0) return value ?? null
-  const copy = structuredClone(json) as Record<string | number, Json>
-  let node = copy
-  for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, Json>
-  const last = path[path.length - 1]!
-  if (value === undefined) delete node[last]
-  else node[last] = value
-  return copy
-}
 
 const deepMarker = "\u0000deep:"
 
