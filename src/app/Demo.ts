@@ -2,7 +2,7 @@ import { Config, Console, Data, Duration, Effect, Fiber, Layer, Ref, Schedule } 
 import { initialTraffic, nextEvents } from "../domain/Traffic.js"
 import * as Listener from "../http/Listener.js"
 import { onShutdownSignal } from "../services/ShutdownSignal.js"
-import { AuthSecret, signToken } from "../services/Tokens.js"
+import { SigningSecret, signToken } from "../services/Tokens.js"
 
 class DemoPostFailed extends Data.TaggedError("DemoPostFailed")<{ readonly reason: string }> {}
 
@@ -14,7 +14,7 @@ export const DemoTraffic = Layer.scopedDiscard(Effect.gen(function*() {
   const { port } = yield* Listener.address
   const sellers = yield* Config.integer("DEMO_SELLERS").pipe(Config.withDefault(50))
   const rate = yield* Config.integer("DEMO_RATE").pipe(Config.withDefault(20))
-  const secret = yield* AuthSecret
+  const secret = yield* SigningSecret
   const base = `http://127.0.0.1:${port}`
   const serviceToken = yield* signToken(secret, { role: "service" })
   const viewerToken = yield* signToken(secret, { sellerId: "seller_001" })

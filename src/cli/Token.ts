@@ -1,7 +1,7 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { SellerId } from "../domain/Ids.js"
-import { AuthSecret, ExpiresIn, signToken } from "../services/Tokens.js"
+import { ExpiresIn, SigningSecret, signToken } from "../services/Tokens.js"
 
 const sellerId = Args.text({ name: "sellerId" }).pipe(
   Args.withSchema(SellerId),
@@ -18,7 +18,7 @@ const expiresIn = Options.text("expires-in").pipe(
 
 export const token = Command.make("token", { sellerId, service, expiresIn }, ({ expiresIn, sellerId, service }) =>
   Effect.gen(function*() {
-    const secret = yield* AuthSecret
+    const secret = yield* SigningSecret
     const jwt = yield* signToken(secret, { sellerId, role: service ? "service" : "seller" }, { expiresIn })
     yield* Console.log(jwt)
   })).pipe(

@@ -1,4 +1,4 @@
-import { Config, type ConfigError, Data, Effect, Option, Redacted, Schema } from "effect"
+import { Config, ConfigError, Data, Effect, Option, Redacted, Schema } from "effect"
 import { errors, jwtVerify, type JWTVerifyGetKey, SignJWT } from "jose"
 import { Claims, type Role } from "../domain/HttpApi.js"
 
@@ -24,6 +24,23 @@ export const AuthSecret: Effect.Effect<Redacted.Redacted<string>, ConfigError.Co
       Effect.logWarning("AUTH_JWT_SECRET is unset: using the documented dev secret, which anyone can sign tokens with").pipe(
         Effect.as(Redacted.make(devJwtSecret))
       )
+  }))
+)
+
+/**
+ * The secret to sign development tokens with ({@link AuthSecret}), refused while `AUTH_JWKS_URL` is set:
+ * the services then verify with the identity provider's keys only, and would refuse every token signed here.
+ */
+export const SigningSecret: Effect.Effect<Redacted.Redacted<string>, ConfigError.ConfigError> = Config.string("AUTH_JWKS_URL").pipe(
+  Config.option,
+  Effect.flatMap(Option.match({
+    onNone: () => AuthSecret,
+    onSome: () =>
+      Effect.fail(ConfigError.InvalidData(
+        ["AUTH_JWKS_URL"],
+        "AUTH_JWKS_URL is set: the services verify tokens with the identity provider's keys and refuse HS256 tokens signed here; " +
+          "mint tokens with the identity provider, or unset AUTH_JWKS_URL (development) to sign with AUTH_JWT_SECRET"
+      ))
   }))
 )
 

@@ -15,15 +15,16 @@ const otherSeller = { ...example, eventId: example.eventId.replace("seller_42", 
 const badLine = { ...example, data: { ...example.data, sellerId: "seller 42" } }
 const secret = "cli-test-secret-0123456789abcdef012345"
 
-// Spawning tsx is slow: the six runs start together, once.
+// Spawning a process is slow: the runs start together, once.
 const runs: Record<string, Run> = {}
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), "product-events-cli-"))
   const file = (name: string, content: string) => (writeFileSync(join(dir, name), content), join(dir, name))
-  const [valid, inconsistent, token, ndjson, missing, unreachable, help, badOption] = await Promise.all([
+  const [valid, inconsistent, token, underJwks, ndjson, missing, unreachable, help, badOption] = await Promise.all([
     runCli(["validate", file("valid.json", JSON.stringify(example, null, 2))]),
     runCli(["validate", file("other-seller.json", JSON.stringify([otherSeller]))]),
     runCli(["token", "s1"], { env: { AUTH_JWT_SECRET: secret } }),
+    runCli(["token", "s1"], { env: { AUTH_JWT_SECRET: secret, AUTH_JWKS_URL: "http://127.0.0.1:1/jwks.json" } }),
     runCli(["validate", "-"], { stdin: `${JSON.stringify(example)}\n{not json\n${JSON.stringify(badLine)}\n` }),
     runCli(["validate", join(dir, "missing.json")]),
     // Nothing listens on port 1: the Kafka client gives up after its retries.
@@ -31,7 +32,7 @@ beforeAll(async () => {
     runCli(["--help"]),
     runCli(["dlq", "replay", "--group", "nobody"])
   ])
-  Object.assign(runs, { valid, inconsistent, token, ndjson, missing, unreachable, help, badOption })
+  Object.assign(runs, { valid, inconsistent, token, underJwks, ndjson, missing, unreachable, help, badOption })
 }, 120_000)
 
 describe("product-events CLI", () => {
@@ -66,6 +67,12 @@ describe("product-events CLI", () => {
     expect(runs.token!.stdout).toBe(`${token}\n`)
     const claims = await Effect.runPromise(verifyToken(Redacted.make(secret), token))
     expect(claims).toEqual({ sellerId: "s1", role: "seller", exp: expect.any(Number) })
+  })
+
+  it("token: refused while AUTH_JWKS_URL is set (the services would refuse an HS256 token), saying so in one line", () => {
+    expect(runs.underJwks).toMatchObject({ code: 1, stdout: "" })
+    expect(runs.underJwks!.stderr).toMatch(/^error: AUTH_JWKS_URL is set: the services verify tokens with the identity provider's keys/)
+    expect(runs.underJwks!.stderr.trimEnd().split("\n")).toHaveLength(1)
   })
 
   it("dlq replay: an unreachable broker exits 1 with a last line naming the operation and the address", () => {
