@@ -48,6 +48,10 @@ export const NotificationsLive = HttpApiBuilder.group(ProductEventsApi, "notific
             Option.orElse(() => Option.fromNullable(new URL(request.url, "http://localhost").searchParams.get("lastEventId"))),
             Option.filter((id) => id.length > 0)
           )
+          // HEAD: the stream's headers, and no subscription (nor a slot of the seller's) for a body never sent.
+          if (request.method === "HEAD") {
+            return HttpServerResponse.empty({ status: 200, headers: Headers.fromInput({ "content-type": "text/event-stream", ...sseHeaders }) })
+          }
           // The response is returned once the live subscription is open; a failure before that is a 503.
           const { body, sink } = sseBody(NodeHttpServerRequest.toServerResponse(request), 3000, maxBuffered)
           const subscription = yield* hub.open(sellerId, lastEventId, sink, { expiresAt: claims.exp }).pipe(

@@ -49,6 +49,40 @@ const responses = (received: string) =>
   })
 
 describe.each(["router", "listener"])("requests the fuzz test found (%s)", (name) => {
+  it("HEAD on the stream answers its headers and holds no stream: more HEADs than a seller's streams leave a GET its slot", async () => {
+    const app = servers[name]!
+    const sellerId = `head_${name}`
+    const bearer = await token({ sellerId })
+    const head = `HEAD /sellers/${sellerId}/notifications/stream?access_token=${bearer} HTTP/1.1\r\nhost: a\r\n\r\n`
+    // Kept-alive connections, each with a HEAD answered: a subscription opened for one would last as long.
+    const held = await Promise.all(Array.from({ length: 25 }, () =>
+      new Promise<{ socket: ReturnType<typeof connect>; answer: string }>((resolve, reject) => {
+        const socket = connect(Number(new URL(app.baseUrl).port), "127.0.0.1")
+        let answer = ""
+        socket.on("data", (chunk: Buffer) => {
+          answer += chunk.toString("latin1")
+          if (answer.includes("\r\n\r\n")) resolve({ socket, answer })
+        })
+        socket.on("error", reject)
+        socket.write(head)
+      })))
+    try {
+      for (const { answer } of held) {
+        expect(answer).toMatch(/^HTTP\/1\.1 200 /)
+        expect(answer.toLowerCase()).toContain("content-type: text/event-stream")
+      }
+      const stream = new AbortController()
+      const response = await fetch(`${app.baseUrl}/sellers/${sellerId}/notifications/stream`, {
+        headers: { authorization: `Bearer ${bearer}` },
+        signal: stream.signal
+      })
+      expect(response.status).toBe(200)
+      stream.abort()
+    } finally {
+      for (const { socket } of held) socket.destroy()
+    }
+  })
+
   it("a request target that is no URL (`//`, `/\\/`, an absolute URL that does not parse) is a 404, not a 500", async () => {
     const app = servers[name]!
     for (const target of ["//", "///x", "/\\/", "//..%2f..%2fetc%2fpasswd", "http://evil.example%zz"]) {
