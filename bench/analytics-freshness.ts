@@ -19,7 +19,7 @@ import { Effect, Redacted } from "effect"
 import { makeEventId } from "../src/domain/ProductEvent.js"
 import { devJwtSecret, signToken } from "../src/services/Tokens.js"
 import { startIsolatedPrograms, stopChild, waitUp } from "./support/children.js"
-import { send } from "./support/load.js"
+import { send, steadyLoad } from "./support/load.js"
 import { percentile } from "./support/sse.js"
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
@@ -100,19 +100,7 @@ const postBatch = (events: ReadonlyArray<{ sellerId: string; json: string }>) =>
 }
 
 /** Offers `perSecond` events for `ms`, in 100 ms ticks of POSTs of at most 100 events. */
-const offer = async (perSecond: number, ms: number) => {
-  const startedAt = Date.now()
-  const inflight: Array<Promise<unknown>> = []
-  let due = 0
-  for (let tick = 0; Date.now() - startedAt < ms; tick++) {
-    due += perSecond / 10
-    const events = Array.from({ length: Math.floor(due) }, makeEvent)
-    due -= events.length
-    for (let i = 0; i < events.length; i += 100) inflight.push(postBatch(events.slice(i, i + 100)))
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, startedAt + (tick + 1) * 100 - Date.now())))
-  }
-  await Promise.all(inflight)
-}
+const offer = (perSecond: number, ms: number) => steadyLoad(perSecond, ms, makeEvent, postBatch)
 
 const pollMetrics = async (stop: () => boolean) => {
   const tokens = new Map(await Promise.all(sampled.map(async (s) => [s, await sign({ sellerId: s, role: "seller" })] as const)))

@@ -17,7 +17,7 @@ import { makeEventId } from "../src/domain/ProductEvent.js"
 import { devJwtSecret, signToken } from "../src/services/Tokens.js"
 import { cpuSeconds, startIsolatedPrograms, stopChild, waitUp } from "./support/children.js"
 import { measureCeiling } from "./support/ceiling.js"
-import { send } from "./support/load.js"
+import { send, steadyLoad } from "./support/load.js"
 import { openSse, percentile } from "./support/sse.js"
 import { storePids } from "./support/stores.js"
 
@@ -92,17 +92,9 @@ const offer = async (perSecond: number, ms: number) => {
   const cpuBefore = Object.fromEntries(Object.entries({ ...childPids(), ...stores }).map(([n, pid]) => [n, cpuSeconds(pid)]))
   const acceptedBefore = accepted
   const lagSamples: Array<Array<number>> = []
-  const inflight: Array<Promise<unknown>> = []
-  let due = 0
-  for (let tick = 0; Date.now() - startedAt < ms; tick++) {
-    due += perSecond / 10
-    const events = Array.from({ length: Math.floor(due) }, makeEvent)
-    due -= events.length
-    for (let i = 0; i < events.length; i += 100) inflight.push(postBatch(events.slice(i, i + 100)))
+  await steadyLoad(perSecond, ms, makeEvent, postBatch, (tick) => {
     if (tick % 10 === 0) void lags().then((l) => lagSamples.push(l), () => undefined)
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, startedAt + (tick + 1) * 100 - Date.now())))
-  }
-  await Promise.all(inflight)
+  })
   const elapsed = (Date.now() - startedAt) / 1000
   const endLag = await lags()
   lagSamples.push(endLag)

@@ -38,3 +38,29 @@ export const closedLoop = async (
   }))
   return { ok, failed, ms: Date.now() - started }
 }
+
+/**
+ * An open-loop load: `perSecond` items for `durationMs`, in 100 ms ticks, each tick's items posted in
+ * batches of at most 100 (`post`, not awaited, so a slow server does not slow the offer); `onTick` runs
+ * after each tick's posts. Resolves once every post has settled.
+ */
+export const steadyLoad = async <A>(
+  perSecond: number,
+  durationMs: number,
+  make: () => A,
+  post: (batch: Array<A>) => Promise<unknown>,
+  onTick: (tick: number) => void = () => {}
+): Promise<void> => {
+  const startedAt = Date.now()
+  const inflight: Array<Promise<unknown>> = []
+  let due = 0
+  for (let tick = 0; Date.now() - startedAt < durationMs; tick++) {
+    due += perSecond / 10
+    const items = Array.from({ length: Math.floor(due) }, make)
+    due -= items.length
+    for (let i = 0; i < items.length; i += 100) inflight.push(post(items.slice(i, i + 100)))
+    onTick(tick)
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, startedAt + (tick + 1) * 100 - Date.now())))
+  }
+  await Promise.all(inflight)
+}

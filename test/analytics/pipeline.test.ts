@@ -63,6 +63,19 @@ const archivedEventIds = (stores: Context.Context<any>) =>
     return files.flat().map((line) => JSON.parse(line).eventId as string)
   })
 
+type Archive = Effect.Effect.Success<ReturnType<typeof freshPipeline>>["archive"]
+
+/** Appends the events on `partition` at offsets 0, 1, …; `finished` hears each offset the engine may commit. */
+const appendAll = (archive: Archive, events: ReadonlyArray<LifecycleEvent>, partition: number, finished: (offset: number) => void = () => {}) =>
+  Effect.forEach(events, (event, offset) => archive.append(recordOf(event, partition, offset), event, () => finished(offset)), { discard: true })
+
+/** Exactly once: each seller's metrics are the fold of its events, and the archive holds every event once. */
+const expectExactlyOnce = (stores: Context.Context<any>, sellers: ReadonlyArray<string>, events: ReadonlyArray<LifecycleEvent>) =>
+  Effect.gen(function*() {
+    for (const seller of sellers) expect(yield* metricsOf(stores, seller)).toEqual(foldOf(seller, events))
+    expect((yield* archivedEventIds(stores)).sort()).toEqual(events.map((e) => e.eventId).sort())
+  })
+
 const deadLetters = (stores: Context.Context<any>) =>
   Effect.map(Context.get(stores, EventLog).endOffsets(deadLetterTopic("analytics-service")), (ends) => ends.reduce((n, p) => n + p.offset, 0))
 
@@ -73,7 +86,7 @@ describe("analytics pipeline", () => {
       const { archive } = yield* pipelineOver(stores)
       const events = lives(["hot_a"], 4)
       const finished: Array<number> = []
-      for (const [offset, event] of events.entries()) yield* archive.append(recordOf(event, 0, offset), event, () => finished.push(offset))
+      yield* appendAll(archive, events, 0, (offset) => finished.push(offset))
       yield* TestClock.adjust("499 millis")
       expect(yield* metricsOf(stores, "hot_a")).toEqual(foldOf("hot_a", []))
       yield* TestClock.adjust("1 millis")
@@ -91,7 +104,7 @@ describe("analytics pipeline", () => {
       const stores = yield* Layer.build(Stores)
       const { archive } = yield* pipelineOver(stores, { maxEvents: 3 })
       const events = lives(["hot_b"], 4)
-      for (const [offset, event] of events.entries()) yield* archive.append(recordOf(event, 0, offset), event, () => {})
+      yield* appendAll(archive, events, 0)
       yield* TestClock.adjust(0)
       expect(yield* metricsOf(stores, "hot_b")).toEqual(foldOf("hot_b", events.slice(0, 3)))
       yield* TestClock.adjust("500 millis")
@@ -104,7 +117,7 @@ describe("analytics pipeline", () => {
       const { archive } = yield* pipelineOver(stores)
       const events = lives(["hot_c"], 3)
       const carried = [...events, events[1]!] // offset 3 carries the event of offset 1 again
-      for (const [offset, event] of carried.entries()) yield* archive.append(recordOf(event, 0, offset), event, () => {})
+      yield* appendAll(archive, carried, 0)
       yield* archive.flushAll
       expect(yield* metricsOf(stores, "hot_c")).toEqual(foldOf("hot_c", events))
       expect((yield* archivedEventIds(stores)).sort()).toEqual(events.map((e) => e.eventId).sort())
@@ -115,7 +128,7 @@ describe("analytics pipeline", () => {
       const stores = yield* Layer.build(Stores)
       const events = lives(["hot_d", "hot_e"], 5)
       const first = yield* pipelineOver(stores)
-      for (const [offset, event] of events.entries()) yield* first.archive.append(recordOf(event, 1, offset), event, () => {})
+      yield* appendAll(first.archive, events, 1)
       yield* TestClock.adjust("500 millis")
       expect(yield* metricsOf(stores, "hot_d")).toEqual(foldOf("hot_d", events))
       expect(yield* archivedEventIds(stores)).toEqual([])
@@ -123,13 +136,10 @@ describe("analytics pipeline", () => {
 
       const second = yield* pipelineOver(stores)
       const finished: Array<number> = []
-      for (const [offset, event] of events.entries()) {
-        yield* second.archive.append(recordOf(event, 1, offset), event, () => finished.push(offset))
-      }
+      yield* appendAll(second.archive, events, 1, (offset) => finished.push(offset))
       yield* second.archive.flushAll
       expect(finished).toHaveLength(events.length)
-      for (const seller of ["hot_d", "hot_e"]) expect(yield* metricsOf(stores, seller)).toEqual(foldOf(seller, events))
-      expect((yield* archivedEventIds(stores)).sort()).toEqual(events.map((e) => e.eventId).sort())
+      yield* expectExactlyOnce(stores, ["hot_d", "hot_e"], events)
     }))
 
   it.scoped("killed in the middle of a batch's writes: the redelivered batch adds only what is missing", () =>
@@ -143,16 +153,15 @@ describe("analytics pipeline", () => {
         apply: (update) => (++applies <= 4 ? real.apply(update) : Effect.never)
       })
       const first = yield* pipelineOver(Context.add(stores, MetricsStore, dying))
-      for (const [offset, event] of events.entries()) yield* first.archive.append(recordOf(event, 2, offset), event, () => {})
+      yield* appendAll(first.archive, events, 2)
       yield* TestClock.adjust("500 millis")
       expect(applies).toBeGreaterThan(4)
       yield* first.crash
 
       const second = yield* pipelineOver(stores, { maxEvents: 5 }) // batches cut differently this time
-      for (const [offset, event] of events.entries()) yield* second.archive.append(recordOf(event, 2, offset), event, () => {})
+      yield* appendAll(second.archive, events, 2)
       yield* second.archive.flushAll
-      for (const seller of ["hot_f", "hot_g", "hot_h"]) expect(yield* metricsOf(stores, seller)).toEqual(foldOf(seller, events))
-      expect((yield* archivedEventIds(stores)).sort()).toEqual(events.map((e) => e.eventId).sort())
+      yield* expectExactlyOnce(stores, ["hot_f", "hot_g", "hot_h"], events)
     }))
 
   it.scoped("a batch whose writes partly succeeded is never dead-lettered: retried past the policy, it counts once", () =>
@@ -172,7 +181,7 @@ describe("analytics pipeline", () => {
       // An archive tick of 30 s: an hour of test time without thousands of wake-ups.
       const { archive } = yield* pipelineOver(Context.add(stores, MetricsStore, halfWay), { archiveTick: "30 seconds" })
       const finished: Array<number> = []
-      for (const [offset, event] of events.entries()) yield* archive.append(recordOf(event, 3, offset), event, () => finished.push(offset))
+      yield* appendAll(archive, events, 3, (offset) => finished.push(offset))
       healthyFrom = (yield* TestClock.currentTimeMillis) + 40 * 60_000
       // Past the analytics policy (11 attempts, about 25 minutes): still retrying, nothing dead-lettered.
       for (let i = 0; i < 6; i++) yield* TestClock.adjust("5 minutes")
@@ -182,7 +191,6 @@ describe("analytics pipeline", () => {
       for (let i = 0; i < 4; i++) yield* TestClock.adjust("5 minutes")
       expect(finished).toEqual(events.map((_, i) => i))
       expect(yield* deadLetters(stores)).toBe(0)
-      for (const seller of ["half_a", "half_b", "half_c"]) expect(yield* metricsOf(stores, seller)).toEqual(foldOf(seller, events))
-      expect((yield* archivedEventIds(stores)).sort()).toEqual(events.map((e) => e.eventId).sort())
+      yield* expectExactlyOnce(stores, ["half_a", "half_b", "half_c"], events)
     }))
 })
