@@ -239,7 +239,6 @@ export class NotificationHub extends Effect.Service<NotificationHub>()("product-
 
     // Token expiry: subscribers by the second their token expires, ended by one tick a second for all.
     const expiring = new Map<number, Set<Subscriber>>()
-    let checkedUpTo = Math.floor((yield* Clock.currentTimeMillis) / 1000) - 1
     const expireAt = (subscriber: Subscriber, expiresAt: number) => {
       subscriber.expiresAt = expiresAt
       let due = expiring.get(expiresAt)
@@ -251,16 +250,15 @@ export class NotificationHub extends Effect.Service<NotificationHub>()("product-
       const due = expiring.get(subscriber.expiresAt)
       if (due !== undefined && due.delete(subscriber) && due.size === 0) expiring.delete(subscriber.expiresAt)
     }
-    /** Ends the streams whose token expired by `nowSeconds` (a JWT is valid before its `exp`, not at it). */
+    /**
+     * Ends the streams whose token expired by `nowSeconds` (a JWT is valid before its `exp`, not at it). Every
+     * pending second is looked at, not only those since the last tick: a stream verified just before its
+     * `exp` may be opened after a tick passed it.
+     */
     const expireDue = (nowSeconds: number) => {
-      const seconds = nowSeconds - checkedUpTo <= expiring.size
-        ? Array.from({ length: nowSeconds - checkedUpTo }, (_, i) => checkedUpTo + 1 + i)
-        : [...expiring.keys()].filter((second) => second <= nowSeconds)
-      checkedUpTo = Math.max(checkedUpTo, nowSeconds)
       let ended = 0
-      for (const second of seconds) {
-        const due = expiring.get(second)
-        if (due === undefined) continue
+      for (const [second, due] of expiring) {
+        if (second > nowSeconds) continue
         expiring.delete(second)
         for (const subscriber of due) {
           subscriber.expire()

@@ -168,6 +168,19 @@ describe("NotificationHub", () => {
       expect(yield* hub.stats).toEqual({ sellers: 1, subscribers: 3, expiring: 0 })
     }).pipe(Effect.provide(stack())))
 
+  it.scoped("a stream opened after its token's exp passed (verified just before, opened after a tick) is ended by the next tick", () =>
+    Effect.gen(function*() {
+      const hub = yield* NotificationHub
+      // Ticks have run past second 4 when the stream, whose token (exp 4) was verified at 3.9 s, is opened.
+      yield* TestClock.adjust("6 seconds")
+      const late = client()
+      yield* connect(hub, "s1", late, undefined, 4)
+      expect(late.ended()).toBe(false)
+      yield* TestClock.adjust("1 second")
+      expect([late.received, late.ended()]).toEqual([[":expired"], true])
+      expect(yield* hub.stats).toEqual({ sellers: 1, subscribers: 1, expiring: 0 })
+    }).pipe(Effect.provide(stack())))
+
   it.scoped("a client gone before its token expires is forgotten; expiring it ends nothing", () =>
     Effect.gen(function*() {
       const hub = yield* NotificationHub
