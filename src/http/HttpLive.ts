@@ -13,7 +13,7 @@ import { Cors } from "./Cors.js"
 import * as Listener from "./Listener.js"
 import { answerFailure, MethodNotAllowed, NotFound, problemResponse } from "./Problem.js"
 import { requestDuration } from "./RequestMetrics.js"
-import { type PageRoute, routeTable } from "./Routes.js"
+import { type PageRoute, routeTable, type RouteTable } from "./Routes.js"
 
 /** Listens on `HOST`:`PORT` (default 127.0.0.1:3000): see `Listener.ts` for start-up and shutdown. */
 export const listen = Listener.layerConfig
@@ -57,11 +57,11 @@ const ProblemsMiddleware = HttpApiBuilder.middleware((app) =>
  * `allow` for a method it lacks, CORS headers on every answer, and anything unforeseen logged and
  * answered 500 without tearing the server down. A request whose client went away is not an error.
  */
-export const apiApp = (api: HttpApi.HttpApi.Any, pages: ReadonlyArray<PageRoute> = []) =>
+export const apiApp = (api: HttpApi.HttpApi.Any, routes: RouteTable = routeTable(api, [docsRoute])) =>
   Effect.gen(function*() {
     const app = yield* HttpApiBuilder.httpApp
     const cors = yield* Cors
-    const { methodsOf } = routeTable(api, [docsRoute, ...pages])
+    const { methodsOf } = routes
     const routed = (request: HttpServerRequest.HttpServerRequest) =>
       app.pipe(
         Effect.catchAllCause((cause) => {
@@ -120,8 +120,9 @@ export const noPages: Pages<never, never> = { routes: [], layer: Layer.empty }
 /** Serves `api` (its groups' handlers and `HttpApi.Api` provided by the caller) with `/docs` and `pages`. */
 export const serve = <E = never, R = never>(api: HttpApi.HttpApi.Any, pages: Pages<E, R> = noPages) =>
   Layer.unwrapEffect(Effect.gen(function*() {
-    const app = yield* apiApp(api, pages.routes)
-    const timed = requestDuration(yield* Metrics, routeTable(api, [docsRoute, ...pages.routes]))
+    const routes = routeTable(api, [docsRoute, ...pages.routes])
+    const app = yield* apiApp(api, routes)
+    const timed = requestDuration(yield* Metrics, routes)
     return HttpServer.serve(app, (served) => accessLog(timed(served)))
   })).pipe(
     Layer.provide(pages.layer.pipe(Layer.provideMerge(ApiSupport))),

@@ -51,7 +51,8 @@ export const routeTable = (api: HttpApi.HttpApi.Any, pages: ReadonlyArray<PageRo
       return methods.length === 0 ? [] : [...new Set([...methods, "OPTIONS"])].sort()
     },
     routeOf: (url) => {
-      const path = pathOf(url)
+      // Per request, for the metrics label: an origin-form target's path as it came (a label, not a lookup).
+      const path = url.startsWith("/") ? url.split("?", 1)[0]! : pathOf(url)
       return table.find((entry) => entry.pattern.test(path))?.route ?? unmatchedRoute
     }
   }

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startEmbedded } from "../support/embedded.js"
+import { request } from "node:http"
 
 /**
  * The dashboard's files as the program serves them: content types, a strict CSP naming the metrics
@@ -61,6 +62,14 @@ describe("/dashboard", () => {
     expect(post.status).toBe(405)
     expect(post.headers.get("allow")).toBe("GET, OPTIONS")
     expect((await get("/dashboard/nope.js")).status).toBe(404)
-    expect((await get("/dashboard/../package.json")).status).toBe(404)
+    // Sent as written (fetch would resolve the dot segments itself): the server must not leave its directory.
+    for (const path of ["/dashboard/../package.json", "/dashboard/%2e%2e/package.json", "/dashboard/..%2fpackage.json"]) {
+      const status = await new Promise<number>((resolve, reject) =>
+        request(`${app.baseUrl}${path}`, { path }, (response) => {
+          response.resume()
+          resolve(response.statusCode ?? 0)
+        }).on("error", reject).end())
+      expect(status, path).toBe(404)
+    }
   })
 })
