@@ -75,7 +75,9 @@ export const sseBody = (response: ServerResponse, retryMillis: number, maxBuffer
 
 /**
  * An SSE response written straight to Node's response, for the stream served ahead of the router:
- * frames written before `start` (status and headers) wait in order. `maxBuffered`: bytes the client
+ * frames written before `start` (status and headers) wait in order. The body is close-delimited
+ * (`connection: close`, as HTTP/1.1 allows a response without length or chunking): a stream is the
+ * connection's last response anyway, and its frames go out as they are. `maxBuffered`: bytes the client
  * may leave unread beyond what the socket holds before it counts as too slow.
  */
 export const responseSink = (
@@ -91,7 +93,10 @@ export const responseSink = (
   }
   const start = () => {
     if (early === undefined) return
-    response.writeHead(200, { "content-type": "text/event-stream", ...sseHeaders, ...headers })
+    // The body runs until the connection closes (no chunk framing): each frame is one socket write
+    // of the bytes every subscriber shares, not three (chunk size, frame, CRLF).
+    response.useChunkedEncodingByDefault = false
+    response.writeHead(200, { "content-type": "text/event-stream", ...sseHeaders, connection: "close", ...headers })
     response.write(frameBytes(retryFrame(retryMillis)))
     for (const bytes of early) response.write(bytes)
     early = undefined
