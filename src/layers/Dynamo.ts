@@ -30,7 +30,7 @@ export interface DynamoClientOptions {
   readonly onWriteRequest?: (table: string, operation: WriteOperation) => void
 }
 
-export const writeOperations = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"] as const
+const writeOperations = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"] as const
 export type WriteOperation = (typeof writeOperations)[number]
 const isWriteOperation = (name: string): name is WriteOperation => (writeOperations as ReadonlyArray<string>).includes(name)
 

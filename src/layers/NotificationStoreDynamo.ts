@@ -52,7 +52,7 @@ export const expiresAtAttribute = "expiresAt"
 export const seqIndex = "bySeq"
 
 /** The item attribute holding the hash of the event a notification comes from (conflict detection). */
-export const contentHashAttribute = "contentHash"
+const contentHashAttribute = "contentHash"
 
 /** A stored notification with the content hash it was stored with, if any. */
 interface StoredEntry {

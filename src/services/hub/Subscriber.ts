@@ -78,17 +78,18 @@ export class Subscriber {
   }
 
   end(): void {
-    if (this.ended) return
-    this.ended = true
-    this.pending = []
-    this.sink.end()
+    this.close(() => this.sink.end())
   }
 
   /** Its token expired: a last comment saying so, and the end. */
   expire(): void {
+    this.close(() => this.sink.expire())
+  }
+
+  private close(finish: () => void): void {
     if (this.ended) return
     this.ended = true
     this.pending = []
-    this.sink.expire()
+    finish()
   }
 }
