@@ -7,8 +7,9 @@ import {
   HttpServerRequest,
   HttpServerResponse
 } from "@effect/platform"
-import { Cause, Effect, Exit, Layer, LogLevel, Option } from "effect"
+import { Cause, Effect, Exit, Layer, Option } from "effect"
 import { Metrics } from "../services/Metrics.js"
+import { logResponse } from "./AccessLog.js"
 import { Cors } from "./Cors.js"
 import * as Listener from "./Listener.js"
 import { answerFailure, MethodNotAllowed, NotFound, problemResponse } from "./Problem.js"
@@ -18,22 +19,12 @@ import { type PageRoute, routeTable, type RouteTable } from "./Routes.js"
 /** Listens on `HOST`:`PORT` (default 127.0.0.1:3000): see `Listener.ts` for start-up and shutdown. */
 export const listen = Listener.layerConfig
 
-/** A request URL fit for a log line: the value of `access_token` (SSE clients' credentials) redacted. */
-export const redactUrl = (url: string): string => url.replace(/([?&]access_token=)[^&#]*/g, "$1REDACTED")
-
-/**
- * One log line per request, as `HttpMiddleware.logger` writes it, but with `redactUrl`: at debug level
- * (`LOG_LEVEL=debug` shows them), at error level for a 5xx.
- */
+/** One access-log line per request (`AccessLog.logResponse`). */
 const accessLog = HttpMiddleware.make((app) =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-    Effect.flatMap(Effect.exit(app), (exit) => {
-      const status = Exit.isSuccess(exit) ? exit.value.status : 500
-      return Effect.logWithLevel(status >= 500 ? LogLevel.Error : LogLevel.Debug, "Sent HTTP response").pipe(
-        Effect.annotateLogs({ "http.method": request.method, "http.url": redactUrl(request.url), "http.status": status }),
-        Effect.zipRight(exit)
-      )
-    })).pipe(Effect.withLogSpan("http"))
+    Effect.flatMap(Effect.exit(app), (exit) =>
+      Effect.zipRight(logResponse(request.method, request.url, Exit.isSuccess(exit) ? exit.value.status : 500), exit))
+  ).pipe(Effect.withLogSpan("http"))
 )
 
 /** `/docs`: served on the router by `ApiSupport`, as every program does. */

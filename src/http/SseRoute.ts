@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import { NotificationHub } from "../services/NotificationHub.js"
 import { Auth } from "./Auth.js"
 import type { NodeRoute } from "./Listener.js"
+import { logResponse } from "./AccessLog.js"
 import { Cors } from "./Cors.js"
 import { dependencyDown, problemParts, type Problem } from "./Problem.js"
 import { positiveInteger } from "../services/Settings.js"
@@ -20,6 +21,7 @@ const answerProblem = (response: ServerResponse, cors: Record<string, string>) =
   Effect.sync(() => {
     const { body, headers, status } = problemParts(problem)
     answer(response, status, { ...cors, ...headers }, body)
+    return status
   })
 
 /**
@@ -52,6 +54,7 @@ export const makeStreamRoute = Effect.gen(function*() {
       start()
       if (response.destroyed) subscription.unsafeClose()
       else response.once("close", subscription.unsafeClose)
+      return 200
     }).pipe(
       Effect.catchTags({
         PubSubError: (e) => dependencyDown(e),
@@ -61,8 +64,12 @@ export const makeStreamRoute = Effect.gen(function*() {
       Effect.catchAll(answerProblem(response, allowed)),
       Effect.catchAllCause((cause) =>
         Effect.logError("notification stream failed", cause).pipe(
-          Effect.zipRight(Effect.sync(() => answer(response, 500, {}, { error: "Internal", reason: "unexpected server error" })))
-        ))
+          Effect.zipRight(Effect.sync(() => answer(response, 500, {}, { error: "Internal", reason: "unexpected server error" }))),
+          Effect.as(500)
+        )),
+      // The router's access log does not see this route: the same line, once the status is sent.
+      Effect.flatMap((status) => logResponse("GET", request.url ?? "/", status)),
+      Effect.withLogSpan("http")
     )
 
   const route: NodeRoute = (request, response) => {

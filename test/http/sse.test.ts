@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { StoredNotification } from "../../src/domain/Notification.js"
 import { toNotification } from "../../src/domain/Notify.js"
-import { redactUrl } from "../../src/http/HttpLive.js"
+import { redactUrl } from "../../src/http/AccessLog.js"
 import { notificationFrame } from "../../src/domain/SseFrame.js"
 import { baseMillis, lowStock } from "../support/events.js"
 
