@@ -1,8 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, TestClock } from "effect"
+import { Cause, Data, Effect, Fiber, FiberId, TestClock } from "effect"
 import { analyticsService, deadLetterTopic, productEventsTopic } from "../../src/domain/Consumers.js"
 import { deadLetterHeaders } from "../../src/domain/DeadLetter.js"
 import * as ConsumerEngine from "../../src/services/ConsumerEngine.js"
+import { deadLetterReason, describeCause } from "../../src/services/DeadLetters.js"
 import { EventLog } from "../../src/services/EventLog.js"
 import { Metrics } from "../../src/services/Metrics.js"
 import { event, message, readTopic, TestLayer } from "./fixtures.js"
@@ -84,4 +85,34 @@ describe("ConsumerEngine dead letters and subscriptions", () => {
       expect(committed.reduce((n, c) => n + Math.max(c.offset, 0), 0)).toBe(1)
       yield* Fiber.interrupt(engine)
     }).pipe(Effect.provide(TestLayer)))
+})
+
+describe("why a record is dead-lettered (deadLetterReason, describeCause)", () => {
+  class Unavailable extends Data.TaggedError("Unavailable")<{ readonly message: string }> {
+    readonly retriable = true
+  }
+  class Rejected extends Data.TaggedError("Rejected")<{ readonly message: string }> {
+    readonly retriable = false
+  }
+  class Conflicting extends Data.TaggedError("Conflicting")<{ readonly message: string }> {
+    readonly retriable = false
+    readonly deadLetterReason = "conflict"
+  }
+
+  it("a retriable failure exhausted its retries; a terminal one is non-retriable unless it names its reason; a defect is never retried", () => {
+    expect(deadLetterReason(Cause.fail(new Unavailable({ message: "store down" })))).toBe("retries-exhausted")
+    expect(deadLetterReason(Cause.fail(new Rejected({ message: "no" })))).toBe("non-retriable")
+    expect(deadLetterReason(Cause.fail(new Conflicting({ message: "other content" })))).toBe("conflict")
+    expect(deadLetterReason(Cause.die(new Error("bug")))).toBe("non-retriable")
+  })
+
+  it("describes a failure by its own message and tag, a defect or an interruption by the whole cause", () => {
+    expect(describeCause(Cause.fail(new Rejected({ message: "no" })))).toEqual({ message: "no", tag: "Rejected" })
+    expect(describeCause(Cause.fail({ code: 7 }))).toEqual({ message: "{\"code\":7}", tag: "Object" })
+    expect(describeCause(Cause.fail("plain"))).toEqual({ message: "plain", tag: "string" })
+    const defect = describeCause(Cause.die(new Error("bug")))
+    expect(defect.tag).toBe("Defect")
+    expect(defect.message).toContain("bug")
+    expect(describeCause(Cause.interrupt(FiberId.none)).tag).toBe("Interrupted")
+  })
 })

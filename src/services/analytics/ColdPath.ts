@@ -2,7 +2,7 @@ import { Cause, Clock, Deferred, Duration, Effect, Schedule } from "effect"
 import { analyticsService, productEventsTopic, retrySchedule } from "../../domain/Consumers.js"
 import { hourOf } from "../../domain/MetricsDelta.js"
 import { AnalyticsWorkers } from "../../workers/AnalyticsWorkers.js"
-import { describeFailure, sendDeadLetters } from "../DeadLetters.js"
+import { type ConsumerFailure, deadLetterReason, describeCause, sendDeadLetters } from "../DeadLetters.js"
 import { EventLog } from "../EventLog.js"
 import { ObjectStore } from "../ObjectStore.js"
 import { type ArchiveFile, ArchiveFiles } from "./ArchiveFiles.js"
@@ -56,11 +56,11 @@ export const makeColdPath = (
       coverage.add(file.partition, file.hour, first, last)
     }).pipe(withBatchSpan("ColdPath.upload", { partition: file.partition, events: counted.length }, () => tracesOf(counted)))
 
-  const deadLetter = (file: ArchiveFile, counted: ReadonlyArray<Entry>, cause: Cause.Cause<unknown>) =>
+  const deadLetter = (file: ArchiveFile, counted: ReadonlyArray<Entry>, cause: Cause.Cause<ConsumerFailure>) =>
     Effect.gen(function*() {
-      const failure = describeFailure(Cause.squash(cause))
+      const failure = describeCause(cause)
       yield* sendDeadLetters(log, analyticsService.group, counted.map((e) => e.record), {
-        reason: "non-retriable",
+        reason: deadLetterReason(cause),
         error: failure.message,
         errorTag: failure.tag,
         attempts: 1,
