@@ -1,7 +1,7 @@
 import { Cause, Data, Effect, Option, Schedule } from "effect"
 import { type ConsumerGroup, deadLetterTopic } from "../domain/Consumers.js"
 import { deadLetterHeaders, type DeadLetterReason } from "../domain/DeadLetter.js"
-import type { EventLog, Headers, LogRecord, OutgoingMessage } from "./EventLog.js"
+import { type EventLog, EventLogError, type Headers, type LogRecord, type OutgoingMessage } from "./EventLog.js"
 
 /** A record whose value is not a valid event: not retried, dead-lettered at once. */
 export class DecodeError extends Data.TaggedError("DecodeError")<{ readonly message: string }> {}
@@ -47,6 +47,9 @@ export const sendDeadLetters = (
   info: Omit<DeadLetterInfo, "group">
 ): Effect.Effect<void> =>
   log.produce(deadLetterTopic(group), records.map((record) => deadLetterMessage(record, { ...info, group }))).pipe(
+    // Even a defect of the log's client, not only a broker's refusal, is retried: the records cannot be
+    // finished before their dead letters are out, and no caller has anything better to do than wait.
+    Effect.catchAllDefect((defect) => Effect.fail(new EventLogError({ operation: "produce", cause: defect }))),
     Effect.tapError((e) => Effect.logWarning("dead-letter produce failed; retrying", e)),
     Effect.retry(deadLetterRetry),
     Effect.orDie,

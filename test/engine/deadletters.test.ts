@@ -71,6 +71,37 @@ describe("ConsumerEngine dead letters and subscriptions", () => {
       yield* Fiber.interrupt(engine)
     }).pipe(Effect.provide(TestLayer)))
 
+  it.effect("a dead letter that cannot get out (even a defect of the log's client) is retried until it is; only then committed", () =>
+    Effect.gen(function*() {
+      const log = yield* EventLog
+      let failures = 3
+      const failing = EventLog.of({
+        ...log,
+        produce: (topic, messages) =>
+          Effect.suspend(() =>
+            topic === deadLetterTopic("analytics-service") && failures-- > 0 ? Effect.die(new Error("producer client crashed")) : log.produce(topic, messages)
+          )
+      })
+      const good = event("seller_1", 2)
+      yield* log.produce(productEventsTopic, [{ key: "seller_1", value: bytes("{not json"), headers: { eventType: "ProductCreated" } }, message(good)])
+      const handled: Array<string> = []
+      const engine = yield* Effect.fork(ConsumerEngine.run({
+        contract: analyticsService,
+        handle: (e) => Effect.sync(() => void handled.push(e.eventId))
+      }).pipe(Effect.provideService(EventLog, failing)))
+      yield* TestClock.adjust("100 millis")
+      // The seller's next record waits behind its dead letter; nothing committed.
+      expect(handled).toEqual([])
+      expect((yield* log.committed("analytics-service", productEventsTopic)).every((c) => c.offset === -1)).toBe(true)
+      yield* TestClock.adjust("1 second") // retried after 100, 200, 400 ms: out on the fourth attempt
+      expect(handled).toEqual([good.eventId])
+      const dead = yield* readTopic(deadLetterTopic("analytics-service"))
+      expect(dead.map((r) => r.headers[deadLetterHeaders.reason])).toEqual(["decode-failed"])
+      const committed = (yield* log.committed("analytics-service", productEventsTopic)).reduce((n, c) => n + Math.max(c.offset, 0), 0)
+      expect(committed).toBe(2)
+      yield* Fiber.interrupt(engine)
+    }).pipe(Effect.provide(TestLayer)))
+
   it.effect("a record without an eventType header is decoded and skipped if its type is not subscribed", () =>
     Effect.gen(function*() {
       const log = yield* EventLog

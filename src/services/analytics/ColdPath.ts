@@ -78,13 +78,18 @@ export const makeColdPath = (
         Effect.retry({ schedule: retrySchedule(policy), while: (e) => e.retriable }),
         Effect.tapError((e) => Effect.logError(`archive upload of partition ${file.partition} failing; retrying`, e)),
         Effect.retry({ schedule: Schedule.spaced(Duration.millis(policy.maxDelayMillis)), while: (e) => e.retriable }),
-        // A defect (a bug, a worker that cannot encode) must not stop the partition's uploads.
-        Effect.catchAllCause((cause) => (Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : deadLetter(file, counted, cause)))
+        // A failure no retry can fix (a bug, a worker that cannot encode) must not stop the partition's
+        // uploads: the events are dead-lettered, retried until they are out (`sendDeadLetters`), and only
+        // then is the file finished. An interruption within the upload leaves it unfinished (its records
+        // come again after a restart); `PartitionQueues` logs it and goes on.
+        Effect.catchAllCause((cause) =>
+          Cause.isInterruptedOnly(cause) ? Effect.failCause(Cause.stripFailures(cause)) : deadLetter(file, counted, cause)
+        )
       )
       if (!file.dropped) for (const entry of file.entries) pathDone(entry)
     })
 
-  const queues = yield* makePartitionQueues((file: ArchiveFile) => Effect.catchAllCause(work(file), () => Effect.interrupt))
+  const queues = yield* makePartitionQueues(work)
   const submit = (file: ArchiveFile) => Effect.zipRight(rollHot(file.partition), queues.submit(file))
 
   /** Whether an uploaded object already holds the record (after a restart): then it is not archived again. */

@@ -57,7 +57,10 @@ export const makeHotPath = Effect.gen(function*() {
       yield* Effect.forEach(batch.entries, (e) => store.release(e.event.data.sellerId, e.event.eventId, sourceOf(e)), {
         concurrency: 32,
         discard: true
-      }).pipe(Effect.catchAll((e) => Effect.logWarning("claims of dead-lettered events not released", e)))
+      }).pipe(
+        // Whatever stops it, the batch must go on to settle: the archive of its partition waits for it.
+        Effect.catchAllCause((cause) => Effect.logWarning("claims of dead-lettered events not released", cause))
+      )
       yield* Effect.logError(`dead-lettered ${batch.entries.length} events of partition ${batch.partition}`, cause)
       return batch.entries.map((): HotOutcome => "deadLettered")
     })
