@@ -39,7 +39,10 @@ export const eventContext = (traceparent: string | undefined, current: Tracer.An
   return parsed === undefined ? current : Tracer.externalSpan(parsed)
 }
 
-/** A batch's span links go to at most this many distinct traces (OpenTelemetry's default span link limit is 128). */
+/**
+ * A span over many records' work (an analytics batch, a consumer segment) links to at most this many
+ * distinct traces, one link each (OpenTelemetry's default span link limit is 128).
+ */
 export const maxBatchLinks = 32
 
 /** Where a batch's span stands in the traces of the events it holds. */

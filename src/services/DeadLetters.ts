@@ -1,7 +1,7 @@
-import { Data, Effect, Schedule } from "effect"
+import { Cause, Data, Effect, Option, Schedule } from "effect"
 import { type ConsumerGroup, deadLetterTopic } from "../domain/Consumers.js"
 import { deadLetterHeaders, type DeadLetterReason } from "../domain/DeadLetter.js"
-import type { EventLog, Headers, LogRecord, OutgoingMessage } from "./EventLog.js"
+import { type EventLog, EventLogError, type Headers, type LogRecord, type OutgoingMessage } from "./EventLog.js"
 
 /** A record whose value is not a valid event: not retried, dead-lettered at once. */
 export class DecodeError extends Data.TaggedError("DecodeError")<{ readonly message: string }> {}
@@ -47,14 +47,43 @@ export const sendDeadLetters = (
   info: Omit<DeadLetterInfo, "group">
 ): Effect.Effect<void> =>
   log.produce(deadLetterTopic(group), records.map((record) => deadLetterMessage(record, { ...info, group }))).pipe(
+    // Even a defect of the log's client, not only a broker's refusal, is retried: the records cannot be
+    // finished before their dead letters are out, and no caller has anything better to do than wait.
+    Effect.catchAllDefect((defect) => Effect.fail(new EventLogError({ operation: "produce", cause: defect }))),
     Effect.tapError((e) => Effect.logWarning("dead-letter produce failed; retrying", e)),
     Effect.retry(deadLetterRetry),
     Effect.orDie,
     Effect.withSpan("DeadLetters.send", { attributes: { group, records: records.length } })
   )
 
-/** What a handler's failure says about itself, whatever its shape. */
-export const describeFailure = (error: unknown): { readonly message: string; readonly tag: string } => {
+/** What a consumer's failure says about itself: whether another attempt may help, and why it is dead-lettered if not. */
+export interface ConsumerFailure {
+  readonly retriable: boolean
+  /** A terminal failure's own reason (a conflicting eventId is `conflict`); `non-retriable` when it names none. */
+  readonly deadLetterReason?: DeadLetterReason
+}
+
+/** Why a record is dead-lettered once `cause` ended its attempts: a defect is never retried, so `non-retriable`. */
+export const deadLetterReason = (cause: Cause.Cause<ConsumerFailure>): DeadLetterReason => {
+  const failure = Cause.failureOption(cause)
+  if (Option.isNone(failure)) return "non-retriable"
+  return failure.value.retriable ? "retries-exhausted" : failure.value.deadLetterReason ?? "non-retriable"
+}
+
+export interface FailureDescription {
+  readonly message: string
+  readonly tag: string
+}
+
+/** A dead letter's error and its tag: the failure's own, or for a defect (or an interruption) the whole cause. */
+export const describeCause = (cause: Cause.Cause<unknown>): FailureDescription => {
+  const failure = Cause.failureOption(cause)
+  if (Option.isSome(failure)) return describeFailure(failure.value)
+  return { message: Cause.pretty(cause), tag: Cause.isInterruptedOnly(cause) ? "Interrupted" : "Defect" }
+}
+
+/** What a failure says about itself, whatever its shape. */
+const describeFailure = (error: unknown): FailureDescription => {
   if (typeof error === "object" && error !== null) {
     const tag = "_tag" in error && typeof error._tag === "string" ? error._tag : error.constructor.name
     const message = "message" in error && typeof error.message === "string" && error.message !== ""

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, TestClock } from "effect"
+import { Cause, Data, Effect, Fiber, FiberId, TestClock } from "effect"
 import { analyticsService, deadLetterTopic, productEventsTopic } from "../../src/domain/Consumers.js"
 import { deadLetterHeaders } from "../../src/domain/DeadLetter.js"
 import * as ConsumerEngine from "../../src/services/ConsumerEngine.js"
+import { deadLetterReason, describeCause } from "../../src/services/DeadLetters.js"
 import { EventLog } from "../../src/services/EventLog.js"
 import { Metrics } from "../../src/services/Metrics.js"
 import { event, message, readTopic, TestLayer } from "./fixtures.js"
@@ -70,6 +71,37 @@ describe("ConsumerEngine dead letters and subscriptions", () => {
       yield* Fiber.interrupt(engine)
     }).pipe(Effect.provide(TestLayer)))
 
+  it.effect("a dead letter that cannot get out (even a defect of the log's client) is retried until it is; only then committed", () =>
+    Effect.gen(function*() {
+      const log = yield* EventLog
+      let failures = 3
+      const failing = EventLog.of({
+        ...log,
+        produce: (topic, messages) =>
+          Effect.suspend(() =>
+            topic === deadLetterTopic("analytics-service") && failures-- > 0 ? Effect.die(new Error("producer client crashed")) : log.produce(topic, messages)
+          )
+      })
+      const good = event("seller_1", 2)
+      yield* log.produce(productEventsTopic, [{ key: "seller_1", value: bytes("{not json"), headers: { eventType: "ProductCreated" } }, message(good)])
+      const handled: Array<string> = []
+      const engine = yield* Effect.fork(ConsumerEngine.run({
+        contract: analyticsService,
+        handle: (e) => Effect.sync(() => void handled.push(e.eventId))
+      }).pipe(Effect.provideService(EventLog, failing)))
+      yield* TestClock.adjust("100 millis")
+      // The seller's next record waits behind its dead letter; nothing committed.
+      expect(handled).toEqual([])
+      expect((yield* log.committed("analytics-service", productEventsTopic)).every((c) => c.offset === -1)).toBe(true)
+      yield* TestClock.adjust("1 second") // retried after 100, 200, 400 ms: out on the fourth attempt
+      expect(handled).toEqual([good.eventId])
+      const dead = yield* readTopic(deadLetterTopic("analytics-service"))
+      expect(dead.map((r) => r.headers[deadLetterHeaders.reason])).toEqual(["decode-failed"])
+      const committed = (yield* log.committed("analytics-service", productEventsTopic)).reduce((n, c) => n + Math.max(c.offset, 0), 0)
+      expect(committed).toBe(2)
+      yield* Fiber.interrupt(engine)
+    }).pipe(Effect.provide(TestLayer)))
+
   it.effect("a record without an eventType header is decoded and skipped if its type is not subscribed", () =>
     Effect.gen(function*() {
       const log = yield* EventLog
@@ -84,4 +116,34 @@ describe("ConsumerEngine dead letters and subscriptions", () => {
       expect(committed.reduce((n, c) => n + Math.max(c.offset, 0), 0)).toBe(1)
       yield* Fiber.interrupt(engine)
     }).pipe(Effect.provide(TestLayer)))
+})
+
+describe("why a record is dead-lettered (deadLetterReason, describeCause)", () => {
+  class Unavailable extends Data.TaggedError("Unavailable")<{ readonly message: string }> {
+    readonly retriable = true
+  }
+  class Rejected extends Data.TaggedError("Rejected")<{ readonly message: string }> {
+    readonly retriable = false
+  }
+  class Conflicting extends Data.TaggedError("Conflicting")<{ readonly message: string }> {
+    readonly retriable = false
+    readonly deadLetterReason = "conflict"
+  }
+
+  it("a retriable failure exhausted its retries; a terminal one is non-retriable unless it names its reason; a defect is never retried", () => {
+    expect(deadLetterReason(Cause.fail(new Unavailable({ message: "store down" })))).toBe("retries-exhausted")
+    expect(deadLetterReason(Cause.fail(new Rejected({ message: "no" })))).toBe("non-retriable")
+    expect(deadLetterReason(Cause.fail(new Conflicting({ message: "other content" })))).toBe("conflict")
+    expect(deadLetterReason(Cause.die(new Error("bug")))).toBe("non-retriable")
+  })
+
+  it("describes a failure by its own message and tag, a defect or an interruption by the whole cause", () => {
+    expect(describeCause(Cause.fail(new Rejected({ message: "no" })))).toEqual({ message: "no", tag: "Rejected" })
+    expect(describeCause(Cause.fail({ code: 7 }))).toEqual({ message: "{\"code\":7}", tag: "Object" })
+    expect(describeCause(Cause.fail("plain"))).toEqual({ message: "plain", tag: "string" })
+    const defect = describeCause(Cause.die(new Error("bug")))
+    expect(defect.tag).toBe("Defect")
+    expect(defect.message).toContain("bug")
+    expect(describeCause(Cause.interrupt(FiberId.none)).tag).toBe("Interrupted")
+  })
 })

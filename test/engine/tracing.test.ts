@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Option, Tracer } from "effect"
 import type { ChunkItem } from "../../src/services/consumer/Handler.js"
+import { maxBatchLinks } from "../../src/domain/TraceContext.js"
 import { traceSegments } from "../../src/services/consumer/Tracing.js"
 import { created } from "../support/events.js"
 
@@ -38,6 +39,28 @@ describe("consumer spans (traceSegments)", () => {
       expect(Option.map(segment.parent, (p) => [p.traceId, p.spanId])).toEqual(Option.some(["a".repeat(32), "1".repeat(16)]))
       expect(segment.links.map((l) => l.span.traceId)).toEqual(["b".repeat(32)])
       expect(Option.map(seen[0]!, (s) => s.name)).toEqual(Option.some("notification-service process"))
+    }))
+
+  it.effect("links each other trace once, to its first record's producer, up to maxBatchLinks traces", () =>
+    Effect.gen(function*() {
+      const native = yield* Effect.tracer
+      const started: Array<ReadonlyArray<Tracer.SpanLink>> = []
+      const exporting = Tracer.make({
+        span: (name, parent, context, links, startTime, kind, options) => {
+          started.push(links)
+          return native.span(name, parent, context, links, startTime, kind, options)
+        },
+        context: (f) => f()
+      })
+      const hex = (n: number, width: number) => n.toString(16).padStart(width, "0")
+      const header = (trace: number, span: number) => `00-${hex(trace, 32)}-${hex(span, 16)}-01`
+      // The first record's trace, then records of 40 other traces, two producer spans each, interleaved.
+      const others = Array.from({ length: 80 }, (_, i) => item(header(2 + (i % 40), 1 + i)))
+      const { run } = spanOfRun()
+      yield* traceSegments("analytics-service", run)([item(header(1, 1)), item(header(1, 2)), ...others]).pipe(Effect.withTracer(exporting))
+      expect(started[0]!.map((l) => [l.span.traceId, l.span.spanId])).toEqual(
+        Array.from({ length: maxBatchLinks }, (_, i) => [hex(2 + i, 32), hex(1 + i, 16)])
+      )
     }))
 
   it.effect("on Effect's native tracer (nothing exported): no span of its own", () =>

@@ -2,7 +2,7 @@ import { Cause, Clock, Deferred, Duration, Effect, Schedule } from "effect"
 import { analyticsService, productEventsTopic, retrySchedule } from "../../domain/Consumers.js"
 import { hourOf } from "../../domain/MetricsDelta.js"
 import { AnalyticsWorkers } from "../../workers/AnalyticsWorkers.js"
-import { describeFailure, sendDeadLetters } from "../DeadLetters.js"
+import { type ConsumerFailure, deadLetterReason, describeCause, sendDeadLetters } from "../DeadLetters.js"
 import { EventLog } from "../EventLog.js"
 import { ObjectStore } from "../ObjectStore.js"
 import { type ArchiveFile, ArchiveFiles } from "./ArchiveFiles.js"
@@ -56,11 +56,11 @@ export const makeColdPath = (
       coverage.add(file.partition, file.hour, first, last)
     }).pipe(withBatchSpan("ColdPath.upload", { partition: file.partition, events: counted.length }, () => tracesOf(counted)))
 
-  const deadLetter = (file: ArchiveFile, counted: ReadonlyArray<Entry>, cause: Cause.Cause<unknown>) =>
+  const deadLetter = (file: ArchiveFile, counted: ReadonlyArray<Entry>, cause: Cause.Cause<ConsumerFailure>) =>
     Effect.gen(function*() {
-      const failure = describeFailure(Cause.squash(cause))
+      const failure = describeCause(cause)
       yield* sendDeadLetters(log, analyticsService.group, counted.map((e) => e.record), {
-        reason: "non-retriable",
+        reason: deadLetterReason(cause),
         error: failure.message,
         errorTag: failure.tag,
         attempts: 1,
@@ -78,13 +78,18 @@ export const makeColdPath = (
         Effect.retry({ schedule: retrySchedule(policy), while: (e) => e.retriable }),
         Effect.tapError((e) => Effect.logError(`archive upload of partition ${file.partition} failing; retrying`, e)),
         Effect.retry({ schedule: Schedule.spaced(Duration.millis(policy.maxDelayMillis)), while: (e) => e.retriable }),
-        // A defect (a bug, a worker that cannot encode) must not stop the partition's uploads.
-        Effect.catchAllCause((cause) => (Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : deadLetter(file, counted, cause)))
+        // A failure no retry can fix (a bug, a worker that cannot encode) must not stop the partition's
+        // uploads: the events are dead-lettered, retried until they are out (`sendDeadLetters`), and only
+        // then is the file finished. An interruption within the upload leaves it unfinished (its records
+        // come again after a restart); `PartitionQueues` logs it and goes on.
+        Effect.catchAllCause((cause) =>
+          Cause.isInterruptedOnly(cause) ? Effect.failCause(Cause.stripFailures(cause)) : deadLetter(file, counted, cause)
+        )
       )
       if (!file.dropped) for (const entry of file.entries) pathDone(entry)
     })
 
-  const queues = yield* makePartitionQueues((file: ArchiveFile) => Effect.catchAllCause(work(file), () => Effect.interrupt))
+  const queues = yield* makePartitionQueues(work)
   const submit = (file: ArchiveFile) => Effect.zipRight(rollHot(file.partition), queues.submit(file))
 
   /** Whether an uploaded object already holds the record (after a restart): then it is not archived again. */

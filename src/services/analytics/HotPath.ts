@@ -1,8 +1,8 @@
-import { Cause, Clock, Deferred, Duration, Effect, Option, Schedule } from "effect"
+import { Cause, Clock, Deferred, Duration, Effect, Schedule } from "effect"
 import { analyticsService, retrySchedule } from "../../domain/Consumers.js"
 import type { InvalidEvents } from "../../workers/AnalyticsRequests.js"
 import { type AnalyticsWorkerError, AnalyticsWorkers } from "../../workers/AnalyticsWorkers.js"
-import { describeFailure, sendDeadLetters } from "../DeadLetters.js"
+import { type ConsumerFailure, deadLetterReason, describeCause, sendDeadLetters } from "../DeadLetters.js"
 import { EventLog } from "../EventLog.js"
 import { MetricsStore, type MetricsStoreError } from "../MetricsStore.js"
 import { withBatchSpan } from "../SpanExport.js"
@@ -43,12 +43,11 @@ export const makeHotPath = Effect.gen(function*() {
       return claimed.map((c): HotOutcome => (c ? "counted" : "duplicate"))
     })
 
-  const giveUp = (batch: HotBatch, cause: Cause.Cause<{ readonly retriable: boolean }>) =>
+  const giveUp = (batch: HotBatch, cause: Cause.Cause<ConsumerFailure>) =>
     Effect.gen(function*() {
-      const failure = Cause.failureOption(cause)
-      const described = Option.isSome(failure) ? describeFailure(failure.value) : { message: Cause.pretty(cause), tag: "Defect" }
+      const described = describeCause(cause)
       yield* sendDeadLetters(log, analyticsService.group, batch.entries.map((e) => e.record), {
-        reason: Option.isSome(failure) && !failure.value.retriable ? "non-retriable" : "retries-exhausted",
+        reason: deadLetterReason(cause),
         error: described.message,
         errorTag: described.tag,
         attempts: policy.maxRetries + 1,
@@ -58,7 +57,10 @@ export const makeHotPath = Effect.gen(function*() {
       yield* Effect.forEach(batch.entries, (e) => store.release(e.event.data.sellerId, e.event.eventId, sourceOf(e)), {
         concurrency: 32,
         discard: true
-      }).pipe(Effect.catchAll((e) => Effect.logWarning("claims of dead-lettered events not released", e)))
+      }).pipe(
+        // Whatever stops it, the batch must go on to settle: the archive of its partition waits for it.
+        Effect.catchAllCause((cause) => Effect.logWarning("claims of dead-lettered events not released", cause))
+      )
       yield* Effect.logError(`dead-lettered ${batch.entries.length} events of partition ${batch.partition}`, cause)
       return batch.entries.map((): HotOutcome => "deadLettered")
     })
@@ -75,7 +77,7 @@ export const makeHotPath = Effect.gen(function*() {
       Effect.catchAll(() => Effect.interrupt)
     )
 
-  const afterPolicy = (batch: HotBatch, cause: Cause.Cause<{ readonly retriable: boolean }>) =>
+  const afterPolicy = (batch: HotBatch, cause: Cause.Cause<ConsumerFailure>) =>
     Cause.isInterruptedOnly(cause)
       ? Effect.interrupt
       : touchedAny(store, batch.partition, batch.entries).pipe(

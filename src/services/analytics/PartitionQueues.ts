@@ -1,4 +1,4 @@
-import { Cause, Deferred, Effect, ExecutionStrategy, FiberMap, Queue, Scope } from "effect"
+import { Deferred, Effect, ExecutionStrategy, FiberMap, Queue, Scope } from "effect"
 import type { PartitionUnit } from "./Entry.js"
 import { queuedPerPartition } from "./Settings.js"
 
@@ -47,10 +47,9 @@ export const makePartitionQueues = <A extends PartitionUnit>(
             Queue.take(queue).pipe(
               Effect.flatMap((unit) =>
                 Effect.ensuring(work(unit), settle(unit)).pipe(
-                  // A defect in one unit must not stop the partition's loop (the lane would wait on its queue for ever).
-                  Effect.catchAllCause((cause) =>
-                    Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : Effect.logError(`partition ${partition}: a unit failed`, cause)
-                  ),
+                  // A defect in one unit must not stop the partition's loop (the lane would wait on its queue for ever),
+                  // nor an interruption within it: this fiber's own interruption never reaches a handler (it is interruptible).
+                  Effect.catchAllCause((cause) => Effect.logError(`partition ${partition}: a unit failed`, cause)),
                   Effect.zipRight(Effect.suspend(() => (busy(partition) ? Effect.void : onIdle(partition))))
                 )
               ),

@@ -1,9 +1,9 @@
-import { Cause, Clock, Effect, Option, type Schedule } from "effect"
+import { type Cause, Clock, Effect, type Schedule } from "effect"
 import type { ConsumerGroup } from "../../domain/Consumers.js"
 import type { ProductEvent } from "../../domain/ProductEvent.js"
 import type { EventLog, LogRecord } from "../EventLog.js"
 import type { DeadLetterReason } from "../../domain/DeadLetter.js"
-import { describeFailure, sendDeadLetters } from "../DeadLetters.js"
+import { deadLetterReason, describeCause, type FailureDescription, sendDeadLetters } from "../DeadLetters.js"
 import type { EngineMetrics } from "./EngineMetrics.js"
 import type { Defer, Work } from "./Work.js"
 
@@ -23,7 +23,7 @@ export interface RecoveryOptions<E extends { readonly retriable: boolean }, R> {
 export const makeRecovery = <E extends { readonly retriable: boolean }, R>(options: RecoveryOptions<E, R>) => {
   const { counters, group, log, schedule } = options
 
-  const deadLetter = (record: LogRecord, reason: DeadLetterReason, failure: { message: string; tag: string }, attempts: number) =>
+  const deadLetter = (record: LogRecord, reason: DeadLetterReason, failure: FailureDescription, attempts: number) =>
     Effect.gen(function*() {
       const failedAt = new Date(yield* Clock.currentTimeMillis)
       yield* sendDeadLetters(log, group, [record], { reason, error: failure.message, errorTag: failure.tag, attempts, failedAt })
@@ -73,17 +73,9 @@ export const makeRecovery = <E extends { readonly retriable: boolean }, R>(optio
         onFailure: (cause) => {
           work.abandon()
           // An interruption seen here is the handler's own: this fiber's would not resume it.
-          const failure = Cause.failureOption(cause)
-          // A terminal error may name its own reason (a conflicting eventId is `conflict`).
-          const reason: DeadLetterReason = Option.isNone(failure)
-            ? "non-retriable"
-            : failure.value.retriable
-            ? "retries-exhausted"
-            : (failure.value as { readonly deadLetterReason?: DeadLetterReason }).deadLetterReason ?? "non-retriable"
-          const described = Option.isSome(failure)
-            ? describeFailure(failure.value)
-            : { message: Cause.pretty(cause), tag: Cause.isInterruptedOnly(cause) ? "Interrupted" : "Defect" }
-          return deadLetter(record, reason, described, work.attempts).pipe(Effect.tap(() => options.deadLettered(work)))
+          return deadLetter(record, deadLetterReason(cause), describeCause(cause), work.attempts).pipe(
+            Effect.tap(() => options.deadLettered(work))
+          )
         }
       }),
       spanOf("ConsumerEngine.recover", record)
