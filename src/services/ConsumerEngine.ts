@@ -90,8 +90,8 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
     const lanes = yield* makeLanePool({
       contract,
       handle: options.handle,
-      ...(options.handleChunk === undefined ? {} : { handleChunk: options.handleChunk }),
-      ...(options.onDrain === undefined ? {} : { onDrain: options.onDrain }),
+      handleChunk: options.handleChunk,
+      onDrain: options.onDrain,
       laneCapacity: options.laneCapacity ?? defaultLaneCapacity,
       parkedCapacity: options.laneCapacity ?? defaultParkedCapacity,
       maxParkedPerLane: options.maxParkedPerLane ?? defaultMaxParkedPerLane,
@@ -106,7 +106,7 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
       stats,
       buffer: lanes.buffer,
       startLane: lanes.start,
-      ...(lanes.handleNow === undefined ? {} : { handleNow: lanes.handleNow }),
+      handleNow: lanes.handleNow,
       done: lanes.done
     })
 

@@ -26,7 +26,7 @@ export interface DispatchOptions<R> {
    * its lane must take it (its first attempt started, or to be dead-lettered). Absent where every
    * record goes through a lane (a chunk handler, or spans exported per segment).
    */
-  readonly handleNow?: (work: Work) => boolean
+  readonly handleNow: ((work: Work) => boolean) | undefined
   /** Counts a record as done (watermark and metrics). */
   readonly done: (work: Work, deferred: boolean) => void
 }

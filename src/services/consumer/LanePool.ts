@@ -16,8 +16,8 @@ import type { Work } from "./Work.js"
 export interface LanePoolOptions<E extends { readonly retriable: boolean }, R> {
   readonly contract: ConsumerContract
   readonly handle: Handle<E, R>
-  readonly handleChunk?: HandleChunk<E, R>
-  readonly onDrain?: Effect.Effect<void>
+  readonly handleChunk: HandleChunk<E, R> | undefined
+  readonly onDrain: Effect.Effect<void> | undefined
   readonly laneCapacity: number
   readonly parkedCapacity: number
   readonly maxParkedPerLane: number
