@@ -1,9 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, TestClock } from "effect"
-import { notificationService } from "../../src/domain/Consumers.js"
+import { deadLetterTopic, notificationService } from "../../src/domain/Consumers.js"
+import { deadLetterHeaders } from "../../src/domain/DeadLetter.js"
 import { partitionFor } from "../../src/layers/kafka/Partitioner.js"
 import * as ConsumerEngine from "../../src/services/ConsumerEngine.js"
-import { committedOf, event, partitions, publish, TestLayer } from "./fixtures.js"
+import { committedOf, event, partitions, publish, readTopic, sellerOf, TestLayer } from "./fixtures.js"
 
 const committedTotal = Effect.forEach(Array.from({ length: partitions }, (_, p) => p), (p) =>
   Effect.map(committedOf("notification-service", p), (offset) => Math.max(0, offset))).pipe(
@@ -63,6 +64,30 @@ describe("ConsumerEngine dispatch", () => {
       yield* TestClock.adjust("2 seconds")
       expect(finished).toEqual([slow.eventId, event(other, 2).eventId, event("seller_a", 3).eventId])
       expect(calls).toEqual(finished)
+      expect(yield* committedTotal).toBe(3)
+      yield* Fiber.interrupt(engine)
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("a handler that throws instead of returning an effect: that record is dead-lettered as a defect, the rest go on", () =>
+    Effect.gen(function*() {
+      const bad = event("seller_bad", 1)
+      const others = [event("seller_bad", 2), event("seller_ok", 3)]
+      yield* publish(bad, ...others)
+      const handled: Array<string> = []
+      const engine = yield* Effect.fork(ConsumerEngine.run({
+        contract: notificationService,
+        handle: (e) => {
+          if (e.eventId === bad.eventId) throw new Error("handler bug")
+          handled.push(e.eventId)
+          return Effect.void
+        }
+      }))
+      yield* TestClock.adjust("2 seconds")
+      expect([...handled].sort()).toEqual(others.map((e) => e.eventId).sort())
+      const dead = yield* readTopic(deadLetterTopic("notification-service"))
+      expect(dead.map(sellerOf)).toEqual(["seller_bad"])
+      expect(dead[0]!.headers[deadLetterHeaders.errorTag]).toBe("Defect")
+      expect(dead[0]!.headers[deadLetterHeaders.error]).toMatch(/handler bug/)
       expect(yield* committedTotal).toBe(3)
       yield* Fiber.interrupt(engine)
     }).pipe(Effect.provide(TestLayer)))

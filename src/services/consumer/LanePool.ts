@@ -97,7 +97,13 @@ export const makeLanePool = <E extends { readonly retriable: boolean }, R>(
         complete(work, "skipped")
         return true
       }
-      const effect = handle(event, work.record, work.deferFor(1))
+      let effect: Effect.Effect<void, E, R>
+      try {
+        effect = handle(event, work.record, work.deferFor(1))
+      } catch (defect) {
+        // A handler that throws instead of returning an effect: a defect of that record, as one inside its effect is.
+        effect = Exit.die(defect)
+      }
       if (Exit.isExit(effect) && effect._tag === "Success") {
         work.settle()
         return true
