@@ -6,17 +6,24 @@
  * name is mapped to the bench's topic by a thin EventLog wrapper, so the shared topic is left alone.
  *
  *   npm run bench:consumer            BENCH_EVENTS=50000 npm run bench:consumer
+ *
+ * BENCH_BREAKDOWN=1 also reads the topic without the engine, through the same subscription: (c) its
+ * records alone (kafkajs messages converted to records: key, offset, headers, timestamp) and (d) those
+ * records decoded and checked as the engine does (UTF-8, JSON, the contract's fast check). What
+ * separates (a) from (d) is the engine; (d) from (b) is the work the bare loop leaves out.
  */
 import { randomUUID } from "node:crypto"
 import { NodeRuntime } from "@effect/platform-node"
-import { Deferred, Effect, Fiber, Layer } from "effect"
+import { Deferred, Effect, Fiber, Layer, Stream } from "effect"
 import { Kafka, logLevel } from "kafkajs"
 import { type ConsumerGroup, deadLetterTopic, notificationService, productEventsTopic } from "../src/domain/Consumers.js"
 import * as EventLogKafka from "../src/layers/EventLogKafka.js"
 import * as ConsumerEngine from "../src/services/ConsumerEngine.js"
+import { decodeRecord } from "../src/services/consumer/Decode.js"
 import { EventLog } from "../src/services/EventLog.js"
 import { Metrics } from "../src/services/Metrics.js"
 import { benchMessage } from "./events.js"
+import { cpuMillis } from "./support/cpu.js"
 
 const total = Number(process.env["BENCH_EVENTS"] ?? 200_000)
 const sellers = 5_000
@@ -62,26 +69,49 @@ const engine = Effect.gen(function*() {
   let handled = 0
   const done = yield* Deferred.make<number>()
   const started = Date.now()
+  const cpuStarted = cpuMillis()
   const fiber = yield* ConsumerEngine.run({
     contract: { ...notificationService, group: engineGroup },
-    // A synchronous no-op, as the bare loop's: it returns a completed effect, which the engine runs in plain
-    // code (handleEach) without a fiber step per record.
+    // A synchronous no-op, as the bare loop's: it returns a completed effect, so the engine's dispatcher
+    // finishes each record in plain code, without a lane or a fiber step per record.
     handle: () => {
       if (++handled === total) Deferred.unsafeDone(done, Effect.succeed(Date.now()))
       return Effect.void
     }
   }).pipe(Effect.provide(BenchTopic), Effect.fork)
   const finished = yield* Deferred.await(done).pipe(Effect.timeout("10 minutes"))
+  const cpu = cpuMillis() - cpuStarted
   yield* Fiber.interrupt(fiber)
-  return { consumed: handled, ms: finished - started }
+  return { consumed: handled, ms: finished - started, cpu }
 })
+
+/** The subscription's records without the engine: counted, or decoded and checked as the engine does. */
+const subscriptionOnly = (decode: boolean) =>
+  Effect.gen(function*() {
+    const log = yield* EventLog
+    let consumed = 0
+    const started = Date.now()
+    const cpuStarted = cpuMillis()
+    const subscription = yield* log.subscribe({ group: `${engineGroup}_${decode ? "decoded" : "records"}`, topics: [topic] })
+    yield* subscription.records.pipe(
+      Stream.take(total),
+      Stream.runForEachChunk((chunk) =>
+        Effect.sync(() => {
+          for (const record of chunk) if (!decode || decodeRecord(record)._tag === "Right") consumed++
+        })
+      )
+    )
+    return { consumed, ms: Date.now() - started, cpu: cpuMillis() - cpuStarted }
+  }).pipe(Effect.scoped)
 
 const bare = Effect.promise(async () => {
   const kafka = new Kafka({ clientId: "bench-bare", brokers, logLevel: logLevel.WARN })
   const consumer = kafka.consumer({ groupId: bareGroup, maxWaitTimeInMs: 500 })
   let consumed = 0
   let finished = 0
+  let cpu = 0
   const started = Date.now()
+  const cpuStarted = cpuMillis()
   await consumer.connect()
   await consumer.subscribe({ topics: [topic], fromBeginning: true })
   const done = new Promise<void>((resolve) => {
@@ -93,6 +123,7 @@ const bare = Effect.promise(async () => {
         }
         if (consumed >= total && finished === 0) {
           finished = Date.now()
+          cpu = cpuMillis() - cpuStarted
           resolve()
         }
       }
@@ -100,14 +131,14 @@ const bare = Effect.promise(async () => {
   })
   await done
   await consumer.disconnect()
-  return { consumed, ms: finished - started }
+  return { consumed, ms: finished - started, cpu }
 })
 
 const cleanUp = Effect.promise(async () => {
   const admin = new Kafka({ clientId: "bench-admin", brokers, logLevel: logLevel.NOTHING }).admin()
   await admin.connect()
   await admin.deleteTopics({ topics: [topic, deadLetterTopic(engineGroup)] }).catch(() => undefined)
-  await admin.deleteGroups([engineGroup, bareGroup]).catch(() => undefined)
+  await admin.deleteGroups([engineGroup, bareGroup, `${engineGroup}_records`, `${engineGroup}_decoded`]).catch(() => undefined)
   await admin.disconnect()
 })
 
@@ -116,13 +147,22 @@ const main = Effect.gen(function*() {
   const a = yield* engine
   yield* Effect.log(`engine done`)
   // BENCH_ONLY=engine: the engine alone (for a profile).
-  const b = process.env["BENCH_ONLY"] === "engine" ? { consumed: total, ms: 1 } : yield* bare
+  const b = process.env["BENCH_ONLY"] === "engine" ? { consumed: total, ms: 1, cpu: 1 } : yield* bare
   const lines = [
     `events: ${total} (${sellers} sellers, ${partitions} partitions, topic ${topic})`,
-    `(a) consumer engine: ${a.consumed} consumed in ${a.ms} ms = ${rate(a.consumed, a.ms)} events/s`,
-    `(b) bare eachBatch : ${b.consumed} consumed in ${b.ms} ms = ${rate(b.consumed, b.ms)} events/s`,
-    `ratio engine/bare: ${(rate(a.consumed, a.ms) / rate(b.consumed, b.ms)).toFixed(2)}`
+    `(a) consumer engine: ${a.consumed} consumed in ${a.ms} ms = ${rate(a.consumed, a.ms)} events/s (${Math.round(a.cpu)} ms CPU)`,
+    `(b) bare eachBatch : ${b.consumed} consumed in ${b.ms} ms = ${rate(b.consumed, b.ms)} events/s (${Math.round(b.cpu)} ms CPU)`,
+    `ratio engine/bare: ${(rate(a.consumed, a.ms) / rate(b.consumed, b.ms)).toFixed(2)} (by CPU time: ${(b.cpu / a.cpu).toFixed(2)})`
   ]
+  if (process.env["BENCH_BREAKDOWN"] === "1") {
+    const c = yield* subscriptionOnly(false)
+    const d = yield* subscriptionOnly(true)
+    lines.push(
+      `(c) records alone  : ${c.consumed} in ${c.ms} ms = ${rate(c.consumed, c.ms)} events/s (${Math.round(c.cpu)} ms CPU)`,
+      `(d) records decoded: ${d.consumed} in ${d.ms} ms = ${rate(d.consumed, d.ms)} events/s (${Math.round(d.cpu)} ms CPU)`,
+      `ratio engine/(d): ${(rate(a.consumed, a.ms) / rate(d.consumed, d.ms)).toFixed(2)} (by CPU time: ${(d.cpu / a.cpu).toFixed(2)})`
+    )
+  }
   console.log(lines.join("\n"))
   if (a.consumed !== total || b.consumed !== total) {
     return yield* Effect.dieMessage(`consumed counts differ from ${total}: engine ${a.consumed}, bare ${b.consumed}`)

@@ -7,7 +7,7 @@ export const maxEpochMillis = 9_999_999_999_999
 export const isoMillisUtc = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 
 /** The number written by `length` ASCII digits from `from`; -1 if any is not a digit. */
-const digits = (s: string, from: number, length: number): number => {
+export const digits = (s: string, from: number, length: number): number => {
   let n = 0
   for (let i = from; i < from + length; i++) {
     const d = s.charCodeAt(i) - 48
@@ -24,11 +24,17 @@ const daysInMonth = (year: number, month: number): number =>
  * A real instant in the 13-digit range, written exactly as `toISOString` writes it: every field in
  * its range (no 24:00, no 30 February). Checked field by field: it is on every consumer's hot path.
  */
-export const isCanonical = (s: string): boolean => {
+export const isCanonical = (s: string): boolean => canonicalMillis(s) >= 0
+
+/**
+ * The epoch millis of a canonical timestamp (as `isCanonical` defines it, and equal to `Date.parse`'s),
+ * -1 for any other string: one pass for the check and the number an eventId carries.
+ */
+export const canonicalMillis = (s: string): number => {
   if (
     s.length !== 24 || s[4] !== "-" || s[7] !== "-" || s[10] !== "T" || s[13] !== ":" || s[16] !== ":" ||
     s[19] !== "." || s[23] !== "Z"
-  ) return false
+  ) return -1
   const year = digits(s, 0, 4)
   const month = digits(s, 5, 2)
   const day = digits(s, 8, 2)
@@ -36,10 +42,10 @@ export const isCanonical = (s: string): boolean => {
   const minute = digits(s, 14, 2)
   const second = digits(s, 17, 2)
   const milli = digits(s, 20, 3)
-  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false
-  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || milli < 0) return false
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return -1
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || milli < 0) return -1
   const ms = Date.UTC(year, month - 1, day, hour, minute, second, milli)
-  return ms >= minEpochMillis && ms <= maxEpochMillis
+  return ms >= minEpochMillis && ms <= maxEpochMillis ? ms : -1
 }
 
 /**

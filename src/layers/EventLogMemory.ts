@@ -3,6 +3,7 @@ import {
   type CommitOffset,
   EventLog,
   EventLogError,
+  type Headers,
   type LogRecord,
   type OutgoingMessage,
   producedHeaders,
@@ -42,6 +43,18 @@ interface GroupState {
 }
 
 const tpKey = (topic: string, partition: number) => `${topic}/${partition}`
+
+const sameHeaders = (a: Headers | undefined, b: Headers | undefined): boolean => {
+  if (a === b) return true
+  if (a === undefined || b === undefined) return false
+  let count = 0
+  for (const name in a) {
+    if (a[name] !== b[name]) return false
+    count++
+  }
+  for (const _ in b) count--
+  return count === 0
+}
 const readChunk = 1024
 
 export const make = (options: MemoryOptions = {}) =>
@@ -84,6 +97,16 @@ export const make = (options: MemoryOptions = {}) =>
       Effect.all([existing("produce", topic), Clock.currentTimeMillis, producerSpan]).pipe(
         Effect.map(([logs, timestamp, span]) => {
           const touched = new Set<PartitionLog>()
+          // Consecutive messages with the same headers (an array of events of one type) share one
+          // headers object: less memory per record, and a reader of many records' headers (the
+          // consumer engine reads each record's `eventType`) finds it in cache.
+          let previous: { readonly given: Headers | undefined; readonly produced: Headers } | undefined
+          const headersOf = (given: Headers | undefined): Headers => {
+            if (previous === undefined || !sameHeaders(previous.given, given)) {
+              previous = { given, produced: producedHeaders(given, span) }
+            }
+            return previous.produced
+          }
           const positions = messages.map((message) => {
             const partition = partitionFor(message.key, logs.length)
             const log = logs[partition]!
@@ -94,7 +117,7 @@ export const make = (options: MemoryOptions = {}) =>
               offset,
               key: message.key,
               value: message.value.slice(),
-              headers: producedHeaders(message.headers, span),
+              headers: headersOf(message.headers),
               timestamp
             })
             touched.add(log)

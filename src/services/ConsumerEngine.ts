@@ -1,18 +1,14 @@
-import { Duration, Effect, ExecutionStrategy, Fiber, Layer, Option, Schedule, Scope, Stream } from "effect"
-import { type ConsumerContract, productEventsTopic, retrySchedule, subscribes } from "../domain/Consumers.js"
+import { Duration, Effect, Layer, Schedule, Stream } from "effect"
+import { type ConsumerContract, productEventsTopic } from "../domain/Consumers.js"
 import { makeCommits } from "./consumer/Commits.js"
-import { decodeRecord } from "./consumer/Decode.js"
 import { makeDispatch } from "./consumer/Dispatch.js"
-import { EngineMetrics, eventTypeLabel, type Outcome } from "./consumer/EngineMetrics.js"
-import { type ChunkItem, type Handle, handleEach, type HandleChunk } from "./consumer/Handler.js"
-import { LaneBuffer } from "./consumer/LaneBuffer.js"
+import { EngineMetrics } from "./consumer/EngineMetrics.js"
+import type { Handle, HandleChunk } from "./consumer/Handler.js"
+import { makeLanePool } from "./consumer/LanePool.js"
 import { EngineStats } from "./consumer/Lanes.js"
-import { makeLaneLoop, type Prepared } from "./consumer/LaneLoop.js"
-import { makeRecovery } from "./consumer/Recovery.js"
+import { followRebalances } from "./consumer/Rebalances.js"
 import { Revocations } from "./consumer/Revocations.js"
-import { traceSegments } from "./consumer/Tracing.js"
 import { Watermarks } from "./consumer/Watermark.js"
-import type { Work } from "./consumer/Work.js"
 import { EventLog, EventLogError, type TopicPartition } from "./EventLog.js"
 import { Metrics } from "./Metrics.js"
 
@@ -37,6 +33,11 @@ export type { Defer } from "./consumer/Work.js"
  *   `handle` record by record, in plain code while its effects are already complete). Effects,
  *   metrics updates and wake-ups are paid per chunk; retries, dead letters and their spans
  *   (`ConsumerEngine.recover`, `ConsumerEngine.deadLetter`) only for the records that need them.
+ * - Without `handleChunk` (and unless spans are exported, one per segment), a record whose lane is
+ *   idle (nothing queued, in hand or parked) is decoded and handled by the dispatcher itself: a
+ *   synchronous handler's record is then done without a lane at all; one whose effect is still to
+ *   run (or failed) goes to its lane with that first attempt, and its lane's later records queue
+ *   behind it as usual.
  * - Offsets are committed per partition up to the first unfinished record: periodically, on
  *   revocation and on shutdown (interruption), after the lanes drained within `shutdownTimeout`.
  */
@@ -68,11 +69,7 @@ export const defaultLanes = 64
 /** Deep enough that a fetched batch spreads over the lanes without waiting on one: chunks, not records. */
 export const defaultLaneCapacity = 256
 export const defaultParkedCapacity = 16
-
-interface Lane {
-  readonly buffer: LaneBuffer
-  readonly fiber: Fiber.RuntimeFiber<void>
-}
+export const defaultMaxParkedPerLane = 8
 
 /** Runs until interrupted (then drains and commits) or until the subscription fails. */
 export const run = <E extends { readonly retriable: boolean }, R = never>(
@@ -90,9 +87,16 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
     const watermarks = new Watermarks()
     const revocations = new Revocations()
     const { commit, updateLag } = yield* makeCommits({ log, subscription, watermarks, metrics, group })
-    const startLane = yield* makeLanes(options, { log, counters, stats, revocations })
-
-    const lanes: Array<Lane | undefined> = []
+    const lanes = yield* makeLanePool({
+      contract,
+      handle: options.handle,
+      handleChunk: options.handleChunk,
+      onDrain: options.onDrain,
+      laneCapacity: options.laneCapacity ?? defaultLaneCapacity,
+      parkedCapacity: options.laneCapacity ?? defaultParkedCapacity,
+      maxParkedPerLane: options.maxParkedPerLane ?? defaultMaxParkedPerLane,
+      shutdownTimeout: options.shutdownTimeout ?? Duration.seconds(30)
+    }, { log, counters, stats, revocations })
     const dispatch = makeDispatch<R>({
       contract,
       laneCount: options.lanes ?? defaultLanes,
@@ -100,42 +104,17 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
       revocations,
       counters,
       stats,
-      lane: (index) => lanes[index]?.buffer ?? Effect.map(startLane(), (lane) => (lanes[index] = lane).buffer),
-      done: (work, deferred) => {
-        work.mark.finish(work.record.offset)
-        counters.finished(work.record, eventTypeLabel(work.record), "done")
-        // Outside a lane's chunk: counted now.
-        if (deferred) counters.flush()
-      }
+      buffer: lanes.buffer,
+      startLane: lanes.start,
+      handleNow: lanes.handleNow,
+      done: lanes.done
     })
 
-    const revoke = (partitions: ReadonlyArray<TopicPartition>) =>
-      Effect.gen(function*() {
-        revocations.revoke(partitions)
-        const marks = partitions.flatMap((tp) => {
-          const mark = watermarks.get(tp.topic, tp.partition)
-          return mark === undefined ? [] : [mark]
-        })
-        if (options.onRevoke) yield* options.onRevoke(partitions)
-        counters.flush()
-        yield* commit(marks)
-        for (const mark of marks) {
-          mark.revoked = true
-          watermarks.forget(mark)
-        }
-        // Another member reports these partitions' lag now.
-        for (const tp of partitions) metrics.lag.remove({ group, partition: String(tp.partition) })
-      })
-
     // Forked before the shutdown finalizer is added, so it still handles revocations while shutdown drains.
-    yield* subscription.rebalances.pipe(
-      Stream.runForEach((rebalance) =>
-        rebalance._tag === "Revoked" ? revoke(rebalance.partitions) : Effect.sync(() => revocations.assign(rebalance.partitions))
-      ),
-      Effect.forkScoped
-    )
+    yield* followRebalances({ subscription, revocations, watermarks, counters, metrics, group, commit, onRevoke: options.onRevoke })
+      .pipe(Effect.forkScoped)
     yield* Effect.addFinalizer(() =>
-      shutdown(lanes, options, stats).pipe(
+      lanes.drain.pipe(
         Effect.zipRight(Effect.sync(() => counters.flush())),
         Effect.zipRight(commit()),
         Effect.zipRight(updateLag),
@@ -154,103 +133,6 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
     yield* Stream.runForEachChunk(subscription.records, dispatch)
     return yield* new EventLogError({ operation: "consume", cause: "the subscription's record stream ended" })
   }).pipe(Effect.scoped, Effect.annotateLogs({ service: "ConsumerEngine", group: options.contract.group }))
-
-/**
- * How lanes are made: each a buffer and a fiber (in a scope of its own, closed after the
- * subscription's) running the lane loop with the engine's decode, handler and recovery.
- */
-const makeLanes = <E extends { readonly retriable: boolean }, R>(
-  options: RunOptions<E, R>,
-  engine: {
-    readonly log: EventLog["Type"]
-    readonly counters: EngineMetrics
-    readonly stats: EngineStats
-    readonly revocations: Revocations
-  }
-) =>
-  Effect.gen(function*() {
-    const { contract } = options
-    const { counters, revocations, stats } = engine
-    const laneCapacity = options.laneCapacity ?? defaultLaneCapacity
-    const laneScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
-    const isRevoked = (work: Work) => revocations.isRevoked(work)
-    /** Counts a record as finished: for the commit watermark and the metrics. */
-    const complete = (work: Work, outcome: Outcome): void => {
-      work.mark.finish(work.record.offset)
-      counters.finished(work.record, eventTypeLabel(work.record), outcome)
-    }
-    const recovery = makeRecovery({
-      log: engine.log,
-      group: contract.group,
-      counters,
-      schedule: retrySchedule(contract.retry),
-      handle: options.handle,
-      dropped: isRevoked,
-      deadLettered: (work) => complete(work, "dead_lettered")
-    })
-
-    const prepare = (work: Work): Prepared => {
-      if (isRevoked(work)) return undefined
-      const decoded = decodeRecord(work.record)
-      if (decoded._tag === "Left") return recovery.decodeFailed(work, decoded.left)
-      if (!subscribes(contract, decoded.right.eventType)) {
-        complete(work, "skipped")
-        return undefined
-      }
-      return decoded.right
-    }
-    const droppedItem = (item: ChunkItem) => revocations.isRevokedRecord(item.record)
-    const laneLoop = makeLaneLoop<E, R>({
-      handle: options.handle,
-      runSegment: traceSegments(
-        contract.group,
-        options.handleChunk === undefined
-          ? handleEach(options.handle, droppedItem)
-          : (items) => options.handleChunk!(items, droppedItem)
-      ),
-      prepare,
-      recover: recovery.handlerFailed,
-      flushCounts: () => counters.flush(),
-      stats,
-      maxParked: options.maxParkedPerLane ?? 8,
-      capacity: options.laneCapacity ?? defaultParkedCapacity
-    })
-
-    return (): Effect.Effect<Lane, never, R> =>
-      Effect.gen(function*() {
-        const buffer = new LaneBuffer(laneCapacity)
-        stats.laneStarted()
-        const fiber = yield* laneLoop(buffer).pipe(
-          Effect.ensuring(Effect.sync(() => stats.laneStopped())),
-          Effect.forkIn(laneScope)
-        )
-        return { buffer, fiber }
-      })
-  })
-
-/** At shutdown: the lanes finish what they hold within `shutdownTimeout`, then deferred work settles. */
-const shutdown = <E extends { readonly retriable: boolean }, R>(
-  lanes: ReadonlyArray<Lane | undefined>,
-  options: RunOptions<E, R>,
-  stats: EngineStats
-) =>
-  Effect.gen(function*() {
-    const shutdownTimeout = options.shutdownTimeout ?? Duration.seconds(30)
-    const open = lanes.filter((lane) => lane !== undefined)
-    for (const lane of open) lane.buffer.end()
-    const drained = yield* Fiber.awaitAll(open.map((lane) => lane.fiber)).pipe(
-      Effect.interruptible,
-      Effect.timeoutOption(shutdownTimeout)
-    )
-    if (Option.isNone(drained)) {
-      yield* Effect.logWarning(`shutdown: ${stats.inFlight} records unfinished after ${Duration.format(shutdownTimeout)}`)
-    }
-    yield* Effect.forEach(open, (lane) => Fiber.interrupt(lane.fiber), { discard: true })
-    if (options.onDrain) {
-      const settled = yield* options.onDrain.pipe(Effect.interruptible, Effect.timeoutOption(shutdownTimeout))
-      if (Option.isNone(settled)) yield* Effect.logWarning("shutdown: deferred work not settled in time; it will be redelivered")
-    }
-  })
 
 /**
  * Restarts of a consumer whose subscription failed (the broker unreachable, the client crashed):

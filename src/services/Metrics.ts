@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import * as Prometheus from "prom-client"
+import { Histogram } from "./Histogram.js"
 
 /**
  * The process's Prometheus metrics, served as text by `GET /metrics`.
@@ -34,7 +35,8 @@ export class Metrics extends Effect.Service<Metrics>()("product-events/Metrics",
         labelNames: ["group", "partition"] as const,
         registers
       }),
-      latency: new Prometheus.Histogram({
+      // Observed once per record by the consumer engine: a histogram whose observation is a bucket increment.
+      latency: new Histogram({
         name: "event_processing_seconds",
         help: "From a record's append time to its completion by a consumer.",
         labelNames: ["group"] as const,

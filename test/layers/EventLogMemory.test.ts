@@ -94,4 +94,18 @@ describe("EventLogMemory specifics", () => {
       const [record] = Chunk.toReadonlyArray(yield* subscription.records.pipe(Stream.take(1), Stream.runCollect))
       expect(record?.offset).toBe(1)
     }).pipe(Effect.provide(layerMemory())))
+
+  it.scoped("consecutive messages with equal headers share one headers object; each record keeps its own headers", () =>
+    Effect.gen(function*() {
+      const log = yield* EventLog
+      yield* log.ensureTopic("t", 1)
+      const given = [{ eventType: "A" }, { eventType: "A" }, { eventType: "B" }, { eventType: "A", extra: "x" }, undefined, { eventType: "A" }]
+      yield* log.produce("t", given.map((headers, i) => ({ key: "k", value: bytes(`${i}`), ...(headers === undefined ? {} : { headers }) })))
+      const subscription = yield* log.subscribe({ group: "g", topics: ["t"] })
+      const records = Chunk.toReadonlyArray(yield* subscription.records.pipe(Stream.take(given.length), Stream.runCollect))
+      // Plus the produce's own `traceparent`.
+      expect(records.map(({ headers: { traceparent: _, ...rest } }) => rest)).toEqual(given.map((headers) => headers ?? {}))
+      expect(records[1]!.headers).toBe(records[0]!.headers)
+      expect(new Set(records.map((r) => r.headers)).size).toBe(5)
+    }).pipe(Effect.provide(layerMemory())))
 })

@@ -42,30 +42,57 @@ const isRebalancing = (e: unknown) => {
 /** The coordinator dropped this member (session expired): kafkajs rejoins as a new member. */
 const isUnknownMember = (e: unknown) => (e as { type?: unknown } | null)?.type === "UNKNOWN_MEMBER_ID"
 
-const headerText = (value: IHeaders[string]): string | undefined => {
-  if (value === undefined) return undefined
-  const first = Array.isArray(value) ? value[0] : value
-  if (first === undefined) return undefined
-  return typeof first === "string" ? first : first.toString("utf8")
-}
-const toHeaders = (headers: IHeaders | undefined): Headers => {
-  const result: Record<string, string> = {}
-  if (headers === undefined) return result
-  for (const name in headers) {
-    const text = headerText(headers[name])
-    if (text !== undefined) result[name] = text
+/** Longest header value whose text is reused when its bytes repeat (`eventType`, not a `traceparent`). */
+const reusedUpTo = 32
+
+/**
+ * Records from kafkajs messages. A header's text is the previous record's string when its bytes are
+ * the same (most records of a batch carry the same `eventType`): a byte comparison instead of a
+ * decode, and the engine's per-record comparisons with it then match on identity.
+ */
+class RecordReader {
+  /** Per header name (the first few names seen), its last short value: bytes and text. */
+  private readonly last = new Map<string, { bytes: Uint8Array; text: string }>()
+
+  private text(name: string, value: Buffer): string {
+    if (value.length > reusedUpTo) return value.toString("utf8")
+    const last = this.last.get(name)
+    if (last !== undefined && sameBytes(last.bytes, value)) return last.text
+    const text = value.toString("utf8")
+    if (last !== undefined || this.last.size < 8) this.last.set(name, { bytes: Uint8Array.from(value), text })
+    return text
   }
-  return result
+
+  private headers(headers: IHeaders | undefined): Headers {
+    const result: Record<string, string> = {}
+    if (headers === undefined) return result
+    for (const name in headers) {
+      const value = headers[name]
+      const first = Array.isArray(value) ? value[0] : value
+      if (first === undefined) continue
+      result[name] = typeof first === "string" ? first : this.text(name, first)
+    }
+    return result
+  }
+
+  record(topic: string, partition: number, message: KafkaMessage): LogRecord {
+    return {
+      topic,
+      partition,
+      offset: Number(message.offset),
+      key: message.key === null || message.key === undefined ? null : message.key.toString("utf8"),
+      value: message.value ?? new Uint8Array(),
+      headers: this.headers(message.headers),
+      timestamp: Number(message.timestamp)
+    }
+  }
 }
-const toRecord = (topic: string, partition: number, message: KafkaMessage): LogRecord => ({
-  topic,
-  partition,
-  offset: Number(message.offset),
-  key: message.key === null || message.key === undefined ? null : message.key.toString("utf8"),
-  value: message.value ?? new Uint8Array(),
-  headers: toHeaders(message.headers),
-  timestamp: Number(message.timestamp)
-})
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
 
 const sleep = (ms: number) => new Promise<"tick">((resolve) => setTimeout(() => resolve("tick"), ms).unref())
 
@@ -92,6 +119,7 @@ export const subscribe = (
 ): Effect.Effect<Subscription, EventLogError, Scope.Scope> =>
   Effect.gen(function*() {
     const buffer = new BatchBuffer(settings.bufferSize)
+    const reader = new RecordReader()
     const rebalanceQueue = yield* Queue.unbounded<PendingRebalance>()
     const crashed = yield* Deferred.make<never, EventLogError>()
     const state = {
@@ -194,7 +222,7 @@ export const subscribe = (
               if (state.closing || state.revoking !== undefined || batch.isEmpty()) return
               const { messages, partition, topic } = batch
               const records = new Array<LogRecord>(messages.length)
-              for (let i = 0; i < messages.length; i++) records[i] = toRecord(topic, partition, messages[i]!)
+              for (let i = 0; i < messages.length; i++) records[i] = reader.record(topic, partition, messages[i]!)
               // Moves kafkajs's fetch position only; commits come from `commit`.
               if (await offerBatch(payload, { generation, records: Chunk.unsafeFromArray(records) })) {
                 payload.resolveOffset(batch.lastOffset())

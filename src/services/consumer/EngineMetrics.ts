@@ -1,69 +1,87 @@
 import { eventTypes } from "../../domain/ProductEvent.js"
 import type { LogRecord } from "../EventLog.js"
+import type { HistogramSeries } from "../Histogram.js"
 import type { Metrics } from "../Metrics.js"
 
 const knownEventTypes: ReadonlySet<string> = new Set(eventTypes)
 /** Bounded label values: a header is untrusted input. */
-export const eventTypeLabel = (record: LogRecord) => {
-  const eventType = record.headers["eventType"]
-  return eventType !== undefined && knownEventTypes.has(eventType) ? eventType : "unknown"
-}
+const labelOf = (eventType: string | undefined) =>
+  eventType !== undefined && knownEventTypes.has(eventType) ? eventType : "unknown"
 
 export type Outcome = "done" | "skipped" | "dead_lettered"
 
 type ConsumedLabels = { readonly group: string; readonly event_type: string; readonly outcome: Outcome }
 
+/** Records of one label set counted since the last flush. */
+interface Tally {
+  readonly labels: ConsumedLabels
+  count: number
+}
+
 /**
  * The engine's record metrics, counted in plain code per record and handed to prom-client per chunk
- * (`flush`): one counter update per label set, label objects built once per label set.
+ * (`flush`): one counter update per label set. A record costs a comparison with the previous
+ * record's `eventType` header (records come in runs of one type) and an increment.
  */
 export class EngineMetrics {
-  private readonly consumedLabels = new Map<string, Record<Outcome, ConsumedLabels>>()
-  private readonly groupLabels: { readonly group: string }
-  private readonly counts = new Map<ConsumedLabels, number>()
+  /** By event-type label, then outcome: bounded by the known event types. */
+  private readonly tallies = new Map<string, Record<Outcome, Tally>>()
+  /** The tallies counted since the last flush. */
+  private readonly counted: Array<Tally> = []
+  /** The previous record's header and its tallies. */
+  private lastHeader: string | undefined = undefined
+  private lastTallies: Record<Outcome, Tally> | undefined = undefined
+  private readonly latency: HistogramSeries
   /** Append times of the records finished since the last flush. */
-  private appendTimes: Array<number> = []
+  private readonly appendTimes: Array<number> = []
 
   constructor(private readonly metrics: Metrics, readonly group: string) {
-    this.groupLabels = { group }
+    this.latency = metrics.latency.labels({ group })
   }
 
-  private labels(eventType: string, outcome: Outcome): ConsumedLabels {
-    let byOutcome = this.consumedLabels.get(eventType)
+  private talliesOf(header: string | undefined): Record<Outcome, Tally> {
+    if (header === this.lastHeader && this.lastTallies !== undefined) return this.lastTallies
+    const label = labelOf(header)
+    let byOutcome = this.tallies.get(label)
     if (byOutcome === undefined) {
-      const make = (outcome: Outcome) => ({ group: this.group, event_type: eventType, outcome })
+      const make = (outcome: Outcome): Tally => ({ labels: { group: this.group, event_type: label, outcome }, count: 0 })
       byOutcome = { done: make("done"), skipped: make("skipped"), dead_lettered: make("dead_lettered") }
-      this.consumedLabels.set(eventType, byOutcome)
+      this.tallies.set(label, byOutcome)
     }
-    return byOutcome[outcome]
+    this.lastHeader = header
+    this.lastTallies = byOutcome
+    return byOutcome
   }
 
-  private count(labels: ConsumedLabels): void {
-    this.counts.set(labels, (this.counts.get(labels) ?? 0) + 1)
+  private count(tally: Tally): void {
+    if (tally.count++ === 0) this.counted.push(tally)
   }
 
   /** A record handled (or decoded and skipped, or dead-lettered): counted, and its latency observed at the flush. */
-  finished(record: LogRecord, eventType: string, outcome: Outcome): void {
-    this.count(this.labels(eventType, outcome))
+  finished(record: LogRecord, outcome: Outcome): void {
+    this.count(this.talliesOf(record.headers["eventType"])[outcome])
     this.appendTimes.push(record.timestamp)
   }
 
-  /** A record skipped by its header, undecoded. */
-  skipped(eventType: string): void {
-    this.count(this.labels(eventType, "skipped"))
+  /** A record skipped by its `eventType` header, undecoded. */
+  skipped(header: string | undefined): void {
+    this.count(this.talliesOf(header).skipped)
   }
 
   /** Hands what was counted since the last flush to the registry: once per chunk, and periodically. */
   flush(): void {
-    if (this.counts.size > 0) {
-      for (const [labels, n] of this.counts) this.metrics.consumed.inc(labels, n)
-      this.counts.clear()
+    const { appendTimes, counted } = this
+    if (counted.length > 0) {
+      for (const tally of counted) {
+        this.metrics.consumed.inc(tally.labels, tally.count)
+        tally.count = 0
+      }
+      counted.length = 0
     }
-    if (this.appendTimes.length > 0) {
+    if (appendTimes.length > 0) {
       const now = Date.now()
-      const times = this.appendTimes
-      this.appendTimes = []
-      for (const at of times) this.metrics.latency.observe(this.groupLabels, Math.max(0, now - at) / 1000)
+      for (const at of appendTimes) this.latency.observe(Math.max(0, now - at) / 1000)
+      appendTimes.length = 0
     }
   }
 
@@ -72,6 +90,6 @@ export class EngineMetrics {
   }
 
   retried(): void {
-    this.metrics.retried.inc(this.groupLabels)
+    this.metrics.retried.inc({ group: this.group })
   }
 }

@@ -16,6 +16,8 @@ export class LaneBuffer {
   private queued: Array<Work> = []
   /** Taken by the lane and not released yet. */
   held = 0
+  /** Sellers of this lane parked (retrying off the lane), kept by the lane's parking. */
+  parked = 0
   private ended = false
   private work: Deferred.Deferred<void> | undefined
   private room: Deferred.Deferred<void> | undefined
@@ -62,6 +64,11 @@ export class LaneBuffer {
   end(): void {
     this.ended = true
     this.work = signal(this.work)
+  }
+
+  /** Nothing queued, in hand or parked: a record of this lane may be handled before the lane sees it. */
+  get idle(): boolean {
+    return this.queued.length === 0 && this.held === 0 && this.parked === 0
   }
 
   get isEnded(): boolean {

@@ -19,6 +19,8 @@ export interface LaneLoopOptions<E extends { readonly retriable: boolean }, R> {
   readonly runSegment: RunSegment<E, R>
   /** Decodes a record, or finishes it (dropped, skipped: undefined; dead-lettered: an effect). */
   readonly prepare: (work: Work) => Prepared
+  /** Whether a record's partition was revoked: it is left alone, neither done nor dead-lettered. */
+  readonly dropped: (work: Work) => boolean
   /** After a failed first attempt: retries, then done or dead-lettered. */
   readonly recover: (work: Work, event: ProductEvent, first: Cause.Cause<E>) => Effect.Effect<void, never, R>
   /** Counts records of a chunk finished (for the metrics), once per segment. */
@@ -38,7 +40,7 @@ export interface LaneLoopOptions<E extends { readonly retriable: boolean }, R> {
  * so every seller's records keep their order.
  */
 export const makeLaneLoop = <E extends { readonly retriable: boolean }, R>(options: LaneLoopOptions<E, R>) => {
-  const { handle, prepare, recover, runSegment, stats } = options
+  const { dropped, handle, prepare, recover, runSegment, stats } = options
 
   /** A parked seller's later record: handled with its retries and dead letter where it is. */
   const processParked = (work: Work): Effect.Effect<void, never, R> => {
@@ -56,6 +58,7 @@ export const makeLaneLoop = <E extends { readonly retriable: boolean }, R>(optio
       maxParked: options.maxParked,
       capacity: options.capacity,
       stats,
+      buffer,
       fibers,
       process: processParked
     })
@@ -107,6 +110,19 @@ export const makeLaneLoop = <E extends { readonly retriable: boolean }, R>(optio
       return step()
     }
 
+    /** A record whose first attempt the dispatcher started (`Work.first`): that effect is run, not the handler again. */
+    const runFirst = (work: Work): Effect.Effect<void, never, R> => {
+      const { effect, event } = work.first!
+      work.first = undefined
+      if (dropped(work)) return Effect.sync(finished)
+      return Effect.flatMap(Effect.exit(effect as Effect.Effect<void, E, R>), (exit) => {
+        if (exit._tag === "Failure") return failed(work, event, exit.cause)
+        work.settle()
+        finished()
+        return Effect.void
+      })
+    }
+
     function runChunk(chunk: ReadonlyArray<Work>): Effect.Effect<void, never, R> {
       let i = 0
       let works: Array<Work> = []
@@ -126,6 +142,11 @@ export const makeLaneLoop = <E extends { readonly retriable: boolean }, R>(optio
       const scan = (): Effect.Effect<void, never, R> => {
         while (i < chunk.length) {
           const work = chunk[i]!
+          if (work.first !== undefined) {
+            // Never parked: it was queued on an idle lane, so it is the first of its seller there.
+            i++
+            return flush(Effect.zipRight(runFirst(work), Effect.suspend(scan)))
+          }
           if (parking.isParked(work.record.key)) {
             if (parking.append(work) === undefined) {
               i++

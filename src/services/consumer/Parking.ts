@@ -1,4 +1,5 @@
 import { Cause, Deferred, Effect, Exit, FiberId, FiberMap, Option } from "effect"
+import type { LaneBuffer } from "./LaneBuffer.js"
 import type { EngineStats } from "./Lanes.js"
 import type { Work } from "./Work.js"
 
@@ -8,6 +9,8 @@ export interface ParkingOptions<R> {
   /** Records waiting behind a parked seller at most. */
   readonly capacity: number
   readonly stats: EngineStats
+  /** The lane's buffer: told how many sellers are parked, so that the lane is not taken for idle. */
+  readonly buffer: LaneBuffer
   /** The parked sellers' fibers, keyed by their parking: each leaves the map when it ends. */
   readonly fibers: FiberMap.FiberMap<Parked, void, never>
   /** A later record of a parked seller, handled fully: decode, handler, retries, dead letter. */
@@ -79,6 +82,7 @@ export class LaneParking<E extends { readonly retriable: boolean }, R> {
       }
       const parked: Parked = { key: work.record.key, pending: [], room: undefined }
       this.parked.set(parked.key, parked)
+      this.options.buffer.parked = this.parked.size
       return Effect.as(FiberMap.run(this.options.fibers, parked, this.runParked(parked, work, recover)), true)
     })
     return park
@@ -122,6 +126,7 @@ export class LaneParking<E extends { readonly retriable: boolean }, R> {
   private unpark(parked: Parked): void {
     if (this.parked.get(parked.key) !== parked) return
     this.parked.delete(parked.key)
+    this.options.buffer.parked = this.parked.size
     signal(this.slot)
     this.slot = undefined
   }

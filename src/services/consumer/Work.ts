@@ -1,3 +1,5 @@
+import type { Effect } from "effect"
+import type { ProductEvent } from "../../domain/ProductEvent.js"
 import type { LogRecord } from "../EventLog.js"
 import type { PartitionWatermark } from "./Watermark.js"
 
@@ -13,6 +15,11 @@ export class Work {
   attempts = 1
   deferredBy = 0
   completed = false
+  /**
+   * The first attempt, when the dispatcher called the handler itself and the effect it returned did
+   * not complete at once (or failed): the lane runs it, instead of calling the handler again.
+   */
+  first: { readonly event: ProductEvent; readonly effect: Effect.Effect<void, unknown, unknown> } | undefined = undefined
 
   constructor(
     readonly record: LogRecord,
