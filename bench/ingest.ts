@@ -37,13 +37,21 @@ const bare = startChild("bare", "bench/support/ingest-bare.ts", [], 3152, env)
 const run = async (child: Child, ms: number) => {
   let i = 0
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" }
+  const refused = new Map<number, number>()
   const cpuBefore = cpuSeconds(child.process.pid!)
   const result = await closedLoop(ms, concurrency, async () => {
     const response = await send(`${child.baseUrl}/events`, "POST", headers, bodies[i++ % bodies.length])
+    if (response.status !== 202) refused.set(response.status, (refused.get(response.status) ?? 0) + 1)
     return response.status === 202
   })
   const cpu = cpuSeconds(child.process.pid!) - cpuBefore
-  return { ...result, eventsPerSecond: Math.round((result.ok * batchSize * 1000) / result.ms), cpuShare: cpu / (result.ms / 1000) }
+  return {
+    ...result,
+    refused,
+    eventsPerSecond: Math.round((result.ok * batchSize * 1000) / result.ms),
+    cpuShare: cpu / (result.ms / 1000),
+    cpuMillisPerBatch: (cpu * 1000) / (result.ok + result.failed)
+  }
 }
 
 try {
@@ -54,7 +62,9 @@ try {
   const a = await run(gateway, seconds * 1000)
   const b = await run(bare, seconds * 1000)
   const line = (name: string, r: typeof a) =>
-    `${name}: ${r.eventsPerSecond} events/s (${r.ok} batches of ${batchSize} accepted, ${r.failed} failed, in ${r.ms} ms; server CPU ${(r.cpuShare * 100).toFixed(0)}%)`
+    `${name}: ${r.eventsPerSecond} events/s (${r.ok} batches of ${batchSize} accepted, ${r.failed} failed${
+      r.refused.size === 0 ? "" : ` [${[...r.refused].map(([status, n]) => `${n}× ${status}`).join(", ")}]`
+    }, in ${r.ms} ms; server CPU ${(r.cpuShare * 100).toFixed(0)}%, ${r.cpuMillisPerBatch.toFixed(1)} ms a batch)`
   console.log([
     `POST /events, ${batchSize}-event batches, ${concurrency} concurrent clients, ${seconds} s each, topic ${topic}`,
     line("(a) gateway    ", a),
