@@ -1,9 +1,10 @@
 import { Config, type ConfigError, Duration, Effect, Layer, Option, Schedule } from "effect"
 import { Kafka, Partitioners } from "kafkajs"
-import { EventLog, EventLogError, type OutgoingMessage, producedHeaders, producerSpan } from "../services/EventLog.js"
+import { EventLog, EventLogError, type OutgoingMessage, producedHeadersFor, producerSpan } from "../services/EventLog.js"
 import { Metrics } from "../services/Metrics.js"
 import { effectLogCreator, type KafkaLogLevel, kafkaLogLevel } from "./kafka/Logging.js"
 import { partitionFor } from "./kafka/Partitioner.js"
+import * as SendQueue from "./kafka/SendQueue.js"
 import { subscribe } from "./kafka/Subscription.js"
 
 /**
@@ -43,6 +44,10 @@ export interface Options {
   readonly maxWaitTime?: Duration.DurationInput
   /** A produce not acknowledged within this fails (kafkajs may still deliver it). Default 30 seconds. */
   readonly produceTimeout?: Duration.DurationInput
+  /** Bytes of messages (keys, values, headers) one send merges from concurrent produces. Default 512 KiB. */
+  readonly maxSendBytes?: number
+  /** Messages one send merges from concurrent produces. Default 1,000. */
+  readonly maxSendMessages?: number
   /** kafkajs log lines below this level are dropped. Default "warn". */
   readonly logLevel?: KafkaLogLevel
 }
@@ -126,46 +131,43 @@ export const make = (options: Options) =>
         )
       })
 
+    // One send in flight, the produces of the meantime merged into the next (see SendQueue): concurrent
+    // produces would queue behind kafkajs's per-broker lock anyway, each paying a round trip.
+    const sends = SendQueue.make(
+      (topicMessages) => producer.sendBatch({ acks: -1, topicMessages }),
+      { maxBytes: options.maxSendBytes ?? 512 * 1024, maxMessages: options.maxSendMessages ?? 1_000 }
+    )
+
     /**
-     * One `send`: each partition's messages go in one batch, in input order, so a message's offset is
-     * its partition's base offset plus its index among that partition's messages. Messages of
-     * different partitions can succeed or fail separately (Kafka has no atomicity across partitions
-     * without transactions).
+     * Each partition's messages go in one batch, in input order, so a message's offset is its partition's
+     * base offset plus its index among that partition's messages in the send. Messages of different
+     * partitions can succeed or fail separately (Kafka has no atomicity across partitions without
+     * transactions).
      */
     const produce = (topic: string, messages: ReadonlyArray<OutgoingMessage>) =>
       Effect.gen(function*() {
         if (messages.length === 0) return []
         const count = yield* partitionCount(topic)
-        const span = yield* producerSpan
-        const routed = messages.map((message) => ({ message, partition: partitionFor(message.key, count) }))
-        const metadata = yield* attempt("produce", () =>
-          producer.send({
-            topic,
-            acks: -1,
-            messages: routed.map(({ message, partition }) => ({
-              key: message.key,
-              value: Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength),
-              partition,
-              headers: producedHeaders(message.headers, span)
-            }))
-          })).pipe(
-            Effect.timeoutFail({
-              duration: produceTimeout,
-              onTimeout: () => new EventLogError({ operation: "produce", cause: `no acknowledgement within ${Duration.format(produceTimeout)}` })
-            }),
-            Effect.tapError(() => Effect.sync(() => partitionCounts.delete(topic)))
-          )
-        const base = new Map(metadata.map((m) => [m.partition, Number(m.baseOffset ?? m.offset ?? NaN)]))
-        const next = new Map<number, number>()
-        return yield* Effect.forEach(routed, ({ partition }) => {
-          const offset = base.get(partition)
-          if (offset === undefined || Number.isNaN(offset)) {
-            return Effect.fail(new EventLogError({ operation: "produce", cause: `no base offset for ${topic}/${partition}` }))
-          }
-          const index = next.get(partition) ?? 0
-          next.set(partition, index + 1)
-          return Effect.succeed({ partition, offset: offset + index })
-        })
+        const headersOf = producedHeadersFor(yield* producerSpan)
+        const routed: Array<SendQueue.RoutedMessage> = []
+        let bytes = 0
+        for (const message of messages) {
+          const headers = headersOf(message.headers)
+          routed.push({
+            key: message.key,
+            value: Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength),
+            partition: partitionFor(message.key, count),
+            headers
+          })
+          bytes += SendQueue.messageBytes({ key: message.key, value: message.value, headers })
+        }
+        return yield* sends.produce(topic, routed, bytes).pipe(
+          Effect.timeoutFail({
+            duration: produceTimeout,
+            onTimeout: () => new EventLogError({ operation: "produce", cause: `no acknowledgement within ${Duration.format(produceTimeout)}` })
+          }),
+          Effect.tapError(() => Effect.sync(() => partitionCounts.delete(topic)))
+        )
       }).pipe(Effect.withSpan("EventLog.produce", { attributes: { topic, messages: messages.length } }))
 
     const committed = (group: string, topic: string) =>

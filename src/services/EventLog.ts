@@ -20,9 +20,14 @@ export const producerSpan: Effect.Effect<Option.Option<Tracer.Span>> = Effect.op
  * keeps the trace of its first production).
  */
 export const producedHeaders = (headers: Headers | undefined, span: Option.Option<Tracer.Span>): Headers =>
-  Option.isNone(span) || headers?.[traceparentHeader] !== undefined
-    ? { ...headers }
-    : { ...headers, [traceparentHeader]: formatTraceparent(span.value) }
+  producedHeadersFor(span)(headers)
+
+/** `producedHeaders` for the messages of one produce: the span's `traceparent` formatted once. */
+export const producedHeadersFor = (span: Option.Option<Tracer.Span>): (headers: Headers | undefined) => Headers => {
+  if (Option.isNone(span)) return (headers) => ({ ...headers })
+  const traceparent = formatTraceparent(span.value)
+  return (headers) => headers?.[traceparentHeader] !== undefined ? { ...headers } : { ...headers, [traceparentHeader]: traceparent }
+}
 
 export interface OutgoingMessage {
   /** Partitioning key: every message of one key lands on one partition, in order. */

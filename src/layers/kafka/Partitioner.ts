@@ -1,6 +1,8 @@
+const encoder = new TextEncoder()
+
 /** Kafka's murmur2 (Java `Utils.murmur2`, kafkajs `DefaultPartitioner`): a signed 32-bit hash of the bytes. */
 export const murmur2 = (key: string | Uint8Array): number => {
-  const data = typeof key === "string" ? new TextEncoder().encode(key) : key
+  const data = typeof key === "string" ? encoder.encode(key) : key
   const length = data.length
   const m = 0x5bd1e995
   let h = (0x9747b28c ^ length) | 0

@@ -1,0 +1,152 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Fiber } from "effect"
+import * as SendQueue from "../../src/layers/kafka/SendQueue.js"
+
+/**
+ * The Kafka layer's send queue against a broker stand-in that records each send and answers when the
+ * test says: base offsets per partition as Kafka assigns them (the next offset of the partition).
+ */
+const broker = () => {
+  const sends: Array<{
+    readonly topicMessages: Array<{ topic: string; messages: Array<SendQueue.RoutedMessage> }>
+    readonly ack: () => void
+    readonly fail: (cause: unknown) => void
+  }> = []
+  const ends = new Map<string, number>()
+  const send: SendQueue.Send = (topicMessages) =>
+    new Promise((resolve, reject) => {
+      const ack = () => {
+        const result: Array<{ topicName: string; partition: number; baseOffset: string }> = []
+        for (const { messages, topic } of topicMessages) {
+          const counts = new Map<number, number>()
+          for (const { partition } of messages) counts.set(partition, (counts.get(partition) ?? 0) + 1)
+          for (const [partition, count] of counts) {
+            const key = `${topic}/${partition}`
+            const base = ends.get(key) ?? 0
+            ends.set(key, base + count)
+            result.push({ topicName: topic, partition, baseOffset: String(base) })
+          }
+        }
+        resolve(result)
+      }
+      sends.push({ topicMessages, ack, fail: reject })
+    })
+  return { send, sends }
+}
+
+const message = (value: string, partition: number): SendQueue.RoutedMessage => ({ key: value, value, partition })
+const values = (topicMessages: Array<{ topic: string; messages: Array<SendQueue.RoutedMessage> }>) =>
+  topicMessages.map(({ messages, topic }) => `${topic}: ${messages.map((m) => m.value).join(" ")}`)
+
+const limits = { maxBytes: 1_000_000, maxMessages: 1_000 }
+
+describe("SendQueue (Kafka produces, one send in flight)", () => {
+  it.effect("sends at once when idle; produces made meanwhile go together in the next send, in the order they came", () =>
+    Effect.gen(function*() {
+      const { send, sends } = broker()
+      const queue = SendQueue.make(send, limits)
+      const first = yield* Effect.fork(queue.produce("t", [message("a1", 0), message("a2", 1)], 2))
+      yield* Effect.yieldNow()
+      expect(sends).toHaveLength(1)
+      const second = yield* Effect.fork(queue.produce("t", [message("b1", 1), message("b2", 0)], 2))
+      const third = yield* Effect.fork(queue.produce("u", [message("c1", 0)], 1))
+      const fourth = yield* Effect.fork(queue.produce("t", [message("d1", 1)], 1))
+      yield* Effect.yieldNow()
+      expect(sends).toHaveLength(1)
+      sends[0]!.ack()
+      expect(yield* Fiber.join(first)).toEqual([{ partition: 0, offset: 0 }, { partition: 1, offset: 0 }])
+      expect(sends).toHaveLength(2)
+      expect(values(sends[1]!.topicMessages)).toEqual(["t: b1 b2 d1", "u: c1"])
+      sends[1]!.ack()
+      // Each produce's own positions, after those of the produces before it in the same send.
+      expect(yield* Fiber.join(second)).toEqual([{ partition: 1, offset: 1 }, { partition: 0, offset: 1 }])
+      expect(yield* Fiber.join(third)).toEqual([{ partition: 0, offset: 0 }])
+      expect(yield* Fiber.join(fourth)).toEqual([{ partition: 1, offset: 2 }])
+    }))
+
+  it.effect("a failed send fails every produce in it, and the queue goes on", () =>
+    Effect.gen(function*() {
+      const { send, sends } = broker()
+      const queue = SendQueue.make(send, limits)
+      const first = yield* Effect.fork(queue.produce("t", [message("a", 0)], 1))
+      yield* Effect.yieldNow()
+      const second = yield* Effect.fork(queue.produce("t", [message("b", 0)], 1))
+      const third = yield* Effect.fork(queue.produce("t", [message("c", 0)], 1))
+      yield* Effect.yieldNow()
+      sends[0]!.ack()
+      yield* Fiber.join(first)
+      sends[1]!.fail(new Error("broker gone"))
+      for (const fiber of [second, third]) {
+        const exit = yield* Fiber.await(fiber)
+        expect(Exit.isFailure(exit) && String(exit.cause)).toContain("EventLogError")
+      }
+      const fourth = yield* Effect.fork(queue.produce("t", [message("d", 0)], 1))
+      yield* Effect.yieldNow()
+      expect(sends).toHaveLength(3)
+      sends[2]!.ack()
+      expect(yield* Fiber.join(fourth)).toEqual([{ partition: 0, offset: 1 }])
+    }))
+
+  it.effect("a send takes waiting produces up to the byte and message limits, the first one whatever its size", () =>
+    Effect.gen(function*() {
+      const { send, sends } = broker()
+      const queue = SendQueue.make(send, { maxBytes: 100, maxMessages: 3 })
+      const fibers = [
+        yield* Effect.fork(queue.produce("t", [message("a", 0)], 10)),
+        yield* Effect.fork(queue.produce("t", [message("big", 0)], 500)),
+        yield* Effect.fork(queue.produce("t", [message("b1", 0), message("b2", 0)], 20)),
+        yield* Effect.fork(queue.produce("t", [message("c", 0)], 20)),
+        yield* Effect.fork(queue.produce("t", [message("d", 0)], 70)),
+        yield* Effect.fork(queue.produce("t", [message("e", 0)], 20))
+      ]
+      yield* Effect.yieldNow()
+      for (let i = 0; i < 4; i++) {
+        yield* Effect.yieldNow()
+        sends[i]!.ack()
+        yield* Effect.yieldNow()
+      }
+      yield* Effect.forEach(fibers, Fiber.join)
+      // "big" alone; then b1 b2 c (three messages); then d and e would be 90 bytes, under 100.
+      expect(sends.map((s) => values(s.topicMessages))).toEqual([["t: a"], ["t: big"], ["t: b1 b2 c"], ["t: d e"]])
+    }))
+
+  it.effect("a produce whose caller gives up while it waits is never sent", () =>
+    Effect.gen(function*() {
+      const { send, sends } = broker()
+      const queue = SendQueue.make(send, limits)
+      const first = yield* Effect.fork(queue.produce("t", [message("a", 0)], 1))
+      yield* Effect.yieldNow()
+      const abandoned = yield* Effect.fork(queue.produce("t", [message("b", 0)], 1))
+      const kept = yield* Effect.fork(queue.produce("t", [message("c", 0)], 1))
+      yield* Effect.yieldNow()
+      yield* Fiber.interrupt(abandoned)
+      sends[0]!.ack()
+      yield* Fiber.join(first)
+      expect(values(sends[1]!.topicMessages)).toEqual(["t: c"])
+      sends[1]!.ack()
+      expect(yield* Fiber.join(kept)).toEqual([{ partition: 0, offset: 1 }])
+    }))
+
+  it.effect("when every caller of the send in flight gave up, the next send starts without waiting for it", () =>
+    Effect.gen(function*() {
+      const { send, sends } = broker()
+      const queue = SendQueue.make(send, limits)
+      const stuck = yield* Effect.fork(queue.produce("t", [message("a", 0)], 1))
+      yield* Effect.yieldNow()
+      const next = yield* Effect.fork(queue.produce("t", [message("b", 0)], 1))
+      yield* Effect.yieldNow()
+      expect(sends).toHaveLength(1)
+      yield* Fiber.interrupt(stuck)
+      expect(sends).toHaveLength(2)
+      expect(values(sends[1]!.topicMessages)).toEqual(["t: b"])
+      sends[1]!.ack()
+      expect(yield* Fiber.join(next)).toEqual([{ partition: 0, offset: 0 }])
+      // The abandoned send completing later changes nothing for the queue.
+      sends[0]!.ack()
+      const after = yield* Effect.fork(queue.produce("t", [message("c", 0)], 1))
+      yield* Effect.yieldNow()
+      expect(sends).toHaveLength(3)
+      sends[2]!.ack()
+      expect(yield* Fiber.join(after)).toEqual([{ partition: 0, offset: 2 }])
+    }))
+})
