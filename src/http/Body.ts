@@ -3,6 +3,8 @@ import { Effect } from "effect"
 import { IncomingMessage } from "node:http"
 import { BadRequest, PayloadTooLarge } from "./Problem.js"
 
+const tooLarge = (maxBytes: number) => new PayloadTooLarge({ reason: `request body exceeds ${maxBytes} bytes` })
+
 /**
  * A request body as UTF-8 text (400 when it is not), at most `maxBytes`, however it is sent
  * (Content-Length or chunked).
@@ -10,15 +12,19 @@ import { BadRequest, PayloadTooLarge } from "./Problem.js"
  * 413 instead of a connection reset, and the request's fiber is not interrupted.
  */
 export const readText = (request: HttpServerRequest.HttpServerRequest, maxBytes: number) => {
-  const tooLarge = new PayloadTooLarge({ reason: `request body exceeds ${maxBytes} bytes` })
-  const declared = Number(request.headers["content-length"] ?? "0")
-  if (declared > maxBytes) return Effect.fail(tooLarge).pipe(Effect.ensuring(discard(request)))
   const source = request.source
-  if (!(source instanceof IncomingMessage)) {
-    return request.text.pipe(
-      Effect.mapError(() => new BadRequest({ reason: "could not read the request body" })),
-      Effect.filterOrFail((text) => Buffer.byteLength(text) <= maxBytes, () => tooLarge)
-    )
+  if (source instanceof IncomingMessage) return readNodeText(source, maxBytes)
+  if (Number(request.headers["content-length"] ?? "0") > maxBytes) return Effect.fail(tooLarge(maxBytes))
+  return request.text.pipe(
+    Effect.mapError(() => new BadRequest({ reason: "could not read the request body" })),
+    Effect.filterOrFail((text) => Buffer.byteLength(text) <= maxBytes, () => tooLarge(maxBytes))
+  )
+}
+
+/** `readText` on Node's own request. */
+export const readNodeText = (source: IncomingMessage, maxBytes: number) => {
+  if (Number(source.headers["content-length"] ?? "0") > maxBytes) {
+    return Effect.zipRight(Effect.sync(() => source.resume()), Effect.fail(tooLarge(maxBytes)))
   }
   return Effect.async<string, PayloadTooLarge | BadRequest>((resume) => {
     const chunks: Array<Buffer> = []
@@ -33,7 +39,7 @@ export const readText = (request: HttpServerRequest.HttpServerRequest, maxBytes:
       if (size <= maxBytes) return void chunks.push(chunk)
       cleanup()
       source.resume()
-      resume(Effect.fail(tooLarge))
+      resume(Effect.fail(tooLarge(maxBytes)))
     }
     const onEnd = () => {
       cleanup()
@@ -61,12 +67,6 @@ const decodeUtf8 = (bytes: Uint8Array): Effect.Effect<string, BadRequest> => {
   }
 }
 
-/** Lets the rest of a body we will not read flow away (Node's own requests only). */
-const discard = (request: HttpServerRequest.HttpServerRequest) =>
-  Effect.sync(() => {
-    if (request.source instanceof IncomingMessage) request.source.resume()
-  })
-
 /**
  * Arrays and objects a JSON body may nest: an event needs 6, a batch 7. Deeper values are refused
  * before anything walks them recursively (schema error messages print the offending value).
@@ -76,30 +76,43 @@ export const maxJsonDepth = 32
 /** True when JSON `text` opens more than `limit` arrays and objects inside each other (strings skipped). */
 export const nestsDeeperThan = (text: string, limit: number): boolean => {
   let depth = 0
-  let inString = false
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === 92) i++ // a backslash: skip the character it escapes
-      else if (c === 34) inString = false
-    } else if (c === 34) inString = true
-    else if (c === 91 || c === 123) {
+    if (c === 34) {
+      // A string: skip to its closing quote, the one not escaped by an odd run of backslashes (indexOf
+      // skips the text of an event, mostly strings, far faster than a loop over its characters).
+      let end = text.indexOf("\"", i + 1)
+      while (end > 0) {
+        let backslashes = 0
+        while (text.charCodeAt(end - 1 - backslashes) === 92) backslashes++
+        if (backslashes % 2 === 0) break
+        end = text.indexOf("\"", end + 1)
+      }
+      if (end < 0) return false
+      i = end
+    } else if (c === 91 || c === 123) {
       if (++depth > limit) return true
     } else if (c === 93 || c === 125) depth--
   }
   return false
 }
 
+/** JSON text parsed: 400 when it is not JSON, or nests too deep. */
+export const parseJson = (text: string): Effect.Effect<unknown, BadRequest> => {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (e) {
+    return Effect.fail(new BadRequest({ reason: `body is not JSON: ${(e as Error).message}` }))
+  }
+  return nestsDeeperThan(text, maxJsonDepth)
+    ? Effect.fail(new BadRequest({ reason: `body nests arrays and objects deeper than ${maxJsonDepth} levels` }))
+    : Effect.succeed(value)
+}
+
 /** The request's body parsed as JSON: 400 when it is not (or nests too deep), 413 when it is too large. */
 export const readJson = (request: HttpServerRequest.HttpServerRequest, maxBytes: number) =>
-  Effect.flatMap(readText(request, maxBytes), (text) =>
-    Effect.try({
-      try: () => JSON.parse(text) as unknown,
-      catch: (e) => new BadRequest({ reason: `body is not JSON: ${(e as Error).message}` })
-    }).pipe(
-      Effect.filterOrFail(
-        () => !nestsDeeperThan(text, maxJsonDepth),
-        () => new BadRequest({ reason: `body nests arrays and objects deeper than ${maxJsonDepth} levels` })
-      )
-    ))
+  Effect.flatMap(readText(request, maxBytes), parseJson)
 
+/** `readJson` on Node's own request. */
+export const readNodeJson = (source: IncomingMessage, maxBytes: number) => Effect.flatMap(readNodeText(source, maxBytes), parseJson)

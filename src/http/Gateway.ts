@@ -1,138 +1,27 @@
 import { HttpApiBuilder, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Config, Duration, Effect, Either, ParseResult } from "effect"
-import { productEventsTopic } from "../domain/Consumers.js"
+import { Effect, Option } from "effect"
 import { Caller, ProductEventsApi } from "../domain/HttpApi.js"
-import type { EventIssue } from "../domain/HttpErrors.js"
-import { encodeProductEvent, type ProductEvent } from "../domain/ProductEvent.js"
-import { decodeProductEventFast, validProductEvent } from "../domain/ProductEventFast.js"
-import * as CircuitBreaker from "../services/CircuitBreaker.js"
-import { EventLog, EventLogError } from "../services/EventLog.js"
-import { Metrics } from "../services/Metrics.js"
-import * as RateLimiter from "../services/RateLimiter.js"
-import { positiveInteger } from "../services/Settings.js"
-import { authorizePublisher } from "./Auth.js"
 import { readJson } from "./Body.js"
-import { BadRequest, dependencyDown, TooManyRequests, Unavailable } from "./Problem.js"
-
-export type EventError = EventIssue
-
-const pathString = (path: ReadonlyArray<PropertyKey>): string => path.map(String).join(".")
-
-/** An event of a valid batch with its canonical JSON, encoded once: compared for duplicates, then published. */
-interface ValidEvent {
-  readonly event: ProductEvent
-  readonly json: string
-}
-
-/** Decodes every event of a batch; all of them valid, or one error per issue of each invalid one. */
-export const validateBatch = (items: ReadonlyArray<unknown>): Either.Either<ReadonlyArray<ValidEvent>, ReadonlyArray<EventError>> => {
-  const events: Array<ValidEvent> = []
-  const errors: Array<EventError> = []
-  const seen = new Map<string, string>()
-  for (const [index, item] of items.entries()) {
-    // The fast check's event is, field for field and in order, what the schema would decode and encode.
-    const fast = validProductEvent(item)
-    const result = fast === undefined ? decodeProductEventFast(item) : Either.right(fast)
-    if (Either.isLeft(result)) {
-      for (const issue of ParseResult.ArrayFormatter.formatErrorSync(result.left)) {
-        errors.push({ index, path: pathString(issue.path), message: issue.message })
-      }
-      continue
-    }
-    const event = result.right
-    const json = JSON.stringify(fast ?? encodeProductEvent(event))
-    const previous = seen.get(event.eventId)
-    if (previous !== undefined && previous !== json) {
-      errors.push({ index, path: "eventId", message: "another event of this batch has the same eventId and different content" })
-      continue
-    }
-    seen.set(event.eventId, json)
-    events.push({ event, json })
-  }
-  return errors.length > 0 ? Either.left(errors) : Either.right(events)
-}
-
-const encoder = new TextEncoder()
-
-/** Publishing tokens whose buckets are remembered; beyond that, the least recently used is dropped. */
-const rateLimitedTokens = 10_000
-
-/** The token the API's bearer security verified: the Authorization header after `Bearer ` (its first 7 characters). */
-const verifiedToken = (request: HttpServerRequest.HttpServerRequest): string =>
-  (request.headers.authorization ?? "").slice("Bearer ".length)
+import { makeEventsRoute } from "./EventsRoute.js"
+import { NodeRoutes } from "./Listener.js"
+import { bearerToken, makePublisher } from "./Publisher.js"
 
 /** `POST /events`: validate all, publish all keyed by sellerId, or publish nothing. */
 export const EventsLive = HttpApiBuilder.group(ProductEventsApi, "events", (handlers) =>
   Effect.gen(function*() {
-    const log = yield* EventLog
-    const metrics = yield* Metrics
-    const maxBodyBytes = yield* positiveInteger("GATEWAY_MAX_BODY_BYTES", 1024 * 1024)
-    const produceTimeout = yield* Config.duration("GATEWAY_PRODUCE_TIMEOUT").pipe(Config.withDefault(Duration.seconds(1)))
-    // Fail fast while Kafka is unreachable: clients get 503 at once instead of piling up on a dead broker.
-    const breaker = yield* CircuitBreaker.make({
-      failureThreshold: yield* positiveInteger("GATEWAY_BREAKER_THRESHOLD", 3),
-      resetAfter: yield* Config.duration("GATEWAY_BREAKER_RESET").pipe(Config.withDefault(Duration.seconds(1)))
-    })
-    // Events per second per publishing token, a second's worth in a burst. Keyed by the token itself (verified
-    // by then, so a forged one never gets a bucket) rather than by its claims: service tokens name no seller,
-    // and each credential handed to a producer gets a budget of its own, whoever else holds the same claims.
-    const eventsPerSecond = yield* positiveInteger("GATEWAY_RATE_LIMIT", 5000)
-    const limiter = RateLimiter.make({ ratePerSecond: eventsPerSecond, burst: eventsPerSecond, maxKeys: rateLimitedTokens })
+    const publisher = yield* makePublisher
+    // Where the listener can serve it on Node's objects, POST /events is served there (see EventsRoute.ts),
+    // with the same publisher (one rate limit, one breaker); the handler below serves servers without it.
+    const nodeRoutes = yield* Effect.serviceOption(NodeRoutes)
+    if (Option.isSome(nodeRoutes)) nodeRoutes.value.add(yield* makeEventsRoute(publisher))
 
-    const publish = Effect.fn("Gateway.publish")(function*(request: HttpServerRequest.HttpServerRequest) {
-      const claims = yield* Caller
-      const body = yield* readJson(request, maxBodyBytes)
-      const items = Array.isArray(body) ? body : [body]
-      if (items.length === 0) return yield* new BadRequest({ reason: "the batch is empty" })
-      // Before validation: an invalid batch costs the server too. Nothing is published when refused.
-      yield* limiter.take(verifiedToken(request), items.length).pipe(
-        Effect.catchTag("RateLimited", (e) => {
-          metrics.gatewayRateLimited.inc()
-          return new TooManyRequests({
-            reason: `this token may publish ${eventsPerSecond} events per second; nothing was published, retry later`,
-            retryAfterSeconds: e.retryAfterSeconds
-          })
-        })
-      )
-      const validated = validateBatch(items)
-      if (Either.isLeft(validated)) {
-        metrics.rejected.inc(new Set(validated.left.map((e) => e.index)).size)
-        return yield* new BadRequest({ reason: "invalid events: nothing was published", errors: validated.left })
-      }
-      const valid = validated.right
-      yield* authorizePublisher(claims, valid.map(({ event }) => event.data.sellerId))
-      // 202 only once Kafka acknowledged every event (acks=all). A produce that times out may still be
-      // delivered by the client: the 503 asks for a retry, and consumers apply a repeat once by eventId.
-      yield* breaker.protect(
-        log.produce(
-          productEventsTopic,
-          valid.map(({ event, json }) => ({
-            key: event.data.sellerId,
-            value: encoder.encode(json),
-            headers: { eventType: event.eventType, eventId: event.eventId }
-          }))
-        ).pipe(
-          Effect.timeoutFail({
-            duration: produceTimeout,
-            onTimeout: () => new EventLogError({ operation: "produce", cause: `not acknowledged within ${Duration.format(produceTimeout)}` })
-          })
-        )
-      ).pipe(
-        Effect.catchTags({
-          EventLogError: (e) => dependencyDown(e),
-          // Open: nothing was published; retry once the broker may be back.
-          BreakerOpen: (e) =>
-            new Unavailable({
-              reason: "the event log is unreachable; nothing was published, retry later",
-              retryAfterSeconds: Math.max(1, Math.ceil(Duration.toSeconds(e.retryAfter)))
-            })
-        })
-      )
-      const published = new Map<string, number>()
-      for (const { event } of valid) published.set(event.eventType, (published.get(event.eventType) ?? 0) + 1)
-      for (const [eventType, count] of published) metrics.published.inc({ event_type: eventType }, count)
-      return HttpServerResponse.unsafeJson({ accepted: valid.map(({ event }) => event.eventId) }, { status: 202 })
-    })
+    const publish = (request: HttpServerRequest.HttpServerRequest) =>
+      Effect.gen(function*() {
+        const claims = yield* Caller
+        const body = yield* readJson(request, publisher.maxBodyBytes)
+        const accepted = yield* publisher.publish(claims, bearerToken(request.headers.authorization), body)
+        return HttpServerResponse.unsafeJson({ accepted }, { status: 202 })
+      })
 
     return handlers.handleRaw("publish", ({ request }) => publish(request))
   }))

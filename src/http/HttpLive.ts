@@ -27,6 +27,12 @@ const accessLog = HttpMiddleware.make((app) =>
   ).pipe(Effect.withLogSpan("http"))
 )
 
+/**
+ * Requests served without a server span: an SSE response lasts as long as its client (no span held open
+ * for each: memory per subscriber), and a URL carrying `access_token` would put the token in the span.
+ */
+export const untraced = (url: string): boolean => url.includes("/notifications/stream") || url.includes("access_token=")
+
 /** `/docs`: served on the router by `ApiSupport`, as every program does. */
 const docsRoute: PageRoute = { path: "/docs", method: "GET" }
 
@@ -117,10 +123,6 @@ export const serve = <E = never, R = never>(api: HttpApi.HttpApi.Any, pages: Pag
     return HttpServer.serve(app, (served) => accessLog(timed(served)))
   })).pipe(
     Layer.provide(pages.layer.pipe(Layer.provideMerge(ApiSupport))),
-    // An SSE response lasts as long as its client: no span held open for each (memory per subscriber). Nor a
-    // span for a URL carrying `access_token`: a span records the URL, query and all, and tokens are never recorded.
-    HttpMiddleware.withTracerDisabledWhen((request) =>
-      request.url.includes("/notifications/stream") || request.url.includes("access_token=")
-    ),
+    HttpMiddleware.withTracerDisabledWhen((request) => untraced(request.url)),
     HttpServer.withLogAddress
   )

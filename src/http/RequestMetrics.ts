@@ -6,6 +6,13 @@ import type { RouteTable } from "./Routes.js"
 /** The methods labelled as themselves; any other is `other` (a client may send any token as a method). */
 const knownMethods = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
 
+/** Observes one request in `http_request_duration_seconds`, begun at `started` (`performance.now()`). */
+export const observeRequest = (metrics: Metrics, method: string, route: string, status: number, started: number) =>
+  metrics.httpDuration.observe(
+    { method: knownMethods.has(method) ? method : "other", route, status: String(status) },
+    (performance.now() - started) / 1000
+  )
+
 /** The SSE stream's route: left out of the histogram (see {@link requestDuration}). */
 export const streamRoute = "/sellers/{sellerId}/notifications/stream"
 
@@ -22,12 +29,6 @@ export const requestDuration = (metrics: Metrics, routes: RouteTable) =>
       if (route === streamRoute) return app
       const started = performance.now()
       return Effect.onExit(app, (exit) =>
-        Effect.sync(() => {
-          const status = Exit.isSuccess(exit) ? exit.value.status : 500
-          metrics.httpDuration.observe(
-            { method: knownMethods.has(request.method) ? request.method : "other", route, status: String(status) },
-            (performance.now() - started) / 1000
-          )
-        }))
+        Effect.sync(() => observeRequest(metrics, request.method, route, Exit.isSuccess(exit) ? exit.value.status : 500, started)))
     })
   )

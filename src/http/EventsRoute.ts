@@ -1,0 +1,140 @@
+import { Headers, HttpTraceContext } from "@effect/platform"
+import { Cause, Effect, Exit, FiberId, FiberRef, Option, Runtime } from "effect"
+import type { IncomingMessage, ServerResponse } from "node:http"
+import { Metrics } from "../services/Metrics.js"
+import { Auth } from "./Auth.js"
+import { readNodeJson } from "./Body.js"
+import { Cors } from "./Cors.js"
+import { logResponse } from "./AccessLog.js"
+import { untraced } from "./HttpLive.js"
+import type { NodeRoute } from "./Listener.js"
+import { problemParts } from "./Problem.js"
+import { bearerToken, type Publisher } from "./Publisher.js"
+import { observeRequest } from "./RequestMetrics.js"
+
+/** `/events`, with or without a query: the request targets the router would route to the endpoint. */
+const eventsPath = /^\/events(?:\?|$)/
+
+/** The declared route, as the request metrics label it. */
+const route = "/events"
+
+interface Answer {
+  readonly status: number
+  readonly headers: Record<string, string>
+  readonly body: string
+}
+
+const internalError: Answer = {
+  status: 500,
+  headers: {},
+  body: JSON.stringify({ error: "Internal", reason: "unexpected server error" })
+}
+
+/** A client gone before its answer: nothing is written (the router labels such a request 499 too). */
+const clientGone: Answer = { status: 499, headers: {}, body: "" }
+
+/**
+ * The server span of a request, as the platform's tracer middleware opens it (`HttpMiddleware.tracer`):
+ * `http.server POST`, in the trace of the request's `traceparent` (or b3) if any, with its attributes.
+ */
+const serverSpan = (request: IncomingMessage, answering: Effect.Effect<Answer>): Effect.Effect<Answer> => {
+  const url = request.url ?? "/"
+  if (untraced(url)) return answering
+  const headers = request.headers as unknown as Headers.Headers
+  return Effect.flatMap(FiberRef.get(Headers.currentRedactedNames), (redactedNames) =>
+    Effect.useSpan(
+      `http.server ${request.method}`,
+      { parent: Option.getOrUndefined(HttpTraceContext.fromHeaders(headers)), kind: "server", captureStackTrace: false },
+      (span) => {
+        span.attribute("http.request.method", request.method)
+        try {
+          const protocol = request.headers["x-forwarded-proto"] === "https" ? "https" : "http"
+          const full = new URL(url, `${protocol}://${request.headers.host ?? "localhost"}`)
+          span.attribute("url.full", full.toString())
+          span.attribute("url.path", full.pathname)
+          if (full.search.length > 1) span.attribute("url.query", full.search.slice(1))
+          span.attribute("url.scheme", full.protocol.slice(0, -1))
+        } catch {
+          // A target that is no URL: no url attributes, as the platform does.
+        }
+        if (request.headers["user-agent"] !== undefined) span.attribute("user_agent.original", request.headers["user-agent"])
+        const redacted = Headers.redact(headers, redactedNames)
+        for (const name in redacted) span.attribute(`http.request.header.${name}`, String(redacted[name]))
+        if (request.socket.remoteAddress !== undefined) span.attribute("client.address", request.socket.remoteAddress)
+        return Effect.tap(Effect.withParentSpan(answering, span), (answer) => {
+          span.attribute("http.response.status_code", answer.status)
+          const sent = Headers.redact(answer.headers as unknown as Headers.Headers, redactedNames)
+          for (const name in sent) span.attribute(`http.response.header.${name}`, String(sent[name]))
+        })
+      }
+    ))
+}
+
+/**
+ * `POST /events` on Node's request and response, ahead of the router (see `Listener.NodeRoutes`): the
+ * same publisher as the router's handler (one rate limit, one breaker), answered as the router answers
+ * (the API's problem bodies and headers, CORS, a server span, the request metrics and the access log),
+ * without the router's per-request machinery: one fiber per request, the events themselves in plain code.
+ * Requests it does not take (another method, another path) go to the router.
+ */
+export const makeEventsRoute = (publisher: Publisher) =>
+  Effect.gen(function*() {
+    const auth = yield* Auth
+    const cors = yield* Cors
+    const metrics = yield* Metrics
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+
+    const answer = (request: IncomingMessage): Effect.Effect<Answer> =>
+      Effect.gen(function*() {
+        // As the API's bearer security: the Authorization header after `Bearer `, verified (401 if it does not).
+        const token = bearerToken(request.headers.authorization)
+        const claims = yield* auth.verify(token)
+        const body = yield* readNodeJson(request, publisher.maxBodyBytes)
+        const accepted = yield* publisher.publish(claims, token, body)
+        return { status: 202, headers: {}, body: JSON.stringify({ accepted }) }
+      }).pipe(
+        Effect.catchAll((problem) => {
+          const { body, headers, status } = problemParts(problem)
+          return Effect.succeed({ status, headers, body: JSON.stringify(body) })
+        }),
+        Effect.catchAllCause((cause) =>
+          Cause.isInterruptedOnly(cause)
+            ? Effect.succeed(clientGone)
+            : Effect.as(Effect.logError("unhandled request failure", cause), internalError)
+        )
+      )
+
+    const serve = (request: IncomingMessage, response: ServerResponse) => {
+      const started = performance.now()
+      const method = request.method!
+      const url = request.url ?? "/"
+      const allowed = cors.headersFor(request.headers.origin)
+      const answering = Effect.map(answer(request), (answer): Answer => {
+        const headers = { "content-type": "application/json", ...answer.headers, ...allowed }
+        if (answer !== clientGone && !response.headersSent) response.writeHead(answer.status, headers).end(answer.body)
+        return { ...answer, headers }
+      })
+      return serverSpan(request, answering).pipe(
+        Effect.onExit((exit) =>
+          Effect.suspend(() => {
+            // Only an interruption fails `answer` (the client went away): 499, as the router labels it.
+            const status = Exit.isSuccess(exit) ? exit.value.status : clientGone.status
+            observeRequest(metrics, method, route, status, started)
+            return logResponse(method, url, status)
+          })
+        ),
+        Effect.withLogSpan("http")
+      )
+    }
+
+    const take: NodeRoute = (request, response) => {
+      if (request.method !== "POST" || !eventsPath.test(request.url ?? "")) return false
+      const fiber = runFork(serve(request, response))
+      // As the platform's handler: a client that goes away before its answer interrupts the request.
+      response.on("close", () => {
+        if (!response.writableEnded) fiber.unsafeInterruptAsFork(FiberId.none)
+      })
+      return true
+    }
+    return take
+  })

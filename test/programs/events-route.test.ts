@@ -1,0 +1,122 @@
+import { request } from "node:http"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { baseMillis, created, encode, product } from "../support/events.js"
+import { startEmbedded, token } from "../support/embedded.js"
+
+/**
+ * `POST /events` is served two ways: by the API's router, and on the programs' own listener ahead of the
+ * router (src/http/EventsRoute.ts). The same requests must get the same answers from both: status, body
+ * and the headers a client reads (problem headers, CORS), and the same counters in /metrics.
+ */
+const maxBody = 16 * 1024
+const shop = "https://shop.example"
+const config = { GATEWAY_MAX_BODY_BYTES: String(maxBody), GATEWAY_RATE_LIMIT: "50", CORS_ORIGINS: shop }
+const servers: Record<string, Awaited<ReturnType<typeof startEmbedded>>> = {}
+beforeAll(async () => {
+  servers["router"] = await startEmbedded(config)
+  servers["listener"] = await startEmbedded(config, { listener: true })
+}, 60_000)
+afterAll(() => Promise.all(Object.values(servers).map((s) => s.dispose())))
+
+interface Sent {
+  readonly path?: string
+  readonly headers: Record<string, string>
+  readonly body?: string | Buffer
+  /** Sent without Content-Length, in chunks. */
+  readonly chunked?: boolean
+}
+
+const readHeaders = ["content-type", "www-authenticate", "retry-after", "access-control-allow-origin", "access-control-expose-headers", "vary"]
+
+const post = (baseUrl: string, sent: Sent) =>
+  new Promise<{ status: number; headers: Record<string, string | undefined>; body: unknown }>((resolve, reject) => {
+    const body = sent.body === undefined ? undefined : Buffer.from(sent.body)
+    const headers = { ...sent.headers, ...(sent.chunked === true ? { "transfer-encoding": "chunked" } : {}) }
+    const req = request(`${baseUrl}${sent.path ?? "/events"}`, { method: "POST", headers }, (response) => {
+      const parts: Array<Buffer> = []
+      response.on("data", (part: Buffer) => parts.push(part))
+      response.on("end", () => {
+        const text = Buffer.concat(parts).toString("utf8")
+        resolve({
+          status: response.statusCode!,
+          headers: Object.fromEntries(readHeaders.map((name) => [name, response.headers[name] as string | undefined])),
+          body: text.length === 0 ? undefined : JSON.parse(text)
+        })
+      })
+      response.on("error", reject)
+    })
+    req.on("error", reject)
+    if (body !== undefined && sent.chunked === true) {
+      for (let at = 0; at < body.length; at += 4096) req.write(body.subarray(at, at + 4096))
+      req.end()
+    } else req.end(body)
+  })
+
+const counters = async (baseUrl: string) => {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text()
+  return text.split("\n").filter((line) =>
+    /^(events_published_total|events_rejected_total|gateway_rate_limited_total|http_request_duration_seconds_count\{method="POST",route="\/events")/.test(line)
+  )
+}
+
+describe("POST /events on the router and on the listener", () => {
+  it("answers every kind of request the same way, and counts the same", async () => {
+    const service = { "content-type": "application/json", authorization: `Bearer ${await token({ role: "service" })}` }
+    const seller = { "content-type": "application/json", authorization: `Bearer ${await token({ sellerId: "route_s" })}` }
+    // A token of its own for the rate limit (buckets are per token): 50 events a second, 50 in a burst.
+    const limited = { "content-type": "application/json", authorization: `Bearer ${await token({ sellerId: "route_r" })}` }
+    const event = (n: number, sellerId = "route_s") => encode(created(sellerId, `p${n}`, baseMillis + n))
+    const json = (value: unknown) => JSON.stringify(value)
+    const invalid = { ...event(1), data: { ...event(1).data, product: product({ stock: -1 }) } }
+    const requests: Array<[string, Sent]> = [
+      ["one event", { headers: service, body: json(event(1)) }],
+      ["a batch", { headers: service, body: json([event(2), event(3, "route_t")]) }],
+      ["the same batch again", { headers: service, body: json([event(2), event(3, "route_t")]) }],
+      ["a query string", { path: "/events?source=test", headers: service, body: json(event(4)) }],
+      ["from an allowed origin", { headers: { ...service, origin: shop }, body: json(event(5)) }],
+      ["from another origin", { headers: { ...service, origin: "https://evil.example" }, body: json(event(6)) }],
+      ["chunked", { headers: service, body: json([event(7), event(8)]), chunked: true }],
+      ["a seller's own events", { headers: seller, body: json([event(9)]) }],
+      ["another seller's events", { headers: seller, body: json([event(10, "route_t")]) }],
+      ["an empty batch", { headers: service, body: "[]" }],
+      ["an invalid event", { headers: service, body: json([event(11), invalid]) }],
+      ["one eventId, two contents", { headers: service, body: json([event(12), { ...event(12), data: { ...event(12).data, product: product({ stock: 1 }) } }]) }],
+      ["not JSON", { headers: service, body: "{\"eventId\":" }],
+      ["not UTF-8", { headers: service, body: Buffer.from([0x5b, 0xff, 0xfe, 0x5d]) }],
+      ["too deep", { headers: service, body: "[".repeat(40) + "]".repeat(40) }],
+      ["too large", { headers: service, body: json(Array.from({ length: 100 }, (_, i) => event(100 + i))) }],
+      ["too large, chunked", { headers: service, body: json(Array.from({ length: 100 }, (_, i) => event(100 + i))), chunked: true }],
+      ["no token", { headers: { "content-type": "application/json" }, body: json(event(13)) }],
+      ["not a bearer token", { headers: { ...service, authorization: "Basic dXNlcjpwYXNz" }, body: json(event(14)) }],
+      ["a forged token", { headers: { ...service, authorization: `${service.authorization}x` }, body: json(event(15)) }],
+      ["an unauthenticated origin", { headers: { "content-type": "application/json", origin: shop }, body: json(event(16)) }],
+      ["within the rate limit", { headers: limited, body: json(Array.from({ length: 30 }, (_, i) => event(200 + i, "route_r"))) }],
+      ["over the rate limit", { headers: limited, body: json(Array.from({ length: 30 }, (_, i) => event(300 + i, "route_r"))) }]
+    ]
+    const answers: Record<string, Array<unknown>> = {}
+    for (const [name, server] of Object.entries(servers)) {
+      answers[name] = []
+      for (const [label, sent] of requests) answers[name]!.push({ label, ...(await post(server.baseUrl, sent)) })
+    }
+    expect(answers["listener"]).toEqual(answers["router"])
+    // What the requests were meant to show, so that the comparison is not between two wrong answers.
+    const statuses = Object.fromEntries((answers["router"] as Array<{ label: string; status: number }>).map((a) => [a.label, a.status]))
+    expect(statuses).toMatchObject({
+      "one event": 202,
+      "a batch": 202,
+      "a query string": 202,
+      "chunked": 202,
+      "another seller's events": 403,
+      "an empty batch": 400,
+      "not UTF-8": 400,
+      "too deep": 400,
+      "too large": 413,
+      "too large, chunked": 413,
+      "no token": 401,
+      "a forged token": 401,
+      "within the rate limit": 202,
+      "over the rate limit": 429
+    })
+    expect(await counters(servers["listener"]!.baseUrl)).toEqual(await counters(servers["router"]!.baseUrl))
+  })
+})
