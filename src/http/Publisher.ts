@@ -84,7 +84,6 @@ export const makePublisher = Effect.gen(function*() {
   // and each credential handed to a producer gets a budget of its own, whoever else holds the same claims.
   const eventsPerSecond = yield* positiveInteger("GATEWAY_RATE_LIMIT", 5000)
   const limiter = RateLimiter.make({ ratePerSecond: eventsPerSecond, burst: eventsPerSecond, maxKeys: rateLimitedTokens })
-  const encoder = new TextEncoder()
 
   // 202 only once Kafka acknowledged every event (acks=all). A produce that times out may still be
   // delivered by the client: the 503 asks for a retry, and consumers apply a repeat once by eventId.
@@ -135,7 +134,8 @@ export const makePublisher = Effect.gen(function*() {
       for (const { event, json } of valid) {
         messages.push({
           key: event.data.sellerId,
-          value: encoder.encode(json),
+          // Small strings are encoded into Node's shared pool: no buffer of its own per event.
+          value: Buffer.from(json),
           headers: { eventType: event.eventType, eventId: event.eventId }
         })
         published.set(event.eventType, (published.get(event.eventType) ?? 0) + 1)

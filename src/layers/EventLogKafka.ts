@@ -155,7 +155,9 @@ export const make = (options: Options) =>
           const headers = headersOf(message.headers)
           routed.push({
             key: message.key,
-            value: Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength),
+            value: Buffer.isBuffer(message.value)
+              ? message.value
+              : Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength),
             partition: partitionFor(message.key, count),
             headers
           })

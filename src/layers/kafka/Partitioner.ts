@@ -1,15 +1,24 @@
 const encoder = new TextEncoder()
 
-/** Kafka's murmur2 (Java `Utils.murmur2`, kafkajs `DefaultPartitioner`): a signed 32-bit hash of the bytes. */
+const isAscii = (key: string) => {
+  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) > 127) return false
+  return true
+}
+
+/**
+ * Kafka's murmur2 (Java `Utils.murmur2`, kafkajs `DefaultPartitioner`): a signed 32-bit hash of the bytes.
+ * An ASCII string is its own UTF-8 (sellerIds are): hashed from its characters, without encoding it.
+ */
 export const murmur2 = (key: string | Uint8Array): number => {
-  const data = typeof key === "string" ? encoder.encode(key) : key
+  const data = typeof key === "string" && !isAscii(key) ? encoder.encode(key) : key
+  const byte = typeof data === "string" ? (i: number) => data.charCodeAt(i) : (i: number) => data[i]!
   const length = data.length
   const m = 0x5bd1e995
   let h = (0x9747b28c ^ length) | 0
   const length4 = length >>> 2
   for (let i = 0; i < length4; i++) {
     const i4 = i * 4
-    let k = data[i4]! | (data[i4 + 1]! << 8) | (data[i4 + 2]! << 16) | (data[i4 + 3]! << 24)
+    let k = byte(i4) | (byte(i4 + 1) << 8) | (byte(i4 + 2) << 16) | (byte(i4 + 3) << 24)
     k = Math.imul(k, m)
     k ^= k >>> 24
     k = Math.imul(k, m)
@@ -17,9 +26,9 @@ export const murmur2 = (key: string | Uint8Array): number => {
   }
   const tail = length & ~3
   const rest = length & 3
-  if (rest === 3) h ^= data[tail + 2]! << 16
-  if (rest >= 2) h ^= data[tail + 1]! << 8
-  if (rest >= 1) h = Math.imul(h ^ data[tail]!, m)
+  if (rest === 3) h ^= byte(tail + 2) << 16
+  if (rest >= 2) h ^= byte(tail + 1) << 8
+  if (rest >= 1) h = Math.imul(h ^ byte(tail), m)
   h ^= h >>> 13
   h = Math.imul(h, m)
   h ^= h >>> 15
