@@ -2,10 +2,10 @@ import { Headers, HttpTraceContext } from "@effect/platform"
 import { Cause, Effect, Exit, FiberId, FiberRef, Option, Runtime } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Metrics } from "../services/Metrics.js"
+import { logResponse } from "./AccessLog.js"
 import { Auth } from "./Auth.js"
 import { readNodeJson } from "./Body.js"
 import { Cors } from "./Cors.js"
-import { logResponse } from "./AccessLog.js"
 import { untraced } from "./HttpLive.js"
 import type { NodeRoute } from "./Listener.js"
 import { problemParts } from "./Problem.js"
@@ -37,37 +37,40 @@ const clientGone: Answer = { status: 499, headers: {}, body: "" }
  * The server span of a request, as the platform's tracer middleware opens it (`HttpMiddleware.tracer`):
  * `http.server POST`, in the trace of the request's `traceparent` (or b3) if any, with its attributes.
  */
-const serverSpan = (request: IncomingMessage, answering: Effect.Effect<Answer>): Effect.Effect<Answer> => {
+const serverSpan = (
+  request: IncomingMessage,
+  redactedNames: ReadonlyArray<string | RegExp>,
+  answering: Effect.Effect<Answer>
+): Effect.Effect<Answer> => {
   const url = request.url ?? "/"
   if (untraced(url)) return answering
   const headers = request.headers as unknown as Headers.Headers
-  return Effect.flatMap(FiberRef.get(Headers.currentRedactedNames), (redactedNames) =>
-    Effect.useSpan(
-      `http.server ${request.method}`,
-      { parent: Option.getOrUndefined(HttpTraceContext.fromHeaders(headers)), kind: "server", captureStackTrace: false },
-      (span) => {
-        span.attribute("http.request.method", request.method)
-        try {
-          const protocol = request.headers["x-forwarded-proto"] === "https" ? "https" : "http"
-          const full = new URL(url, `${protocol}://${request.headers.host ?? "localhost"}`)
-          span.attribute("url.full", full.toString())
-          span.attribute("url.path", full.pathname)
-          if (full.search.length > 1) span.attribute("url.query", full.search.slice(1))
-          span.attribute("url.scheme", full.protocol.slice(0, -1))
-        } catch {
-          // A target that is no URL: no url attributes, as the platform does.
-        }
-        if (request.headers["user-agent"] !== undefined) span.attribute("user_agent.original", request.headers["user-agent"])
-        const redacted = Headers.redact(headers, redactedNames)
-        for (const name in redacted) span.attribute(`http.request.header.${name}`, String(redacted[name]))
-        if (request.socket.remoteAddress !== undefined) span.attribute("client.address", request.socket.remoteAddress)
-        return Effect.tap(Effect.withParentSpan(answering, span), (answer) => {
-          span.attribute("http.response.status_code", answer.status)
-          const sent = Headers.redact(answer.headers as unknown as Headers.Headers, redactedNames)
-          for (const name in sent) span.attribute(`http.response.header.${name}`, String(sent[name]))
-        })
+  return Effect.useSpan(
+    `http.server ${request.method}`,
+    { parent: Option.getOrUndefined(HttpTraceContext.fromHeaders(headers)), kind: "server", captureStackTrace: false },
+    (span) => {
+      span.attribute("http.request.method", request.method)
+      try {
+        const protocol = request.headers["x-forwarded-proto"] === "https" ? "https" : "http"
+        const full = new URL(url, `${protocol}://${request.headers.host ?? "localhost"}`)
+        span.attribute("url.full", full.toString())
+        span.attribute("url.path", full.pathname)
+        if (full.search.length > 1) span.attribute("url.query", full.search.slice(1))
+        span.attribute("url.scheme", full.protocol.slice(0, -1))
+      } catch {
+        // A target that is no URL: no url attributes, as the platform does.
       }
-    ))
+      if (request.headers["user-agent"] !== undefined) span.attribute("user_agent.original", request.headers["user-agent"])
+      const redacted = Headers.redact(headers, redactedNames)
+      for (const name in redacted) span.attribute(`http.request.header.${name}`, String(redacted[name]))
+      if (request.socket.remoteAddress !== undefined) span.attribute("client.address", request.socket.remoteAddress)
+      return Effect.tap(Effect.withParentSpan(answering, span), (answer) => {
+        span.attribute("http.response.status_code", answer.status)
+        const sent = Headers.redact(answer.headers as unknown as Headers.Headers, redactedNames)
+        for (const name in sent) span.attribute(`http.response.header.${name}`, String(sent[name]))
+      })
+    }
+  )
 }
 
 /**
@@ -83,6 +86,8 @@ export const makeEventsRoute = (publisher: Publisher) =>
     const cors = yield* Cors
     const metrics = yield* Metrics
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    // The headers a span leaves out (authorization, cookies), as the platform's tracer reads them.
+    const redactedNames = yield* FiberRef.get(Headers.currentRedactedNames)
 
     const answer = (request: IncomingMessage): Effect.Effect<Answer> =>
       Effect.gen(function*() {
@@ -114,7 +119,7 @@ export const makeEventsRoute = (publisher: Publisher) =>
         if (answer !== clientGone && !response.headersSent) response.writeHead(answer.status, headers).end(answer.body)
         return { ...answer, headers }
       })
-      return serverSpan(request, answering).pipe(
+      return serverSpan(request, redactedNames, answering).pipe(
         Effect.onExit((exit) =>
           Effect.suspend(() => {
             // Only an interruption fails `answer` (the client went away): 499, as the router labels it.

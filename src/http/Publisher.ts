@@ -144,7 +144,7 @@ export const makePublisher = Effect.gen(function*() {
       yield* produce(messages)
       for (const [eventType, count] of published) metrics.published.inc({ event_type: eventType }, count)
       return accepted
-    }).pipe(Effect.withSpan("Gateway.publish"))
+    }).pipe(Effect.withSpan("Gateway.publish", { captureStackTrace: false }))
 
   return { maxBodyBytes, publish } satisfies Publisher
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber } from "effect"
+import { Duration, Effect, Exit, Fiber } from "effect"
 import * as SendQueue from "../../src/layers/kafka/SendQueue.js"
 
 /**
@@ -38,7 +38,21 @@ const message = (value: string, partition: number): SendQueue.RoutedMessage => (
 const values = (topicMessages: Array<{ topic: string; messages: Array<SendQueue.RoutedMessage> }>) =>
   topicMessages.map(({ messages, topic }) => `${topic}: ${messages.map((m) => m.value).join(" ")}`)
 
-const limits = { maxBytes: 1_000_000, maxMessages: 1_000 }
+/** Timers the test fires itself, one at a time in the order they were set, as if their time had come. */
+const timers = () => {
+  const pending: Array<() => void> = []
+  const schedule = (_millis: number, task: () => void) => {
+    pending.push(task)
+    return () => {
+      const index = pending.indexOf(task)
+      if (index >= 0) pending.splice(index, 1)
+    }
+  }
+  const fire = (index: number) => pending.splice(index, 1)[0]!()
+  return { schedule, fire, pending }
+}
+
+const limits = { maxBytes: 1_000_000, maxMessages: 1_000, timeout: Duration.seconds(30) }
 
 describe("SendQueue (Kafka produces, one send in flight)", () => {
   it.effect("sends at once when idle; produces made meanwhile go together in the next send, in the order they came", () =>
@@ -90,7 +104,7 @@ describe("SendQueue (Kafka produces, one send in flight)", () => {
   it.effect("a send takes waiting produces up to the byte and message limits, the first one whatever its size", () =>
     Effect.gen(function*() {
       const { send, sends } = broker()
-      const queue = SendQueue.make(send, { maxBytes: 100, maxMessages: 3 })
+      const queue = SendQueue.make(send, { ...limits, maxBytes: 100, maxMessages: 3 })
       const fibers = [
         yield* Effect.fork(queue.produce("t", [message("a", 0)], 10)),
         yield* Effect.fork(queue.produce("t", [message("big", 0)], 500)),
@@ -148,5 +162,31 @@ describe("SendQueue (Kafka produces, one send in flight)", () => {
       expect(sends).toHaveLength(3)
       sends[2]!.ack()
       expect(yield* Fiber.join(after)).toEqual([{ partition: 0, offset: 2 }])
+    }))
+
+  it.effect("a produce not acknowledged in time fails: still waiting, it is never sent; in flight, the next send starts once the whole send gave up", () =>
+    Effect.gen(function*() {
+      const { send, sends } = broker()
+      const clock = timers()
+      const queue = SendQueue.make(send, { ...limits, schedule: clock.schedule })
+      const failed = (fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
+        Effect.map(Fiber.await(fiber), (exit) => Exit.isFailure(exit) && String(exit.cause).includes("no acknowledgement within 30s"))
+      const a = yield* Effect.fork(queue.produce("t", [message("a", 0)], 1))
+      yield* Effect.yieldNow()
+      const b = yield* Effect.fork(queue.produce("t", [message("b", 0)], 1))
+      const c = yield* Effect.fork(queue.produce("t", [message("c", 0)], 1))
+      yield* Effect.yieldNow()
+      expect(clock.pending).toHaveLength(3)
+      // b's time is up while it waits: it fails and leaves the queue.
+      clock.fire(1)
+      expect(yield* failed(b)).toBe(true)
+      // a's time is up in flight: it fails, and c goes out without waiting for a's send (kafkajs may still deliver it).
+      clock.fire(0)
+      expect(yield* failed(a)).toBe(true)
+      expect(sends.map((s) => values(s.topicMessages))).toEqual([["t: a"], ["t: c"]])
+      sends[1]!.ack()
+      expect(yield* Fiber.join(c)).toEqual([{ partition: 0, offset: 0 }])
+      // An acknowledged produce leaves no timer behind.
+      expect(clock.pending).toHaveLength(0)
     }))
 })

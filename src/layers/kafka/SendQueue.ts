@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Duration, Effect } from "effect"
 import type { Message } from "kafkajs"
 import { EventLogError } from "../../services/EventLog.js"
 
@@ -14,9 +14,10 @@ import { EventLogError } from "../../services/EventLog.js"
  *   offsets of its own messages; a failed send fails every produce in it (none of them is acknowledged).
  * - Size: a send takes queued produces up to `maxBytes` and `maxMessages` (the first one whatever its size),
  *   so merging never builds a request the broker would refuse where the produces alone would pass.
- * - A produce whose caller gives up (timeout, interruption) leaves the queue if it is still waiting; once
- *   in a send it is delivered or not as kafkajs decides. When every caller of the send in flight has given
- *   up, the next send starts without waiting for it (a send to a dead broker may retry for long).
+ * - A produce not acknowledged within `timeout` fails. It, or one whose caller gives up (interruption),
+ *   leaves the queue if it is still waiting; once in a send it is delivered or not as kafkajs decides.
+ *   When every produce of the send in flight has given up, the next send starts without waiting for it
+ *   (a send to a dead broker may retry for long).
  */
 
 /** A message routed to its partition, as kafkajs takes it. */
@@ -44,6 +45,18 @@ export interface SendQueueOptions {
   readonly maxBytes: number
   /** Messages a merged send carries at most. */
   readonly maxMessages: number
+  /** How long a produce waits for its acknowledgement. */
+  readonly timeout: Duration.Duration
+  /**
+   * Runs `task` after `millis`, unless the returned cancel is called first: `setTimeout` by default. A timer
+   * per produce rather than a race of fibers (`Effect.timeout` forks two): this is every produce's path.
+   */
+  readonly schedule?: (millis: number, task: () => void) => () => void
+}
+
+const setTimer = (millis: number, task: () => void) => {
+  const timer = setTimeout(task, millis)
+  return () => clearTimeout(timer)
 }
 
 interface Flight {
@@ -61,13 +74,15 @@ interface Produce {
 }
 
 /** Bytes a message adds to a send: its key, value and headers, plus a record's own overhead. */
-export const messageBytes = (message: { readonly key: string; readonly value: Uint8Array; readonly headers?: Readonly<Record<string, string>> }) => {
-  let bytes = 32 + message.key.length + message.value.byteLength
-  if (message.headers !== undefined) for (const name in message.headers) bytes += name.length + message.headers[name]!.length
+export const messageBytes = (key: string, value: Uint8Array, headers: Readonly<Record<string, string>> | undefined) => {
+  let bytes = 32 + key.length + value.byteLength
+  if (headers !== undefined) for (const name in headers) bytes += name.length + headers[name]!.length
   return bytes
 }
 
 export const make = (send: Send, options: SendQueueOptions) => {
+  const schedule = options.schedule ?? setTimer
+  const timeoutMillis = Duration.toMillis(options.timeout)
   const queue: Array<Produce> = []
   let inFlight: Flight | undefined
 
@@ -145,21 +160,42 @@ export const make = (send: Send, options: SendQueueOptions) => {
     )
   }
 
+  const giveUp = (entry: Produce) => {
+    if (entry.abandoned) return
+    entry.abandoned = true
+    const flight = entry.flight
+    if (flight === undefined) {
+      const index = queue.indexOf(entry)
+      if (index >= 0) queue.splice(index, 1)
+    } else if (--flight.waiting === 0 && inFlight === flight) {
+      flush()
+    }
+  }
+
   /** Sends `messages` (routed, `bytes` as `messageBytes` counts them) with whatever else is waiting; their positions in order. */
   const produce = (topic: string, messages: ReadonlyArray<RoutedMessage>, bytes: number) =>
     Effect.async<ReadonlyArray<Position>, EventLogError>((resume) => {
-      const entry: Produce = { topic, messages, bytes, resume, flight: undefined, abandoned: false }
+      let cancelTimer = () => {}
+      const entry: Produce = {
+        topic,
+        messages,
+        bytes,
+        resume: (result) => {
+          cancelTimer()
+          resume(result)
+        },
+        flight: undefined,
+        abandoned: false
+      }
+      cancelTimer = schedule(timeoutMillis, () => {
+        giveUp(entry)
+        resume(Effect.fail(new EventLogError({ operation: "produce", cause: `no acknowledgement within ${Duration.format(options.timeout)}` })))
+      })
       queue.push(entry)
       if (inFlight === undefined) flush()
       return Effect.sync(() => {
-        entry.abandoned = true
-        const flight = entry.flight
-        if (flight === undefined) {
-          const index = queue.indexOf(entry)
-          if (index >= 0) queue.splice(index, 1)
-        } else if (--flight.waiting === 0 && inFlight === flight) {
-          flush()
-        }
+        cancelTimer()
+        giveUp(entry)
       })
     })
 
