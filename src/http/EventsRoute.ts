@@ -120,17 +120,23 @@ export const makeEventsRoute = (publisher: Publisher) =>
         return { ...answer, headers }
       })
       return serverSpan(request, redactedNames, answering).pipe(
-        Effect.onExit((exit) =>
-          Effect.suspend(() => {
-            // Only an interruption fails `answer` (the client went away): 499, as the router labels it.
-            const status = Exit.isSuccess(exit) ? exit.value.status : clientGone.status
-            observeRequest(metrics, method, route, status, started)
-            return logResponse(method, url, status)
-          })
-        ),
+        Effect.onExit((exit) => {
+          if (Exit.isSuccess(exit)) return done(method, url, exit.value.status, started)
+          // The client went away (499, not an error), or the answer could not be written: the connection is cut.
+          if (Cause.isInterruptedOnly(exit.cause)) return done(method, url, clientGone.status, started)
+          response.destroy()
+          return Effect.zipRight(Effect.logError("unhandled request failure", exit.cause), done(method, url, internalError.status, started))
+        }),
         Effect.withLogSpan("http")
       )
     }
+
+    /** The request counted in the metrics and the access log. */
+    const done = (method: string, url: string, status: number, started: number) =>
+      Effect.suspend(() => {
+        observeRequest(metrics, method, route, status, started)
+        return logResponse(method, url, status)
+      })
 
     const take: NodeRoute = (request, response) => {
       if (request.method !== "POST" || !eventsPath.test(request.url ?? "")) return false
