@@ -89,15 +89,14 @@ export const makeEventsRoute = (publisher: Publisher) =>
     // The headers a span leaves out (authorization, cookies), as the platform's tracer reads them.
     const redactedNames = yield* FiberRef.get(Headers.currentRedactedNames)
 
-    const answer = (request: IncomingMessage): Effect.Effect<Answer> =>
-      Effect.gen(function*() {
-        // As the API's bearer security: the Authorization header after `Bearer `, verified (401 if it does not).
-        const token = bearerToken(request.headers.authorization)
-        const claims = yield* auth.verify(token)
-        const body = yield* readNodeJson(request, publisher.maxBodyBytes)
-        const accepted = yield* publisher.publish(claims, token, body)
-        return { status: 202, headers: {}, body: JSON.stringify({ accepted }) }
-      }).pipe(
+    const answer = (request: IncomingMessage): Effect.Effect<Answer> => {
+      // As the API's bearer security: the Authorization header after `Bearer `, verified (401 if it does not).
+      const token = bearerToken(request.headers.authorization)
+      // Not a generator: a local of one would hold the parsed body while Kafka acknowledges.
+      const accepted = Effect.flatMap(auth.verify(token), (claims) =>
+        Effect.flatMap(readNodeJson(request, publisher.maxBodyBytes), (body) => publisher.publish(claims, token, body)))
+      return accepted.pipe(
+        Effect.map((accepted): Answer => ({ status: 202, headers: {}, body: JSON.stringify({ accepted }) })),
         Effect.catchAll((problem) => {
           const { body, headers, status } = problemParts(problem)
           return Effect.succeed({ status, headers, body: JSON.stringify(body) })
@@ -108,6 +107,7 @@ export const makeEventsRoute = (publisher: Publisher) =>
             : Effect.as(Effect.logError("unhandled request failure", cause), internalError)
         )
       )
+    }
 
     const serve = (request: IncomingMessage, response: ServerResponse) => {
       const started = performance.now()

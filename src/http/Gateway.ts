@@ -16,12 +16,11 @@ export const EventsLive = HttpApiBuilder.group(ProductEventsApi, "events", (hand
     if (Option.isSome(nodeRoutes)) nodeRoutes.value.add(yield* makeEventsRoute(publisher))
 
     const publish = (request: HttpServerRequest.HttpServerRequest) =>
-      Effect.gen(function*() {
-        const claims = yield* Caller
-        const body = yield* readJson(request, publisher.maxBodyBytes)
-        const accepted = yield* publisher.publish(claims, bearerToken(request.headers.authorization), body)
-        return HttpServerResponse.unsafeJson({ accepted }, { status: 202 })
-      })
+      Effect.flatMap(Caller, (claims) =>
+        Effect.flatMap(readJson(request, publisher.maxBodyBytes), (body) =>
+          publisher.publish(claims, bearerToken(request.headers.authorization), body))).pipe(
+          Effect.map((accepted) => HttpServerResponse.unsafeJson({ accepted }, { status: 202 }))
+        )
 
     return handlers.handleRaw("publish", ({ request }) => publish(request))
   }))

@@ -115,36 +115,54 @@ export const makePublisher = Effect.gen(function*() {
     })
   }
 
-  const publish: Publisher["publish"] = (claims, token, body) =>
-    Effect.gen(function*() {
-      const items = Array.isArray(body) ? body : [body]
-      if (items.length === 0) return yield* new BadRequest({ reason: "the batch is empty" })
-      // Before validation: an invalid batch costs the server too. Nothing is published when refused.
-      yield* limiter.take(token, items.length).pipe(Effect.catchTag("RateLimited", rateLimited))
-      const validated = validateBatch(items)
-      if (Either.isLeft(validated)) {
-        metrics.rejected.inc(new Set(validated.left.map((e) => e.index)).size)
-        return yield* new BadRequest({ reason: "invalid events: nothing was published", errors: validated.left })
-      }
-      const valid = validated.right
-      yield* authorizePublisher(claims, valid.map(({ event }) => event.data.sellerId))
-      const messages: Array<OutgoingMessage> = []
-      const published = new Map<string, number>()
-      const accepted: Array<string> = []
-      for (const { event, json } of valid) {
-        messages.push({
-          key: event.data.sellerId,
-          // Small strings are encoded into Node's shared pool: no buffer of its own per event.
-          value: Buffer.from(json),
-          headers: { eventType: event.eventType, eventId: event.eventId }
+  /**
+   * A valid batch as it goes to Kafka, and what is left to do once it is acknowledged: the events
+   * themselves are not kept past this (nor the parsed body), so that a batch waiting for its
+   * acknowledgement holds only its messages.
+   */
+  const prepare = (claims: Claims, items: ReadonlyArray<unknown>): Effect.Effect<
+    { readonly messages: ReadonlyArray<OutgoingMessage>; readonly accepted: ReadonlyArray<string>; readonly published: Map<string, number> },
+    BadRequest | Forbidden
+  > => {
+    const validated = validateBatch(items)
+    if (Either.isLeft(validated)) {
+      metrics.rejected.inc(new Set(validated.left.map((e) => e.index)).size)
+      return Effect.fail(new BadRequest({ reason: "invalid events: nothing was published", errors: validated.left }))
+    }
+    const messages: Array<OutgoingMessage> = []
+    const sellerIds: Array<string> = []
+    const accepted: Array<string> = []
+    const published = new Map<string, number>()
+    for (const { event, json } of validated.right) {
+      messages.push({
+        key: event.data.sellerId,
+        // Small strings are encoded into Node's shared pool: no buffer of its own per event.
+        value: Buffer.from(json),
+        headers: { eventType: event.eventType, eventId: event.eventId }
+      })
+      sellerIds.push(event.data.sellerId)
+      accepted.push(event.eventId)
+      published.set(event.eventType, (published.get(event.eventType) ?? 0) + 1)
+    }
+    return Effect.as(authorizePublisher(claims, sellerIds), { messages, accepted, published })
+  }
+
+  const publish: Publisher["publish"] = (claims, token, body) => {
+    const items = Array.isArray(body) ? body : [body]
+    if (items.length === 0) return Effect.fail(new BadRequest({ reason: "the batch is empty" }))
+    // Before validation: an invalid batch costs the server too. Nothing is published when refused.
+    return limiter.take(token, items.length).pipe(
+      Effect.catchTag("RateLimited", rateLimited),
+      Effect.flatMap(() => prepare(claims, items)),
+      Effect.flatMap(({ accepted, messages, published }) =>
+        Effect.map(produce(messages), () => {
+          for (const [eventType, count] of published) metrics.published.inc({ event_type: eventType }, count)
+          return accepted
         })
-        published.set(event.eventType, (published.get(event.eventType) ?? 0) + 1)
-        accepted.push(event.eventId)
-      }
-      yield* produce(messages)
-      for (const [eventType, count] of published) metrics.published.inc({ event_type: eventType }, count)
-      return accepted
-    }).pipe(Effect.withSpan("Gateway.publish", { captureStackTrace: false }))
+      ),
+      Effect.withSpan("Gateway.publish", { captureStackTrace: false })
+    )
+  }
 
   return { maxBodyBytes, publish } satisfies Publisher
 })

@@ -1,4 +1,4 @@
-import { Config, type ConfigError, Duration, Effect, Layer, Option, Schedule } from "effect"
+import { Config, type ConfigError, Duration, Effect, Layer, Option, Schedule, type Tracer } from "effect"
 import { Kafka, Partitioners } from "kafkajs"
 import { EventLog, EventLogError, type OutgoingMessage, producedHeadersFor, producerSpan } from "../services/EventLog.js"
 import { Metrics } from "../services/Metrics.js"
@@ -145,11 +145,10 @@ export const make = (options: Options) =>
      * transactions). The span has no call-site stack trace: capturing one costs a produce about as much as
      * the span itself.
      */
-    const produce = (topic: string, messages: ReadonlyArray<OutgoingMessage>) =>
-      Effect.gen(function*() {
-        if (messages.length === 0) return []
-        const count = yield* partitionCount(topic)
-        const headersOf = producedHeadersFor(yield* producerSpan)
+    const produce = (topic: string, messages: ReadonlyArray<OutgoingMessage>) => {
+      if (messages.length === 0) return Effect.succeed([])
+      const send = (count: number, span: Option.Option<Tracer.Span>) => {
+        const headersOf = producedHeadersFor(span)
         const routed: Array<SendQueue.RoutedMessage> = []
         let bytes = 0
         for (const message of messages) {
@@ -164,10 +163,12 @@ export const make = (options: Options) =>
           })
           bytes += SendQueue.messageBytes(message.key, message.value, headers)
         }
-        return yield* sends.produce(topic, routed, bytes).pipe(
-          Effect.tapError(() => Effect.sync(() => partitionCounts.delete(topic)))
-        )
-      }).pipe(Effect.withSpan("EventLog.produce", { attributes: { topic, messages: messages.length }, captureStackTrace: false }))
+        return sends.produce(topic, routed, bytes).pipe(Effect.tapError(() => Effect.sync(() => partitionCounts.delete(topic))))
+      }
+      return Effect.flatMap(partitionCount(topic), (count) => Effect.flatMap(producerSpan, (span) => send(count, span))).pipe(
+        Effect.withSpan("EventLog.produce", { attributes: { topic, messages: messages.length }, captureStackTrace: false })
+      )
+    }
 
     const committed = (group: string, topic: string) =>
       attempt("committed", () => admin.fetchOffsets({ groupId: group, topics: [topic] })).pipe(
