@@ -1,5 +1,5 @@
 import { Headers, HttpTraceContext } from "@effect/platform"
-import { Cause, Effect, Exit, FiberId, FiberRef, Option, Runtime } from "effect"
+import { Cause, Effect, Exit, FiberId, FiberRef, Option, Runtime, type Tracer } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Metrics } from "../services/Metrics.js"
 import { logResponse } from "./AccessLog.js"
@@ -34,6 +34,22 @@ const internalError: Answer = {
 const clientGone: Answer = { status: 499, headers: {}, body: "" }
 
 /**
+ * Headers as span attributes, as the platform's tracer writes them: a redacted one (`Headers.redact`,
+ * by name or pattern) as `<redacted>`.
+ */
+export const headerAttributes = (
+  span: Tracer.Span,
+  prefix: string,
+  headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>,
+  redactedNames: ReadonlyArray<string | RegExp>
+) => {
+  for (const name in headers) {
+    const redacted = redactedNames.some((r) => (typeof r === "string" ? r.toLowerCase() === name : r.test(name)))
+    span.attribute(`${prefix}${name}`, redacted ? "<redacted>" : String(headers[name]))
+  }
+}
+
+/**
  * The server span of a request, as the platform's tracer middleware opens it (`HttpMiddleware.tracer`):
  * `http.server POST`, in the trace of the request's `traceparent` (or b3) if any, with its attributes.
  */
@@ -44,10 +60,13 @@ const serverSpan = (
 ): Effect.Effect<Answer> => {
   const url = request.url ?? "/"
   if (untraced(url)) return answering
-  const headers = request.headers as unknown as Headers.Headers
   return Effect.useSpan(
     `http.server ${request.method}`,
-    { parent: Option.getOrUndefined(HttpTraceContext.fromHeaders(headers)), kind: "server", captureStackTrace: false },
+    {
+      parent: Option.getOrUndefined(HttpTraceContext.fromHeaders(request.headers as unknown as Headers.Headers)),
+      kind: "server",
+      captureStackTrace: false
+    },
     (span) => {
       span.attribute("http.request.method", request.method)
       try {
@@ -61,13 +80,11 @@ const serverSpan = (
         // A target that is no URL: no url attributes, as the platform does.
       }
       if (request.headers["user-agent"] !== undefined) span.attribute("user_agent.original", request.headers["user-agent"])
-      const redacted = Headers.redact(headers, redactedNames)
-      for (const name in redacted) span.attribute(`http.request.header.${name}`, String(redacted[name]))
+      headerAttributes(span, "http.request.header.", request.headers, redactedNames)
       if (request.socket.remoteAddress !== undefined) span.attribute("client.address", request.socket.remoteAddress)
       return Effect.tap(Effect.withParentSpan(answering, span), (answer) => {
         span.attribute("http.response.status_code", answer.status)
-        const sent = Headers.redact(answer.headers as unknown as Headers.Headers, redactedNames)
-        for (const name in sent) span.attribute(`http.response.header.${name}`, String(sent[name]))
+        headerAttributes(span, "http.response.header.", answer.headers, redactedNames)
       })
     }
   )
