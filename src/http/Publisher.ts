@@ -12,7 +12,7 @@ import { positiveInteger } from "../services/Settings.js"
 import { authorizePublisher } from "./Auth.js"
 import { BadRequest, dependencyDown, type Forbidden, TooManyRequests, Unavailable } from "./Problem.js"
 
-export type EventError = EventIssue
+type EventError = EventIssue
 
 const pathString = (path: ReadonlyArray<PropertyKey>): string => path.map(String).join(".")
 
@@ -166,4 +166,3 @@ export const makePublisher = Effect.gen(function*() {
 
   return { maxBodyBytes, publish } satisfies Publisher
 })
-
