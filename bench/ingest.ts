@@ -3,8 +3,10 @@
  * composition, as a process) and (b) a bare node:http + kafkajs server doing the same JSON parse and
  * produce (bench/support/ingest-bare.ts), same load, same run, one after the other. Both write to a
  * fresh bench topic; the load comes from this process over keep-alive connections.
+ * BENCH_ROUNDS=n alternates the two n times and adds the medians: on a machine others share, the load
+ * they add then falls on both alike.
  *
- *   npm run bench:ingest     BENCH_SECONDS=10 BENCH_CONCURRENCY=16 npm run bench:ingest
+ *   npm run bench:ingest     BENCH_SECONDS=10 BENCH_CONCURRENCY=16 BENCH_ROUNDS=1 npm run bench:ingest
  */
 import { randomUUID } from "node:crypto"
 import { Effect, Redacted } from "effect"
@@ -16,6 +18,7 @@ import { closedLoop, send } from "./support/load.js"
 
 const seconds = Number(process.env["BENCH_SECONDS"] ?? 10)
 const concurrency = Number(process.env["BENCH_CONCURRENCY"] ?? 16)
+const rounds = Number(process.env["BENCH_ROUNDS"] ?? 1)
 const batchSize = 100
 const brokers = (process.env["KAFKA_BROKERS"] ?? "127.0.0.1:9092").split(",")
 const topic = `bench_ingest_${randomUUID().slice(0, 8)}`
@@ -59,18 +62,31 @@ try {
   // Warm-up: connections, metadata, JIT.
   await run(gateway, 2_000)
   await run(bare, 2_000)
-  const a = await run(gateway, seconds * 1000)
-  const b = await run(bare, seconds * 1000)
-  const line = (name: string, r: typeof a) =>
+  const line = (name: string, r: Awaited<ReturnType<typeof run>>) =>
     `${name}: ${r.eventsPerSecond} events/s (${r.ok} batches of ${batchSize} accepted, ${r.failed} failed${
       r.refused.size === 0 ? "" : ` [${[...r.refused].map(([status, n]) => `${n}× ${status}`).join(", ")}]`
     }, in ${r.ms} ms; server CPU ${(r.cpuShare * 100).toFixed(0)}%, ${r.cpuMillisPerBatch.toFixed(1)} ms a batch)`
-  console.log([
-    `POST /events, ${batchSize}-event batches, ${concurrency} concurrent clients, ${seconds} s each, topic ${topic}`,
-    line("(a) gateway    ", a),
-    line("(b) bare server", b),
-    `ratio gateway/bare: ${(a.eventsPerSecond / b.eventsPerSecond).toFixed(2)}`
-  ].join("\n"))
+  console.log(`POST /events, ${batchSize}-event batches, ${concurrency} concurrent clients, ${seconds} s each, topic ${topic}`)
+  const results: Array<{ ratio: number; gateway: number; bare: number }> = []
+  for (let round = 1; round <= rounds; round++) {
+    const a = await run(gateway, seconds * 1000)
+    const b = await run(bare, seconds * 1000)
+    results.push({ ratio: a.eventsPerSecond / b.eventsPerSecond, gateway: a.cpuMillisPerBatch, bare: b.cpuMillisPerBatch })
+    console.log([
+      ...(rounds > 1 ? [`round ${round}`] : []),
+      line("(a) gateway    ", a),
+      line("(b) bare server", b),
+      `ratio gateway/bare: ${(a.eventsPerSecond / b.eventsPerSecond).toFixed(2)}`
+    ].join("\n"))
+  }
+  if (rounds > 1) {
+    const median = (values: Array<number>) => values.sort((x, y) => x - y)[Math.floor(values.length / 2)]!
+    console.log(
+      `median of ${rounds} rounds: ratio gateway/bare ${median(results.map((r) => r.ratio)).toFixed(2)} ` +
+        `(${results.map((r) => r.ratio.toFixed(2)).join(" ")}); server CPU a batch: gateway ${median(results.map((r) => r.gateway)).toFixed(1)} ms, ` +
+        `bare ${median(results.map((r) => r.bare)).toFixed(1)} ms`
+    )
+  }
 } finally {
   await Promise.all([stopChild(gateway), stopChild(bare)])
   await admin.deleteTopics({ topics: [topic] }).catch(() => undefined)
