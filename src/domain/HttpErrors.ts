@@ -146,3 +146,6 @@ export const problemParts = (problem: Problem) => {
     body: Schema.encodeSync(bodies[problem._tag] as unknown as Schema.Schema<Problem, unknown>)(problem)
   }
 }
+
+/** The body of an answer to a request that failed in a way no declared error covers (a 500). */
+export const internalErrorBody = { error: "Internal", reason: "unexpected server error" } as const

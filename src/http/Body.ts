@@ -22,7 +22,7 @@ export const readText = (request: HttpServerRequest.HttpServerRequest, maxBytes:
 }
 
 /** `readText` on Node's own request. */
-export const readNodeText = (source: IncomingMessage, maxBytes: number) => {
+const readNodeText = (source: IncomingMessage, maxBytes: number) => {
   if (Number(source.headers["content-length"] ?? "0") > maxBytes) {
     return Effect.zipRight(Effect.sync(() => source.resume()), Effect.fail(tooLarge(maxBytes)))
   }

@@ -8,7 +8,7 @@ import { readNodeJson } from "./Body.js"
 import { Cors } from "./Cors.js"
 import { untraced } from "./HttpLive.js"
 import type { NodeRoute } from "./Listener.js"
-import { problemParts } from "./Problem.js"
+import { internalErrorBody, problemParts } from "./Problem.js"
 import { bearerToken, type Publisher } from "./Publisher.js"
 import { observeRequest } from "./RequestMetrics.js"
 
@@ -27,26 +27,21 @@ interface Answer {
 const internalError: Answer = {
   status: 500,
   headers: {},
-  body: JSON.stringify({ error: "Internal", reason: "unexpected server error" })
+  body: JSON.stringify(internalErrorBody)
 }
 
 /** A client gone before its answer: nothing is written (the router labels such a request 499 too). */
 const clientGone: Answer = { status: 499, headers: {}, body: "" }
 
-/**
- * Headers as span attributes, as the platform's tracer writes them: a redacted one (`Headers.redact`,
- * by name or pattern) as `<redacted>`.
- */
+/** Headers as span attributes, as the platform's tracer writes them (`Headers.redact`: a credential as `<redacted>`). */
 export const headerAttributes = (
   span: Tracer.Span,
   prefix: string,
   headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>,
   redactedNames: ReadonlyArray<string | RegExp>
 ) => {
-  for (const name in headers) {
-    const redacted = redactedNames.some((r) => (typeof r === "string" ? r.toLowerCase() === name : r.test(name)))
-    span.attribute(`${prefix}${name}`, redacted ? "<redacted>" : String(headers[name]))
-  }
+  const redacted = Headers.redact(headers as Headers.Headers, redactedNames)
+  for (const name in redacted) span.attribute(`${prefix}${name}`, String(redacted[name]))
 }
 
 /**

@@ -12,7 +12,7 @@ import { Metrics } from "../services/Metrics.js"
 import { logResponse } from "./AccessLog.js"
 import { Cors } from "./Cors.js"
 import * as Listener from "./Listener.js"
-import { answerFailure, MethodNotAllowed, NotFound, problemResponse } from "./Problem.js"
+import { answerFailure, internalErrorBody, MethodNotAllowed, NotFound, problemResponse } from "./Problem.js"
 import { requestDuration } from "./RequestMetrics.js"
 import { type PageRoute, routeTable, type RouteTable } from "./Routes.js"
 
@@ -73,7 +73,7 @@ export const apiApp = (api: HttpApi.HttpApi.Any, routes: RouteTable = routeTable
           }
           if (Cause.isInterruptedOnly(cause)) return Effect.succeed(HttpServerResponse.empty({ status: 499 }))
           return Effect.logError("unhandled request failure", cause).pipe(
-            Effect.as(HttpServerResponse.unsafeJson({ error: "Internal", reason: "unexpected server error" }, { status: 500 }))
+            Effect.as(HttpServerResponse.unsafeJson(internalErrorBody, { status: 500 }))
           )
         })
       )

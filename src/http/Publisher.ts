@@ -12,8 +12,6 @@ import { positiveInteger } from "../services/Settings.js"
 import { authorizePublisher } from "./Auth.js"
 import { BadRequest, dependencyDown, type Forbidden, TooManyRequests, Unavailable } from "./Problem.js"
 
-type EventError = EventIssue
-
 const pathString = (path: ReadonlyArray<PropertyKey>): string => path.map(String).join(".")
 
 /** An event of a valid batch with its canonical JSON, encoded once: compared for duplicates, then published. */
@@ -23,9 +21,9 @@ interface ValidEvent {
 }
 
 /** Decodes every event of a batch; all of them valid, or one error per issue of each invalid one. */
-export const validateBatch = (items: ReadonlyArray<unknown>): Either.Either<ReadonlyArray<ValidEvent>, ReadonlyArray<EventError>> => {
+const validateBatch = (items: ReadonlyArray<unknown>): Either.Either<ReadonlyArray<ValidEvent>, ReadonlyArray<EventIssue>> => {
   const events: Array<ValidEvent> = []
-  const errors: Array<EventError> = []
+  const errors: Array<EventIssue> = []
   const seen = new Map<string, string>()
   for (let index = 0; index < items.length; index++) {
     const item = items[index]

@@ -1,11 +1,11 @@
 import { Effect, Option, Runtime } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { NotificationHub } from "../services/NotificationHub.js"
-import { Auth } from "./Auth.js"
-import type { NodeRoute } from "./Listener.js"
 import { logResponse } from "./AccessLog.js"
+import { Auth } from "./Auth.js"
 import { Cors } from "./Cors.js"
-import { dependencyDown, problemParts, type Problem } from "./Problem.js"
+import type { NodeRoute } from "./Listener.js"
+import { dependencyDown, internalErrorBody, problemParts, type Problem } from "./Problem.js"
 import { positiveInteger } from "../services/Settings.js"
 import { responseSink, tooManyStreams } from "./SseResponse.js"
 
@@ -64,7 +64,7 @@ export const makeStreamRoute = Effect.gen(function*() {
       Effect.catchAll(answerProblem(response, allowed)),
       Effect.catchAllCause((cause) =>
         Effect.logError("notification stream failed", cause).pipe(
-          Effect.zipRight(Effect.sync(() => answer(response, 500, {}, { error: "Internal", reason: "unexpected server error" }))),
+          Effect.zipRight(Effect.sync(() => answer(response, 500, {}, internalErrorBody))),
           Effect.as(500)
         )),
       // The router's access log does not see this route: the same line, once the status is sent.

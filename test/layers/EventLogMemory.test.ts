@@ -32,6 +32,11 @@ describe("murmur2 (Kafka's default partitioner)", () => {
     ["lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971],
     ["kafka", -798503068]
   ]
+  it("hashes a key with characters beyond ASCII by its UTF-8 bytes", () => {
+    expect(murmur2("sellér✓")).toBe(murmur2(new TextEncoder().encode("sellér✓")))
+    expect(murmur2("sellér✓")).not.toBe(murmur2("seller?"))
+  })
+
   it.each(known)("murmur2(%j) = %d", (key, hash) => {
     expect(murmur2(key)).toBe(hash)
     expect(murmur2(new TextEncoder().encode(key))).toBe(hash)
