@@ -82,11 +82,7 @@ const updatedData = (data: Json): { changes: ProductChanges; product: ProductSta
   return count === 0 ? undefined : { changes: changes as ProductChanges, product }
 }
 
-/** Whether `part` is written in `s` at `at`. */
-const holdsAt = (s: string, part: string, at: number): boolean => {
-  for (let i = 0; i < part.length; i++) if (s.charCodeAt(at + i) !== part.charCodeAt(i)) return false
-  return true
-}
+const dash = 45
 
 /**
  * Whether `eventId` is `makeEventId(sellerId, productId, eventType, timestamp)`, `millis` being the
@@ -99,12 +95,11 @@ const isEventIdOf = (eventId: unknown, sellerId: string, productId: string, even
   const typeAt = productAt + productId.length + 1
   const millisAt = typeAt + eventType.length + 1
   return eventId.length === millisAt + 13 &&
-    holdsAt(eventId, sellerId, 0) && eventId.charCodeAt(productAt - 1) === dash &&
-    holdsAt(eventId, productId, productAt) && eventId.charCodeAt(typeAt - 1) === dash &&
-    holdsAt(eventId, eventType, typeAt) && eventId.charCodeAt(millisAt - 1) === dash &&
+    eventId.startsWith(sellerId, 0) && eventId.charCodeAt(productAt - 1) === dash &&
+    eventId.startsWith(productId, productAt) && eventId.charCodeAt(typeAt - 1) === dash &&
+    eventId.startsWith(eventType, typeAt) && eventId.charCodeAt(millisAt - 1) === dash &&
     digits(eventId, millisAt, 13) === millis
 }
-const dash = 45
 
 /** The decoded event when the input is certainly valid; `undefined` when the schema must decide. */
 export const validProductEvent = (input: unknown): ProductEvent | undefined => {

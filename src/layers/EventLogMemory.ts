@@ -6,7 +6,7 @@ import {
   type Headers,
   type LogRecord,
   type OutgoingMessage,
-  producedHeaders,
+  producedHeadersFor,
   producerSpan,
   type Rebalance,
   type SubscribeOptions,
@@ -100,10 +100,11 @@ export const make = (options: MemoryOptions = {}) =>
           // Consecutive messages with the same headers (an array of events of one type) share one
           // headers object: less memory per record, and a reader of many records' headers (the
           // consumer engine reads each record's `eventType`) finds it in cache.
+          const produce = producedHeadersFor(span)
           let previous: { readonly given: Headers | undefined; readonly produced: Headers } | undefined
           const headersOf = (given: Headers | undefined): Headers => {
             if (previous === undefined || !sameHeaders(previous.given, given)) {
-              previous = { given, produced: producedHeaders(given, span) }
+              previous = { given, produced: produce(given) }
             }
             return previous.produced
           }

@@ -93,6 +93,7 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
       handleChunk: options.handleChunk,
       onDrain: options.onDrain,
       laneCapacity: options.laneCapacity ?? defaultLaneCapacity,
+      // `laneCapacity` bounds each parked seller's queue too (see RunOptions.laneCapacity).
       parkedCapacity: options.laneCapacity ?? defaultParkedCapacity,
       maxParkedPerLane: options.maxParkedPerLane ?? defaultMaxParkedPerLane,
       shutdownTimeout: options.shutdownTimeout ?? Duration.seconds(30)

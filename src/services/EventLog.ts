@@ -10,19 +10,16 @@ import { InfraError } from "./InfraError.js"
 export type Headers = Readonly<Record<string, string>>
 
 /**
- * The span a produce runs in, if any, for `producedHeaders`: a layer reads it once per produce.
+ * The span a produce runs in, if any, for `producedHeadersFor`: a layer reads it once per produce.
  */
 export const producerSpan: Effect.Effect<Option.Option<Tracer.Span>> = Effect.option(Effect.currentSpan)
 
 /**
  * A message's headers as a layer writes them: with the producer's span as `traceparent`, so the
  * consumers' spans join the producer's trace, unless it carries one already (a replayed dead letter
- * keeps the trace of its first production).
+ * keeps the trace of its first production). The span's `traceparent` is formatted once, for all the
+ * messages of one produce.
  */
-export const producedHeaders = (headers: Headers | undefined, span: Option.Option<Tracer.Span>): Headers =>
-  producedHeadersFor(span)(headers)
-
-/** `producedHeaders` for the messages of one produce: the span's `traceparent` formatted once. */
 export const producedHeadersFor = (span: Option.Option<Tracer.Span>): (headers: Headers | undefined) => Headers => {
   if (Option.isNone(span)) return (headers) => ({ ...headers })
   const traceparent = formatTraceparent(span.value)

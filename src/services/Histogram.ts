@@ -76,10 +76,6 @@ export class Histogram<L extends string> {
     return series
   }
 
-  observe(labels: Readonly<Record<L, string>>, value: number): void {
-    this.labels(labels).observe(value)
-  }
-
   /** prom-client's metric shape, for the registry. */
   get(): Promise<{ name: string; help: string; type: "histogram"; aggregator: "sum"; values: Array<HistogramValue> }> {
     const { name } = this.config

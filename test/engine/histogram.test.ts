@@ -23,7 +23,7 @@ describe("Histogram (the consumer engine's latency histogram)", () => {
     const series = histogram.labels({ group: "a" })
     for (const [group, value] of observations) {
       if (group === "a") series.observe(value)
-      else histogram.observe({ group }, value)
+      else histogram.labels({ group }).observe(value)
       reference.observe({ group }, value)
     }
     expect(samples(await ours.metrics())).toEqual(samples(await theirs.metrics()))

@@ -34,9 +34,11 @@ export class EngineMetrics {
   private readonly latency: HistogramSeries
   /** Append times of the records finished since the last flush. */
   private readonly appendTimes: Array<number> = []
+  private readonly groupLabels: { readonly group: string }
 
   constructor(private readonly metrics: Metrics, readonly group: string) {
     this.latency = metrics.latency.labels({ group })
+    this.groupLabels = { group }
   }
 
   private talliesOf(header: string | undefined): Record<Outcome, Tally> {
@@ -90,6 +92,6 @@ export class EngineMetrics {
   }
 
   retried(): void {
-    this.metrics.retried.inc({ group: this.group })
+    this.metrics.retried.inc(this.groupLabels)
   }
 }

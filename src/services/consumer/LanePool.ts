@@ -73,7 +73,6 @@ export const makeLanePool = <E extends { readonly retriable: boolean }, R>(
 
     const prepare = (work: Work): Prepared => {
       if (isRevoked(work)) return undefined
-      if (work.first !== undefined) return work.first.event
       const decoded = decodeRecord(work.record)
       if (decoded._tag === "Left") return recovery.decodeFailed(work, decoded.left)
       if (!subscribes(contract, decoded.right.eventType)) {
