@@ -56,6 +56,20 @@ const note = (what: string) => {
 const lagOf = async (group: string) =>
   (await stack.admin.offsets(group, productEventsTopic)).reduce((sum, o) => sum + o.high - (o.committed >= 0 ? o.committed : o.low), 0)
 
+/** Every notification id stored for the seller, oldest first (the list route pages newest first). */
+const storedIds = async (baseUrl: string, seller: string) => {
+  const ids: Array<string> = []
+  for (let cursor: string | null = ""; cursor !== null;) {
+    const response = await fetch(`${baseUrl}/sellers/${seller}/notifications?limit=200${cursor ? `&cursor=${cursor}` : ""}`, {
+      headers: await bearer({ sellerId: seller })
+    })
+    const page = (await response.json()) as { items: Array<{ id: string }>; nextCursor: string | null }
+    ids.push(...page.items.map((n) => n.id))
+    cursor = page.nextCursor
+  }
+  return ids.reverse()
+}
+
 describe("fault suite", () => {
   it("loses, duplicates, reorders and miscounts nothing through kills, a broker outage and a Redis outage", async () => {
     const gateway = await launch("gateway", "gateway")
@@ -164,6 +178,7 @@ describe("fault suite", () => {
     note("drained")
 
     let lost = 0, duplicated = 0, outOfOrder = 0
+    const missing: Array<{ readonly seller: string; readonly id: string; readonly at: number }> = []
     for (const seller of sellers) {
       const expected = load.accepted.get(seller)!.map((e) => e.eventId)
       const position = new Map(expected.map((id, i) => [id, i]))
@@ -177,7 +192,25 @@ describe("fault suite", () => {
         if (at < last) outOfOrder++
         last = Math.max(last, at)
       }
-      lost += expected.filter((id) => !seen.has(id)).length
+      expected.forEach((id, at) => {
+        if (!seen.has(id)) missing.push({ seller, id, at })
+      })
+    }
+    lost = missing.length
+    // Where a lost event sits: its client's ids around it and reconnects, and whether the store has it.
+    for (const { seller, id, at } of missing.slice(0, 5)) {
+      const client = clients.get(seller)!
+      const expected = load.accepted.get(seller)!.map((e) => e.eventId)
+      const before = expected[at - 1], after = expected[at + 1]
+      const live = notification.find((p) => p.exitCode() === undefined) ?? notification[0]!
+      const stored = await storedIds(live.baseUrl, seller).catch((e) => [`(list failed: ${String(e)})`])
+      note([
+        `lost ${id} of ${seller}: #${at} of ${expected.length}, client has ${client.ids.length} ids`,
+        `  before it ${before} at client index ${before === undefined ? "-" : client.ids.indexOf(before)},`,
+        `  after it ${after} at client index ${after === undefined ? "-" : client.ids.indexOf(after)},`,
+        `  reconnects at client indexes ${JSON.stringify(client.reconnectedAt)},`,
+        `  stored: ${stored.includes(id) ? `yes, #${stored.indexOf(id)} of ${stored.length}` : `no (${stored.length} stored)`}`
+      ].join("\n"))
     }
     await eventually("analytics has folded every event", async () => {
       for (const seller of sellers) {

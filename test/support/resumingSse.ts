@@ -8,18 +8,22 @@ import { createParser } from "eventsource-parser"
 export interface ResumingSse {
   readonly ids: Array<string>
   readonly reconnects: () => number
+  /** How many ids had arrived when each reconnect began (where a gap would sit). */
+  readonly reconnectedAt: ReadonlyArray<number>
   readonly close: () => void
 }
 
 export const resumingSse = (pickUrl: () => string, headers: () => Promise<Record<string, string>>, retryMs = 500): ResumingSse => {
   const ids: Array<string> = []
   let reconnects = 0
+  const reconnectedAt: Array<number> = []
   let closed = false
   let controller: AbortController | undefined
   const loop = async () => {
     for (let attempt = 0; !closed; attempt++) {
       if (attempt > 0) {
         reconnects++
+        reconnectedAt.push(ids.length)
         await new Promise((r) => setTimeout(r, retryMs))
         if (closed) return
       }
@@ -47,6 +51,7 @@ export const resumingSse = (pickUrl: () => string, headers: () => Promise<Record
   return {
     ids,
     reconnects: () => reconnects,
+    reconnectedAt,
     close: () => {
       closed = true
       controller?.abort()
