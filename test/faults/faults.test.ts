@@ -91,6 +91,12 @@ describe("fault suite", () => {
       return `${program.baseUrl}/sellers/${seller}/notifications/stream`
     }
     const clients = new Map<string, ResumingSse>(sellers.map((s) => [s, resumingSse(pickUrl(s), () => bearer({ sellerId: s }))]))
+    // A first stream starts at the seller's latest notification: the load starts once every stream is open.
+    await Promise.race([
+      Promise.all([...clients.values()].map((c) => c.opened)),
+      sleep(30_000).then(() => Promise.reject(new Error("the SSE streams did not all open within 30 s")))
+    ])
+    note("SSE streams open")
 
     // The load: each batch retried (same events) until the gateway accepts it, as a client must on 503.
     const load = makeLoad(sellers, 7)

@@ -10,6 +10,13 @@ export interface ResumingSse {
   readonly reconnects: () => number
   /** How many ids had arrived when each reconnect began (where a gap would sit). */
   readonly reconnectedAt: ReadonlyArray<number>
+  /**
+   * Settles once a stream is open (its response's headers arrived): the server answers only once the
+   * subscription is live, so everything published from then on reaches this client. Without
+   * `Last-Event-ID` a first stream starts at the seller's latest notification: a client must wait for
+   * this before it counts on receiving what it then causes.
+   */
+  readonly opened: Promise<void>
   readonly close: () => void
 }
 
@@ -17,6 +24,8 @@ export const resumingSse = (pickUrl: () => string, headers: () => Promise<Record
   const ids: Array<string> = []
   let reconnects = 0
   const reconnectedAt: Array<number> = []
+  let markOpened = () => {}
+  const opened = new Promise<void>((resolve) => (markOpened = resolve))
   let closed = false
   let controller: AbortController | undefined
   const loop = async () => {
@@ -35,6 +44,7 @@ export const resumingSse = (pickUrl: () => string, headers: () => Promise<Record
           signal: controller.signal
         })
         if (!response.ok || response.body === null) continue
+        markOpened()
         const parser = createParser({ onEvent: (event) => event.id !== undefined && ids.push(event.id) })
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
         for (;;) {
@@ -52,6 +62,7 @@ export const resumingSse = (pickUrl: () => string, headers: () => Promise<Record
     ids,
     reconnects: () => reconnects,
     reconnectedAt,
+    opened,
     close: () => {
       closed = true
       controller?.abort()
