@@ -30,8 +30,8 @@ const internalError: Answer = {
   body: JSON.stringify(internalErrorBody)
 }
 
-/** A client gone before its answer: nothing is written (the router labels such a request 499 too). */
-const clientGone: Answer = { status: 499, headers: {}, body: "" }
+/** The status a request is counted and logged with when its client went away before the answer (as the router's). */
+const clientGone = 499
 
 /** Headers as span attributes, as the platform's tracer writes them (`Headers.redact`: a credential as `<redacted>`). */
 export const headerAttributes = (
@@ -113,11 +113,8 @@ export const makeEventsRoute = (publisher: Publisher) =>
           const { body, headers, status } = problemParts(problem)
           return Effect.succeed({ status, headers, body: JSON.stringify(body) })
         }),
-        Effect.catchAllCause((cause) =>
-          Cause.isInterruptedOnly(cause)
-            ? Effect.succeed(clientGone)
-            : Effect.as(Effect.logError("unhandled request failure", cause), internalError)
-        )
+        // Not for a client gone: its interruption skips every handler of this fiber (`serve` counts it at exit).
+        Effect.catchAllCause((cause) => Effect.as(Effect.logError("unhandled request failure", cause), internalError))
       )
     }
 
@@ -128,14 +125,14 @@ export const makeEventsRoute = (publisher: Publisher) =>
       const allowed = cors.headersFor(request.headers.origin)
       const answering = Effect.map(answer(request), (answer): Answer => {
         const headers = { "content-type": "application/json", ...answer.headers, ...allowed }
-        if (answer !== clientGone && !response.headersSent) response.writeHead(answer.status, headers).end(answer.body)
+        if (!response.headersSent) response.writeHead(answer.status, headers).end(answer.body)
         return { ...answer, headers }
       })
       return serverSpan(request, redactedNames, answering).pipe(
         Effect.onExit((exit) => {
           if (Exit.isSuccess(exit)) return done(method, url, exit.value.status, started)
           // The client went away (499, not an error), or the answer could not be written: the connection is cut.
-          if (Cause.isInterruptedOnly(exit.cause)) return done(method, url, clientGone.status, started)
+          if (Cause.isInterruptedOnly(exit.cause)) return done(method, url, clientGone, started)
           response.destroy()
           return Effect.zipRight(Effect.logError("unhandled request failure", exit.cause), done(method, url, internalError.status, started))
         }),

@@ -42,8 +42,6 @@ export interface Options {
   readonly maxRetryTime?: Duration.DurationInput
   /** Longest an empty fetch waits on the broker; bounds how long leaving takes. Default 500 ms. */
   readonly maxWaitTime?: Duration.DurationInput
-  /** A produce not acknowledged within this fails (kafkajs may still deliver it). Default 30 seconds. */
-  readonly produceTimeout?: Duration.DurationInput
   /** Bytes of messages (keys, values, headers) one send merges from concurrent produces. Default 512 KiB. */
   readonly maxSendBytes?: number
   /** Messages one send merges from concurrent produces. Default 1,000. */
@@ -86,7 +84,8 @@ export const make = (options: Options) =>
     const producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
-      // Idempotence needs unbounded retries (kafkajs warns otherwise); `produceTimeout` bounds the caller's wait.
+      // Idempotence needs unbounded retries (kafkajs warns otherwise): a caller that needs a deadline sets its
+      // own (the gateway's GATEWAY_PRODUCE_TIMEOUT); giving up takes its produce out of the send queue.
       retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5_000 },
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false
@@ -96,7 +95,6 @@ export const make = (options: Options) =>
       () => Effect.promise(() => producer.disconnect().catch(() => undefined))
     )
 
-    const produceTimeout = Duration.millis(millis(options.produceTimeout, 30_000))
     const settings = {
       bufferSize: options.bufferSize ?? 2048,
       revokeTimeout: Duration.millis(millis(options.revokeTimeout, 10_000)),
@@ -135,7 +133,7 @@ export const make = (options: Options) =>
     // produces would queue behind kafkajs's per-broker lock anyway, each paying a round trip.
     const sends = SendQueue.make(
       (topicMessages) => producer.sendBatch({ acks: -1, topicMessages }),
-      { maxBytes: options.maxSendBytes ?? 512 * 1024, maxMessages: options.maxSendMessages ?? 1_000, timeout: produceTimeout }
+      { maxBytes: options.maxSendBytes ?? 512 * 1024, maxMessages: options.maxSendMessages ?? 1_000 }
     )
 
     /**

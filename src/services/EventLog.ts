@@ -77,7 +77,11 @@ export class EventLogError extends InfraError("EventLogError", "event log") {}
 export class EventLog extends Context.Tag("product-events/EventLog")<
   EventLog,
   {
-    /** Appends all messages or none (as far as the backend allows); returns their positions in order. */
+    /**
+     * Appends all messages or none (as far as the backend allows); returns their positions in order. No
+     * deadline of its own (Kafka: retried until the broker answers); a caller that needs one interrupts it,
+     * as the gateway does (`GATEWAY_PRODUCE_TIMEOUT`), and a produce not sent yet is then withdrawn.
+     */
     readonly produce: (
       topic: string,
       messages: ReadonlyArray<OutgoingMessage>

@@ -1,9 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Option, Tracer } from "effect"
+import { Effect, Exit, Fiber, Option, TestClock, Tracer } from "effect"
+import { analyticsService, notificationService, productEventsTopic } from "../../src/domain/Consumers.js"
 import type { ChunkItem } from "../../src/services/consumer/Handler.js"
 import { maxBatchLinks } from "../../src/domain/TraceContext.js"
+import * as ConsumerEngine from "../../src/services/ConsumerEngine.js"
 import { traceSegments } from "../../src/services/consumer/Tracing.js"
+import { EventLog } from "../../src/services/EventLog.js"
 import { created } from "../support/events.js"
+import { event, message, TestLayer } from "./fixtures.js"
 
 const traceparent = (trace: string, span: string) => `00-${trace.repeat(32)}-${span.repeat(16)}-01`
 const item = (header: string | undefined): ChunkItem => ({
@@ -69,4 +73,54 @@ describe("consumer spans (traceSegments)", () => {
       yield* traceSegments("notification-service", run)([item(traceparent("a", "1"))])
       expect(Option.isNone(seen[0]!)).toBe(true)
     }))
+})
+
+describe("the consumer dispatcher's span gate", () => {
+  it.effect("a synchronous handler's records: handled in the dispatcher, no lane, where nothing is exported; through the lanes, in consumer spans, where spans are exported", () =>
+    Effect.gen(function*() {
+      const events = Array.from({ length: 6 }, (_, n) => event(`seller_${n % 3}`, n))
+      const producers = events.map((_, n) => String(n + 1))
+      yield* Effect.flatMap(EventLog, (log) =>
+        log.produce(productEventsTopic, events.map((e, n) => {
+          const produced = message(e)
+          return { ...produced, headers: { ...produced.headers, traceparent: traceparent(producers[n]!, producers[n]!) } }
+        })))
+      const consume = (contract: typeof notificationService) => {
+        const stats = new ConsumerEngine.EngineStats()
+        const handled: Array<string> = []
+        const run = ConsumerEngine.run({ contract, stats, handle: (e) => (handled.push(e.eventId), Effect.void) })
+        return { stats, handled, run }
+      }
+
+      // Effect's native tracer: nothing exported, so no span is worth a lane.
+      const quiet = consume(notificationService)
+      const quietFiber = yield* Effect.fork(quiet.run)
+      yield* TestClock.adjust("1 second")
+      expect([...quiet.handled].sort()).toEqual(events.map((e) => e.eventId).sort())
+      expect(quiet.stats.peakLiveLanes).toBe(0)
+
+      // A tracer that exports: every record goes through a lane, in a segment's span joined to its producer's trace.
+      const native = yield* Effect.tracer
+      const started: Array<{ name: string; parent: Option.Option<Tracer.AnySpan>; links: ReadonlyArray<Tracer.SpanLink> }> = []
+      const exporting = Tracer.make({
+        span: (name, parent, context, links, startTime, kind, options) => {
+          started.push({ name, parent, links })
+          return native.span(name, parent, context, links, startTime, kind, options)
+        },
+        context: (f) => f()
+      })
+      const traced = consume(analyticsService)
+      const tracedFiber = yield* Effect.fork(Effect.withTracer(traced.run, exporting))
+      yield* TestClock.adjust("1 second")
+      expect([...traced.handled].sort()).toEqual(events.map((e) => e.eventId).sort())
+      expect(traced.stats.peakLiveLanes).toBeGreaterThan(0)
+      const segments = started.filter((s) => s.name === "analytics-service process")
+      expect(segments.length).toBeGreaterThan(0)
+      const joined = segments.flatMap((s) => [...Option.toArray(s.parent), ...s.links.map((l) => l.span)].map((span) => span.traceId))
+      expect(new Set(joined)).toEqual(new Set(producers.map((p) => p.repeat(32))))
+      expect(started.some((s) => s.name === "notification-service process")).toBe(false)
+
+      yield* Fiber.interrupt(quietFiber)
+      yield* Fiber.interrupt(tracedFiber)
+    }).pipe(Effect.provide(TestLayer)))
 })

@@ -120,23 +120,23 @@ describe("POST /events on the router and on the listener", () => {
     expect(await counters(servers["listener"]!.baseUrl)).toEqual(await counters(servers["router"]!.baseUrl))
   })
 
-  it("on the listener, a client gone before its answer is counted as 499 (no error logged, no 5xx), and the next request is answered", async () => {
-    const app = servers["listener"]!
-    const aborted = async () => Number(/^http_request_duration_seconds_count\{method="POST",route="\/events",status="499"\} (\d+)$/m.exec(
+  it.each(["router", "listener"])("on the %s, a client gone before its answer is counted as 499 (no 5xx), and the next request is answered", async (name) => {
+    const app = servers[name]!
+    const count = async (status: number) => Number(new RegExp(`^http_request_duration_seconds_count\\{method="POST",route="/events",status="${status}"\\} (\\d+)$`, "m").exec(
       await (await fetch(`${app.baseUrl}/metrics`)).text()
     )?.[1] ?? 0)
-    const before = await aborted()
+    const before = { gone: await count(499), failed: await count(500) }
     const authorization = `Bearer ${await token({ role: "service" })}`
     await new Promise<void>((resolve) => {
       const req = request(`${app.baseUrl}/events`, { method: "POST", headers: { authorization, "content-length": "1000" } })
       req.on("error", () => resolve())
       req.write("[{\"eventId\":", () => setTimeout(() => req.destroy(), 50))
     })
-    for (let i = 0; i < 50 && (await aborted()) === before; i++) await new Promise((resolve) => setTimeout(resolve, 20))
-    expect(await aborted()).toBe(before + 1)
+    for (let i = 0; i < 50 && (await count(499)) === before.gone; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+    expect({ gone: await count(499), failed: await count(500) }).toEqual({ gone: before.gone + 1, failed: before.failed })
     const next = await post(app.baseUrl, {
       headers: { "content-type": "application/json", authorization },
-      body: JSON.stringify(encode(created("route_s", "after_abort", baseMillis)))
+      body: JSON.stringify(encode(created("route_s", `after_abort_${name}`, baseMillis)))
     })
     expect(next.status).toBe(202)
   })

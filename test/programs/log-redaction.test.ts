@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it, vi } from "vitest"
 import { EmbeddedLive } from "../../src/app/Embedded.js"
 import * as Listener from "../../src/http/Listener.js"
 import { token } from "../support/embedded.js"
+import { created, encode } from "../support/events.js"
 import { openSse } from "../support/sse.js"
 
 /**
@@ -55,11 +56,27 @@ describe.each([false, true])("logs never carry a token (listener: %s)", (listene
     ]) statuses.push((await fetch(`${baseUrl}${path}`)).status)
     statuses.push((await fetch(`${baseUrl}/sellers/${seller}/notifications`, { headers: { authorization: `Bearer ${forged}` } })).status)
     statuses.push((await fetch(`${baseUrl}/sellers/${seller}/notifications`, { headers: { authorization: `Bearer ${valid}` } })).status)
-    expect(statuses).toEqual([401, 400, 401, 404, 401, 200])
+    // POST /events (on the listener, served ahead of the router): with a valid token, a forged one, and a query string.
+    const publish = (path: string, bearer: string, n: number) =>
+      fetch(`${baseUrl}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${bearer}` },
+        body: JSON.stringify(encode(created(seller, `p${n}`)))
+      })
+    for (const [path, bearer, n] of [["/events", valid, 1], ["/events", forged, 2], [`/events?access_token=${valid}`, valid, 3]] as const) {
+      statuses.push((await publish(path, bearer, n)).status)
+    }
+    expect(statuses).toEqual([401, 400, 401, 404, 401, 200, 202, 401, 202])
 
     // One access-log line per request, whichever route served it (the stream's ahead of the router too).
     const accessLines = () => lines.slice(from).filter((l) => l.includes("Sent HTTP response"))
     await vi.waitFor(() => expect(accessLines()).toHaveLength(statuses.length + 1))
+    const posts = accessLines().filter((l) => l.includes("http.method=POST"))
+    expect(posts.map((l) => [/http\.url="?([^"\s]+)/.exec(l)?.[1], /http\.status=(\d+)/.exec(l)?.[1], /level=(\w+)/.exec(l)?.[1]])).toEqual([
+      ["/events", "202", "DEBUG"],
+      ["/events", "401", "DEBUG"],
+      ["/events?access_token=REDACTED", "202", "DEBUG"]
+    ])
     const log = lines.slice(from).join("\n")
     expect(log).toContain("access_token=REDACTED")
     for (const secret of [valid, forged, valid.split(".")[2]!, forged.split(".")[2]!]) expect(log).not.toContain(secret)

@@ -1,4 +1,4 @@
-import { Duration, Effect } from "effect"
+import { Effect } from "effect"
 import type { Message } from "kafkajs"
 import { EventLogError } from "../../services/EventLog.js"
 
@@ -14,10 +14,11 @@ import { EventLogError } from "../../services/EventLog.js"
  *   offsets of its own messages; a failed send fails every produce in it (none of them is acknowledged).
  * - Size: a send takes queued produces up to `maxBytes` and `maxMessages` (the first one whatever its size),
  *   so merging never builds a request the broker would refuse where the produces alone would pass.
- * - A produce not acknowledged within `timeout` fails. It, or one whose caller gives up (interruption),
- *   leaves the queue if it is still waiting; once in a send it is delivered or not as kafkajs decides.
- *   When every produce of the send in flight has given up, the next send starts without waiting for it
- *   (a send to a dead broker may retry for long).
+ * - No deadline of its own: a produce waits as long as its caller does. One whose caller gives up
+ *   (interruption: the gateway's `Effect.timeoutFail`, see `http/Publisher.ts`) leaves the queue if it is
+ *   still waiting; once in a send it is delivered or not as kafkajs decides. When every produce of the
+ *   send in flight has given up, the next send starts without waiting for it (kafkajs's idempotent
+ *   producer retries a send to a dead broker until the broker answers).
  */
 
 /** A message routed to its partition, as kafkajs takes it. */
@@ -45,18 +46,6 @@ export interface SendQueueOptions {
   readonly maxBytes: number
   /** Messages a merged send carries at most. */
   readonly maxMessages: number
-  /** How long a produce waits for its acknowledgement. */
-  readonly timeout: Duration.Duration
-  /**
-   * Runs `task` after `millis`, unless the returned cancel is called first: `setTimeout` by default. A timer
-   * per produce rather than a race of fibers (`Effect.timeout` forks two): this is every produce's path.
-   */
-  readonly schedule?: (millis: number, task: () => void) => () => void
-}
-
-const setTimer = (millis: number, task: () => void) => {
-  const timer = setTimeout(task, millis)
-  return () => clearTimeout(timer)
 }
 
 interface Flight {
@@ -81,8 +70,6 @@ export const messageBytes = (key: string, value: Uint8Array, headers: Readonly<R
 }
 
 export const make = (send: Send, options: SendQueueOptions) => {
-  const schedule = options.schedule ?? setTimer
-  const timeoutMillis = Duration.toMillis(options.timeout)
   const queue: Array<Produce> = []
   let inFlight: Flight | undefined
 
@@ -175,28 +162,10 @@ export const make = (send: Send, options: SendQueueOptions) => {
   /** Sends `messages` (routed, `bytes` as `messageBytes` counts them) with whatever else is waiting; their positions in order. */
   const produce = (topic: string, messages: ReadonlyArray<RoutedMessage>, bytes: number) =>
     Effect.async<ReadonlyArray<Position>, EventLogError>((resume) => {
-      let cancelTimer = () => {}
-      const entry: Produce = {
-        topic,
-        messages,
-        bytes,
-        resume: (result) => {
-          cancelTimer()
-          resume(result)
-        },
-        flight: undefined,
-        abandoned: false
-      }
-      cancelTimer = schedule(timeoutMillis, () => {
-        giveUp(entry)
-        resume(Effect.fail(new EventLogError({ operation: "produce", cause: `no acknowledgement within ${Duration.format(options.timeout)}` })))
-      })
+      const entry: Produce = { topic, messages, bytes, resume, flight: undefined, abandoned: false }
       queue.push(entry)
       if (inFlight === undefined) flush()
-      return Effect.sync(() => {
-        cancelTimer()
-        giveUp(entry)
-      })
+      return Effect.sync(() => giveUp(entry))
     })
 
   return { produce }

@@ -50,7 +50,7 @@ const reusedUpTo = 32
  * the same (most records of a batch carry the same `eventType`): a byte comparison instead of a
  * decode, and the engine's per-record comparisons with it then match on identity.
  */
-class RecordReader {
+export class RecordReader {
   /** Per header name (the first few names seen), its last short value: bytes and text. */
   private readonly last = new Map<string, { bytes: Uint8Array; text: string }>()
 

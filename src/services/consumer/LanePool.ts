@@ -73,6 +73,7 @@ export const makeLanePool = <E extends { readonly retriable: boolean }, R>(
 
     const prepare = (work: Work): Prepared => {
       if (isRevoked(work)) return undefined
+      if (work.undecodable !== undefined) return recovery.decodeFailed(work, work.undecodable)
       const decoded = decodeRecord(work.record)
       if (decoded._tag === "Left") return recovery.decodeFailed(work, decoded.left)
       if (!subscribes(contract, decoded.right.eventType)) {
@@ -86,11 +87,15 @@ export const makeLanePool = <E extends { readonly retriable: boolean }, R>(
      * The dispatcher's plain-code path, for a record whose lane is idle: decoded and handled at once;
      * done there when the handler's effect is already complete (as a synchronous handler's is). An
      * effect still to run, a failure or a decode failure goes to the lane (dead letters and retries
-     * live there), which then holds the seller's later records behind it.
+     * live there) with what was found here (`Work.first`, `Work.undecodable`), which then holds the
+     * seller's later records behind it.
      */
     const handleNow = (work: Work): boolean => {
       const decoded = decodeRecord(work.record)
-      if (decoded._tag === "Left") return false
+      if (decoded._tag === "Left") {
+        work.undecodable = decoded.left
+        return false
+      }
       const event = decoded.right
       if (!subscribes(contract, event.eventType)) {
         complete(work, "skipped")

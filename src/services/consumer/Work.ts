@@ -1,5 +1,6 @@
 import type { Effect } from "effect"
 import type { ProductEvent } from "../../domain/ProductEvent.js"
+import type { DecodeError } from "../DeadLetters.js"
 import type { LogRecord } from "../EventLog.js"
 import type { PartitionWatermark } from "./Watermark.js"
 
@@ -20,6 +21,8 @@ export class Work {
    * not complete at once (or failed): the lane runs it, instead of calling the handler again.
    */
   first: { readonly event: ProductEvent; readonly effect: Effect.Effect<void, unknown, unknown> } | undefined = undefined
+  /** Why the record is not an event, when the dispatcher decoded it already: the lane dead-letters it without decoding again. */
+  undecodable: DecodeError | undefined = undefined
 
   constructor(
     readonly record: LogRecord,
