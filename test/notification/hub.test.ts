@@ -125,7 +125,7 @@ describe("NotificationHub", () => {
       expect(c.ids()).toEqual([e1!.eventId, e2!.eventId, e3!.eventId])
     }).pipe(Effect.provide(stack())))
 
-  it.scoped("sends every client a heartbeat from one tick each interval while quiet, and none before", () =>
+  it.scoped("sends every quiet client a heartbeat from one tick each interval, and none before", () =>
     Effect.gen(function*() {
       const hub = yield* NotificationHub
       const a = client()
@@ -138,6 +138,26 @@ describe("NotificationHub", () => {
       expect([a.received, b.received]).toEqual([[":hb"], [":hb"]])
       yield* TestClock.adjust("30 seconds")
       expect([a.received, b.received]).toEqual([[":hb", ":hb", ":hb"], [":hb", ":hb", ":hb"]])
+    }).pipe(Effect.provide(stack())))
+
+  it.scoped("skips the heartbeat of a stream written to since the last tick, and beats it once quiet again", () =>
+    Effect.gen(function*() {
+      const hub = yield* NotificationHub
+      const service = yield* NotificationService
+      const busy = client()
+      const quiet = client()
+      yield* connect(hub, "s1", busy)
+      yield* connect(hub, "s2", quiet)
+      const [e1] = events("s1", 1)
+      yield* TestClock.adjust("10 seconds")
+      yield* service.handle(e1!)
+      yield* settle(() => busy.ids().length === 1)
+      // The tick at 15 s: s1's stream got a frame 5 s before, s2's nothing.
+      yield* TestClock.adjust("5 seconds")
+      expect([busy.received, quiet.received]).toEqual([[e1!.eventId], [":hb"]])
+      // At 30 s both were quiet for a whole tick.
+      yield* TestClock.adjust("15 seconds")
+      expect([busy.received, quiet.received]).toEqual([[e1!.eventId, ":hb"], [":hb", ":hb"]])
     }).pipe(Effect.provide(stack())))
 
   it.scoped("ends a stream when its token expires, after a last comment; the others and later notifications go on", () =>

@@ -39,6 +39,8 @@ export class Subscriber {
   pending: Array<Frame> = []
   /** When its token expires, in epoch seconds (a JWT's `exp`); the hub ends it then. */
   expiresAt: number | undefined = undefined
+  /** Something was written since the last heartbeat tick: the stream is not idle, no heartbeat due. */
+  private wrote = false
 
   constructor(
     readonly sellerId: string,
@@ -54,6 +56,7 @@ export class Subscriber {
       if (this.sink.full()) return this.end()
       this.sink.write(frame)
       this.sent = frame.seq
+      this.wrote = true
       return
     }
     if (this.pending.length >= this.maxPending) return this.end()
@@ -69,10 +72,20 @@ export class Subscriber {
     if (this.ended || frame.seq <= this.sent) return
     this.sink.write(frame)
     this.sent = frame.seq
+    this.wrote = true
   }
 
+  /**
+   * The heartbeat tick: a comment only if nothing was written since the last tick. A busy stream needs
+   * none (its frames keep proxies open), and the tick costs no burst of writes over every open stream
+   * while frames are flowing; an idle one gets one every tick, so no stream is silent for two ticks.
+   */
   heartbeat(): void {
     if (this.ended) return
+    if (this.wrote) {
+      this.wrote = false
+      return
+    }
     if (this.sink.full()) return this.end()
     this.sink.heartbeat()
   }
