@@ -10,7 +10,7 @@
  * program), `live` (gateway + two notification processes on Kafka/DynamoDB/Redis, subscribers split).
  */
 import { type ChildProcess, execSync, fork, spawn } from "node:child_process"
-import { readFileSync } from "node:fs"
+import { createWriteStream, readFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
 import { Effect, Redacted } from "effect"
@@ -30,6 +30,8 @@ const targets = arg("targets", "baseline,embedded").split(",")
 const liveSubscribersWanted = Number(arg("live-subscribers", String(subscribersWanted)))
 /** Extra node flags for the servers, e.g. `--server-node-args "--cpu-prof --cpu-prof-dir=prof"`. */
 const serverNodeArgs = arg("server-node-args", "").split(" ").filter((a) => a.length > 0)
+/** A file that gets every line the servers write (e.g. with `--server-node-args --trace-gc`); by default only warnings and errors are kept, for a failure's message. */
+const serverLog = arg("server-log", "")
 const concurrency = Number(arg("concurrency", "200"))
 const roundTimeoutMs = Number(arg("round-timeout-ms", "60000"))
 const goals = { p99Ratio: Number(arg("p99-ratio", "1.5")), kibPerSubscriber: Number(arg("kib-per-subscriber", "25")), connectRatio: Number(arg("connect-ratio", "2")) }
@@ -97,6 +99,12 @@ const startServer = (name: string, file: string, port: number, env: Record<strin
   }
   child.stdout!.on("data", keep)
   child.stderr!.on("data", keep)
+  if (serverLog !== "") {
+    const file = createWriteStream(serverLog, { flags: "a" })
+    child.stdout!.pipe(file, { end: false })
+    child.stderr!.pipe(file, { end: false })
+    child.once("exit", () => file.end())
+  }
   return { name, port, child, logs }
 }
 
