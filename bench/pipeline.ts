@@ -137,6 +137,28 @@ const bounded = (r: Awaited<ReturnType<typeof offer>>, perSecond: number) =>
   })
 const ms = (values: ReadonlyArray<number>, p: number) => `${percentile(values, p).toFixed(1)} ms`
 
+/**
+ * DynamoDB write requests per accepted event, by service and operation, from each service's
+ * `dynamodb_write_requests_total` (every event of the run is a lifecycle event: both services handle all).
+ */
+const writesPerEvent = async () => {
+  const lines = [`DynamoDB write requests per event (${accepted} events accepted in the whole run):`]
+  for (const service of ["notification", "analytics"] as const) {
+    const text = await send(`${children[service].baseUrl}/metrics`, "GET", {}).then((r) => r.body, () => "")
+    const byOperation = new Map<string, number>()
+    for (const match of text.matchAll(/^dynamodb_write_requests_total\{([^}]*)\} (\S+)$/gm)) {
+      const operation = /operation="([^"]*)"/.exec(match[1]!)?.[1] ?? "?"
+      const table = /table="([^"]*)"/.exec(match[1]!)?.[1]?.replace(/^bench[-_]pipeline[-_][0-9a-f]+[-_]/, "") ?? "?"
+      const key = `${table} ${operation}`
+      byOperation.set(key, (byOperation.get(key) ?? 0) + Number(match[2]))
+    }
+    const total = [...byOperation.values()].reduce((a, b) => a + b, 0)
+    const parts = [...byOperation].map(([k, v]) => `${k} ${(v / accepted).toFixed(2)}`).join(", ")
+    lines.push(`  ${service}: ${(total / accepted).toFixed(2)} (${parts || "none counted"})`)
+  }
+  return lines.join("\n")
+}
+
 const closers: Array<() => void> = []
 let closing = false
 try {
@@ -180,6 +202,7 @@ try {
   stopped = true
   await poller
   console.log(`POST -> visible in metrics (${metricsSampled.length} sellers, whole run): p50 ${ms(visibleLatencies, 50)}, p99 ${ms(visibleLatencies, 99)} (${visibleLatencies.length} events)`)
+  console.log(await writesPerEvent())
   if (process.env["BENCH_CEILING"] !== "0") console.log(await measureCeiling(run))
 } finally {
   closing = true
