@@ -22,18 +22,23 @@ const spanOfRun = () => {
   return { seen, run }
 }
 
+/** A tracer that exports (not Effect's native one), recording each span started, then starting it natively. */
+const recording = (native: Tracer.Tracer) => {
+  const started: Array<{ name: string; parent: Option.Option<Tracer.AnySpan>; links: ReadonlyArray<Tracer.SpanLink> }> = []
+  const exporting = Tracer.make({
+    span: (name, parent, context, links, startTime, kind, options) => {
+      started.push({ name, parent, links })
+      return native.span(name, parent, context, links, startTime, kind, options)
+    },
+    context: (f) => f()
+  })
+  return { exporting, started }
+}
+
 describe("consumer spans (traceSegments)", () => {
   it.effect("where spans are exported: one span per segment, a child of the first record's producer, others linked", () =>
     Effect.gen(function*() {
-      const native = yield* Effect.tracer
-      const started: Array<{ name: string; parent: Option.Option<Tracer.AnySpan>; links: ReadonlyArray<Tracer.SpanLink> }> = []
-      const exporting = Tracer.make({
-        span: (name, parent, context, links, startTime, kind, options) => {
-          started.push({ name, parent, links })
-          return native.span(name, parent, context, links, startTime, kind, options)
-        },
-        context: (f) => f()
-      })
+      const { exporting, started } = recording(yield* Effect.tracer)
       const { run, seen } = spanOfRun()
       const first = traceparent("a", "1")
       yield* traceSegments("notification-service", run)([item(first), item(first), item(traceparent("b", "2")), item(undefined)]).pipe(
@@ -100,15 +105,7 @@ describe("the consumer dispatcher's span gate", () => {
       expect(quiet.stats.peakLiveLanes).toBe(0)
 
       // A tracer that exports: every record goes through a lane, in a segment's span joined to its producer's trace.
-      const native = yield* Effect.tracer
-      const started: Array<{ name: string; parent: Option.Option<Tracer.AnySpan>; links: ReadonlyArray<Tracer.SpanLink> }> = []
-      const exporting = Tracer.make({
-        span: (name, parent, context, links, startTime, kind, options) => {
-          started.push({ name, parent, links })
-          return native.span(name, parent, context, links, startTime, kind, options)
-        },
-        context: (f) => f()
-      })
+      const { exporting, started } = recording(yield* Effect.tracer)
       const traced = consume(analyticsService)
       const tracedFiber = yield* Effect.fork(Effect.withTracer(traced.run, exporting))
       yield* TestClock.adjust("1 second")
