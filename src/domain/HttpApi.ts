@@ -148,7 +148,7 @@ export const sseFrameDescription = [
   "",
   "```",
   "",
-  "and `: heartbeat` comments every 15 s on an idle stream (none while frames flow; never two 15 s ticks of silence), which keep proxies from closing the connection.",
+  "and `: heartbeat` comments every 15 s while idle (none while frames flow: no stream is silent longer than 15 s), which keep proxies from closing the connection.",
   "Reconnecting with `Last-Event-ID` (EventSource does this itself) delivers exactly the notifications after that one,",
   "in order, replayed from the store and then live: no gap, no duplicate. An id the store does not know replays",
   "from the oldest stored notification. A client that reads too slowly is disconnected and resumes the same way.",

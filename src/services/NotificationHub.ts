@@ -235,7 +235,8 @@ export class NotificationHub extends Effect.Service<NotificationHub>()("product-
     const beat = Effect.sync(() => {
       for (const channel of channels.values()) for (const subscriber of channel.subscribers) subscriber.heartbeat()
     })
-    yield* Effect.sleep(heartbeat).pipe(Effect.zipRight(beat), Effect.forever, Effect.forkScoped)
+    // Two ticks per interval: a stream quiet for two of them gets a heartbeat (see `Subscriber.heartbeat`).
+    yield* Effect.sleep(Duration.unsafeDivide(heartbeat, 2)).pipe(Effect.zipRight(beat), Effect.forever, Effect.forkScoped)
 
     // Token expiry: subscribers by the second their token expires, ended by one tick a second for all.
     const expiring = new Map<number, Set<Subscriber>>()

@@ -140,7 +140,7 @@ describe("NotificationHub", () => {
       expect([a.received, b.received]).toEqual([[":hb", ":hb", ":hb"], [":hb", ":hb", ":hb"]])
     }).pipe(Effect.provide(stack())))
 
-  it.scoped("skips the heartbeat of a stream written to since the last tick, and beats it once quiet again", () =>
+  it.scoped("beats a stream only after a whole interval without a write: none while frames flow, never a longer silence", () =>
     Effect.gen(function*() {
       const hub = yield* NotificationHub
       const service = yield* NotificationService
@@ -152,12 +152,35 @@ describe("NotificationHub", () => {
       yield* TestClock.adjust("10 seconds")
       yield* service.handle(e1!)
       yield* settle(() => busy.ids().length === 1)
-      // The tick at 15 s: s1's stream got a frame 5 s before, s2's nothing.
+      // 15 s: s1's stream got a frame 5 s before, s2's nothing since it opened.
       yield* TestClock.adjust("5 seconds")
       expect([busy.received, quiet.received]).toEqual([[e1!.eventId], [":hb"]])
-      // At 30 s both were quiet for a whole tick.
-      yield* TestClock.adjust("15 seconds")
+      // s1's first heartbeat comes by 15 s after its frame (at the tick of 22.5 s), not a whole interval later.
+      yield* TestClock.adjust("7499 millis")
+      expect(busy.received).toEqual([e1!.eventId])
+      yield* TestClock.adjust("1 millis")
+      expect(busy.received).toEqual([e1!.eventId, ":hb"])
+      yield* TestClock.adjust("7500 millis")
       expect([busy.received, quiet.received]).toEqual([[e1!.eventId, ":hb"], [":hb", ":hb"]])
+    }).pipe(Effect.provide(stack())))
+
+  it.scoped("counts frames caught up from the store as writes: no heartbeat due right after them", () =>
+    Effect.gen(function*() {
+      const hub = yield* NotificationHub
+      const service = yield* NotificationService
+      const store = yield* NotificationStore
+      const c = client()
+      yield* connect(hub, "s1", c)
+      // Quiet through the tick at 7.5 s; at 10 s a gap (e1 stored, never published) is caught up from the store.
+      yield* TestClock.adjust("10 seconds")
+      const [e1, e2] = events("s1", 2)
+      yield* store.put(toNotification(e1!))
+      yield* service.handle(e2!)
+      yield* settle(() => c.ids().length === 2)
+      yield* TestClock.adjust("5 seconds")
+      expect(c.received).toEqual([e1!.eventId, e2!.eventId])
+      yield* TestClock.adjust("7500 millis")
+      expect(c.received).toEqual([e1!.eventId, e2!.eventId, ":hb"])
     }).pipe(Effect.provide(stack())))
 
   it.scoped("ends a stream when its token expires, after a last comment; the others and later notifications go on", () =>

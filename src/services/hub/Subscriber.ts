@@ -39,8 +39,8 @@ export class Subscriber {
   pending: Array<Frame> = []
   /** When its token expires, in epoch seconds (a JWT's `exp`); the hub ends it then. */
   expiresAt: number | undefined = undefined
-  /** Something was written since the last heartbeat tick: the stream is not idle, no heartbeat due. */
-  private wrote = false
+  /** Heartbeat ticks (two per `SSE_HEARTBEAT`) since something was last written: at two, a heartbeat is due. */
+  private quietTicks = 0
 
   constructor(
     readonly sellerId: string,
@@ -56,7 +56,7 @@ export class Subscriber {
       if (this.sink.full()) return this.end()
       this.sink.write(frame)
       this.sent = frame.seq
-      this.wrote = true
+      this.quietTicks = 0
       return
     }
     if (this.pending.length >= this.maxPending) return this.end()
@@ -72,20 +72,18 @@ export class Subscriber {
     if (this.ended || frame.seq <= this.sent) return
     this.sink.write(frame)
     this.sent = frame.seq
-    this.wrote = true
+    this.quietTicks = 0
   }
 
   /**
-   * The heartbeat tick: a comment only if nothing was written since the last tick. A busy stream needs
-   * none (its frames keep proxies open), and the tick costs no burst of writes over every open stream
-   * while frames are flowing; an idle one gets one every tick, so no stream is silent for two ticks.
+   * The heartbeat tick, twice per `SSE_HEARTBEAT`: a comment once the stream was written nothing for two
+   * ticks. So an idle stream gets one every `SSE_HEARTBEAT` and no stream is silent longer than that,
+   * while a stream that frames keep busy (and open through proxies) gets none: the tick costs no burst of
+   * writes over every open stream in the middle of a round of frames.
    */
   heartbeat(): void {
-    if (this.ended) return
-    if (this.wrote) {
-      this.wrote = false
-      return
-    }
+    if (this.ended || ++this.quietTicks < 2) return
+    this.quietTicks = 0
     if (this.sink.full()) return this.end()
     this.sink.heartbeat()
   }
