@@ -1,6 +1,7 @@
 import { Chunk, Effect, Stream } from "effect"
 import { type ConsumerGroup, deadLetterTopic, productEventsTopic } from "../domain/Consumers.js"
 import { deadLetterHeaders } from "../domain/DeadLetter.js"
+import { acknowledgedInTime } from "./DeadLetters.js"
 import { EventLog, type Headers, type LogRecord } from "./EventLog.js"
 
 export interface ReplayOptions {
@@ -61,10 +62,11 @@ export const replayDeadLetters = (options: ReplayOptions) =>
     const replayed = records.map((record) => ({ record, reason: record.headers[deadLetterHeaders.reason] ?? "unknown" }))
     if (options.dryRun) return replayed
 
+    // Not committed unless acknowledged in time: a replay that fails leaves the letters to replay again.
     yield* log.produce(
       productEventsTopic,
       records.map((r) => ({ key: r.key ?? "", value: r.value, headers: originalHeaders(r.headers) }))
-    )
+    ).pipe(acknowledgedInTime)
     const next = new Map<number, number>()
     for (const r of records) next.set(r.partition, Math.max(next.get(r.partition) ?? 0, r.offset + 1))
     yield* subscription.commit([...next].map(([partition, offset]) => ({ topic, partition, offset })))

@@ -1,4 +1,4 @@
-import { Cause, Data, Effect, Option, Schedule } from "effect"
+import { Cause, Data, Duration, Effect, Option, Schedule } from "effect"
 import { type ConsumerGroup, deadLetterTopic } from "../domain/Consumers.js"
 import { deadLetterHeaders, type DeadLetterReason } from "../domain/DeadLetter.js"
 import { type EventLog, EventLogError, type Headers, type LogRecord, type OutgoingMessage } from "./EventLog.js"
@@ -35,6 +35,18 @@ export const deadLetterMessage = (record: LogRecord, info: DeadLetterInfo): Outg
 /** A dead letter must get out: its record cannot be committed before. Retried until it does. */
 const deadLetterRetry = Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("10 seconds")))
 
+const ackTimeout = Duration.seconds(30)
+
+/**
+ * A produce of dead letters (sent, or replayed), failed unless acknowledged within 30 s: the event log
+ * sets no deadline of its own. A broker that stops answering then shows in the log every attempt, and
+ * the attempt leaves the log's send queue to whatever else produces through it (the gateway, embedded).
+ */
+export const acknowledgedInTime = <A, R>(produce: Effect.Effect<A, EventLogError, R>): Effect.Effect<A, EventLogError, R> =>
+  Effect.timeoutFail(produce, {
+    duration: ackTimeout,
+    onTimeout: () => new EventLogError({ operation: "produce", cause: `not acknowledged within ${Duration.format(ackTimeout)}` })
+  })
 /**
  * The dead-letter sink of a consumer group: the consumer engine's recovery and the analytics
  * pipeline (a batch given up on) both send their dead letters through it. The records, each with why,
@@ -50,6 +62,7 @@ export const sendDeadLetters = (
     // Even a defect of the log's client, not only a broker's refusal, is retried: the records cannot be
     // finished before their dead letters are out, and no caller has anything better to do than wait.
     Effect.catchAllDefect((defect) => Effect.fail(new EventLogError({ operation: "produce", cause: defect }))),
+    acknowledgedInTime,
     Effect.tapError((e) => Effect.logWarning("dead-letter produce failed; retrying", e)),
     Effect.retry(deadLetterRetry),
     Effect.orDie,
