@@ -5,8 +5,8 @@
  * `BENCH_SELLERS` sellers in 100-event POSTs, and SSE clients on a sample of sellers. Prints
  * accepted/s, each group's lag over time (max, end), POST -> SSE frame and POST -> visible in
  * `GET /sellers/{id}/metrics` latencies, and the CPU of every process. Then steps the load up
- * (`BENCH_STEPS`) and reports the highest load with lag bounded, and the stores' own ceiling
- * (dynalite conditional puts/s with the services' client) for comparison.
+ * (`BENCH_STEPS`) and reports the highest load with lag bounded, each service's DynamoDB write requests
+ * per event, and the stores' own ceiling (dynalite conditional puts/s with the services' client) for comparison.
  *
  *   npm run bench:pipeline
  *   BENCH_RATE=1000 BENCH_SECONDS=20 BENCH_STEPS=2000,3000 BENCH_STEP_SECONDS=15 npm run bench:pipeline
@@ -142,6 +142,7 @@ const ms = (values: ReadonlyArray<number>, p: number) => `${percentile(values, p
  * `dynamodb_write_requests_total` (every event of the run is a lifecycle event: both services handle all).
  */
 const writesPerEvent = async () => {
+  if (accepted === 0) return "DynamoDB write requests per event: no event accepted"
   const lines = [`DynamoDB write requests per event (${accepted} events accepted in the whole run):`]
   for (const service of ["notification", "analytics"] as const) {
     const text = await send(`${children[service].baseUrl}/metrics`, "GET", {}).then((r) => r.body, () => "")

@@ -30,7 +30,7 @@ const targets = arg("targets", "baseline,embedded").split(",")
 const liveSubscribersWanted = Number(arg("live-subscribers", String(subscribersWanted)))
 /** Extra node flags for the servers, e.g. `--server-node-args "--cpu-prof --cpu-prof-dir=prof"`. */
 const serverNodeArgs = arg("server-node-args", "").split(" ").filter((a) => a.length > 0)
-/** A file that gets every line the servers write (e.g. with `--server-node-args --trace-gc`); by default only warnings and errors are kept, for a failure's message. */
+/** Every line each server writes goes to `<this>.<server>` (e.g. with `--server-node-args --trace-gc`); by default only warnings and errors are kept, for a failure's message. */
 const serverLog = arg("server-log", "")
 const concurrency = Number(arg("concurrency", "200"))
 const roundTimeoutMs = Number(arg("round-timeout-ms", "60000"))
@@ -100,10 +100,12 @@ const startServer = (name: string, file: string, port: number, env: Record<strin
   child.stdout!.on("data", keep)
   child.stderr!.on("data", keep)
   if (serverLog !== "") {
-    const file = createWriteStream(serverLog, { flags: "a" })
+    // One file per server (FILE.<server>), ended once both its streams closed.
+    const file = createWriteStream(`${serverLog}.${name}`, { flags: "a" })
+    file.on("error", (e) => console.error(`  --server-log ${serverLog}.${name}: ${e.message}`))
     child.stdout!.pipe(file, { end: false })
     child.stderr!.pipe(file, { end: false })
-    child.once("exit", () => file.end())
+    child.once("close", () => file.end())
   }
   return { name, port, child, logs }
 }

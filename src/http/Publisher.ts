@@ -85,7 +85,7 @@ export const makePublisher = Effect.gen(function*() {
 
   // 202 only once Kafka acknowledged every event (acks=all). `produceTimeout` is the produce's one deadline
   // (the event log sets none): it interrupts the produce, which leaves the Kafka layer's send queue if it is
-  // still waiting there. One already sent may still be delivered by the client: the 503 asks for a retry,
+  // still waiting there. One already sent may still be delivered by kafkajs: the 503 asks for a retry,
   // and consumers apply a repeat once by eventId.
   const produce = (messages: ReadonlyArray<OutgoingMessage>) =>
     breaker.protect(

@@ -85,7 +85,7 @@ export const make = (options: Options) =>
       idempotent: true,
       maxInFlightRequests: 1,
       // Idempotence needs unbounded retries (kafkajs warns otherwise): a caller that needs a deadline sets its
-      // own (the gateway's GATEWAY_PRODUCE_TIMEOUT); giving up takes its produce out of the send queue.
+      // own (the gateway's GATEWAY_PRODUCE_TIMEOUT); giving up takes its produce out of the send queue if it is not sent yet.
       retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5_000 },
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false

@@ -63,6 +63,7 @@ const storedIds = async (baseUrl: string, seller: string) => {
     const response = await fetch(`${baseUrl}/sellers/${seller}/notifications?limit=200${cursor ? `&cursor=${cursor}` : ""}`, {
       headers: await bearer({ sellerId: seller })
     })
+    if (!response.ok) throw new Error(`GET notifications answered ${response.status}`)
     const page = (await response.json()) as { items: Array<{ id: string }>; nextCursor: string | null }
     ids.push(...page.items.map((n) => n.id))
     cursor = page.nextCursor
@@ -209,13 +210,17 @@ describe("fault suite", () => {
       const expected = load.accepted.get(seller)!.map((e) => e.eventId)
       const before = expected[at - 1], after = expected[at + 1]
       const live = notification.find((p) => p.exitCode() === undefined) ?? notification[0]!
-      const stored = await storedIds(live.baseUrl, seller).catch((e) => [`(list failed: ${String(e)})`])
+      const stored = await storedIds(live.baseUrl, seller).catch((e: Error) => e)
       note([
         `lost ${id} of ${seller}: #${at} of ${expected.length}, client has ${client.ids.length} ids`,
         `  before it ${before} at client index ${before === undefined ? "-" : client.ids.indexOf(before)},`,
         `  after it ${after} at client index ${after === undefined ? "-" : client.ids.indexOf(after)},`,
         `  reconnects at client indexes ${JSON.stringify(client.reconnectedAt)},`,
-        `  stored: ${stored.includes(id) ? `yes, #${stored.indexOf(id)} of ${stored.length}` : `no (${stored.length} stored)`}`
+        `  stored: ${
+          stored instanceof Error
+            ? `unknown, the list failed (${stored.message})`
+            : stored.includes(id) ? `yes, #${stored.indexOf(id)} of ${stored.length}` : `no (${stored.length} stored)`
+        }`
       ].join("\n"))
     }
     await eventually("analytics has folded every event", async () => {

@@ -56,7 +56,7 @@ describe.each([false, true])("logs never carry a token (listener: %s)", (listene
     ]) statuses.push((await fetch(`${baseUrl}${path}`)).status)
     statuses.push((await fetch(`${baseUrl}/sellers/${seller}/notifications`, { headers: { authorization: `Bearer ${forged}` } })).status)
     statuses.push((await fetch(`${baseUrl}/sellers/${seller}/notifications`, { headers: { authorization: `Bearer ${valid}` } })).status)
-    // POST /events (on the listener, served ahead of the router): with a valid token, a forged one, and a query string.
+    // POST /events (the router's handler, or on the listener the route served ahead of it): with a valid token, a forged one, and a query string.
     const publish = (path: string, bearer: string, n: number) =>
       fetch(`${baseUrl}${path}`, {
         method: "POST",

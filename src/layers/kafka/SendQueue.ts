@@ -15,7 +15,7 @@ import { EventLogError } from "../../services/EventLog.js"
  * - Size: a send takes queued produces up to `maxBytes` and `maxMessages` (the first one whatever its size),
  *   so merging never builds a request the broker would refuse where the produces alone would pass.
  * - No deadline of its own: a produce waits as long as its caller does. One whose caller gives up
- *   (interruption: the gateway's `Effect.timeoutFail`, see `http/Publisher.ts`) leaves the queue if it is
+ *   (interruption, e.g. a caller's `Effect.timeoutFail`) leaves the queue if it is
  *   still waiting; once in a send it is delivered or not as kafkajs decides. When every produce of the
  *   send in flight has given up, the next send starts without waiting for it (kafkajs's idempotent
  *   producer retries a send to a dead broker until the broker answers).
