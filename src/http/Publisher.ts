@@ -5,7 +5,7 @@ import type { EventIssue } from "../domain/HttpErrors.js"
 import { encodeProductEvent, type ProductEvent } from "../domain/ProductEvent.js"
 import { decodeProductEventFast, validProductEvent } from "../domain/ProductEventFast.js"
 import * as CircuitBreaker from "../services/CircuitBreaker.js"
-import { EventLog, EventLogError, type OutgoingMessage } from "../services/EventLog.js"
+import { acknowledgedWithin, EventLog, type OutgoingMessage } from "../services/EventLog.js"
 import { Metrics } from "../services/Metrics.js"
 import * as RateLimiter from "../services/RateLimiter.js"
 import { positiveInteger } from "../services/Settings.js"
@@ -89,12 +89,7 @@ export const makePublisher = Effect.gen(function*() {
   // and consumers apply a repeat once by eventId.
   const produce = (messages: ReadonlyArray<OutgoingMessage>) =>
     breaker.protect(
-      log.produce(productEventsTopic, messages).pipe(
-        Effect.timeoutFail({
-          duration: produceTimeout,
-          onTimeout: () => new EventLogError({ operation: "produce", cause: `not acknowledged within ${Duration.format(produceTimeout)}` })
-        })
-      )
+      log.produce(productEventsTopic, messages).pipe(acknowledgedWithin(produceTimeout))
     ).pipe(
       Effect.catchTags({
         EventLogError: (e) => dependencyDown(e),

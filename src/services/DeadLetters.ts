@@ -1,7 +1,7 @@
 import { Cause, Data, Duration, Effect, Option, Schedule } from "effect"
 import { type ConsumerGroup, deadLetterTopic } from "../domain/Consumers.js"
 import { deadLetterHeaders, type DeadLetterReason } from "../domain/DeadLetter.js"
-import { type EventLog, EventLogError, type Headers, type LogRecord, type OutgoingMessage } from "./EventLog.js"
+import { acknowledgedWithin, type EventLog, EventLogError, type Headers, type LogRecord, type OutgoingMessage } from "./EventLog.js"
 
 /** A record whose value is not a valid event: not retried, dead-lettered at once. */
 export class DecodeError extends Data.TaggedError("DecodeError")<{ readonly message: string }> {}
@@ -35,18 +35,13 @@ export const deadLetterMessage = (record: LogRecord, info: DeadLetterInfo): Outg
 /** A dead letter must get out: its record cannot be committed before. Retried until it does. */
 const deadLetterRetry = Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("10 seconds")))
 
-const ackTimeout = Duration.seconds(30)
-
 /**
- * A produce of dead letters (sent, or replayed), failed unless acknowledged within 30 s: the event log
- * sets no deadline of its own. A broker that stops answering then shows in the log every attempt, and
- * the attempt leaves the log's send queue to whatever else produces through it (the gateway, embedded).
+ * A produce of dead letters (sent, or replayed) fails unless acknowledged within 30 s: a broker that
+ * stops answering then shows in the log every attempt, and the attempt leaves the log's send queue to
+ * whatever else produces through it (the gateway, embedded).
  */
-export const acknowledgedInTime = <A, R>(produce: Effect.Effect<A, EventLogError, R>): Effect.Effect<A, EventLogError, R> =>
-  Effect.timeoutFail(produce, {
-    duration: ackTimeout,
-    onTimeout: () => new EventLogError({ operation: "produce", cause: `not acknowledged within ${Duration.format(ackTimeout)}` })
-  })
+export const acknowledgedInTime = acknowledgedWithin(Duration.seconds(30))
+
 /**
  * The dead-letter sink of a consumer group: the consumer engine's recovery and the analytics
  * pipeline (a batch given up on) both send their dead letters through it. The records, each with why,

@@ -1,4 +1,4 @@
-import { Context, Effect, Option, type Scope, type Stream, type Tracer } from "effect"
+import { Context, Duration, Effect, Option, type Scope, type Stream, type Tracer } from "effect"
 import { formatTraceparent, traceparentHeader } from "../domain/TraceContext.js"
 import { InfraError } from "./InfraError.js"
 
@@ -73,6 +73,17 @@ export interface SubscribeOptions {
 }
 
 export class EventLogError extends InfraError("EventLogError", "event log") {}
+
+/**
+ * A produce failed with an `EventLogError` unless acknowledged within `deadline`: the event log sets no
+ * deadline of its own, and its caller's interruption withdraws a produce not sent yet.
+ */
+export const acknowledgedWithin = (deadline: Duration.Duration) =>
+<A, R>(produce: Effect.Effect<A, EventLogError, R>): Effect.Effect<A, EventLogError, R> =>
+  Effect.timeoutFail(produce, {
+    duration: deadline,
+    onTimeout: () => new EventLogError({ operation: "produce", cause: `not acknowledged within ${Duration.format(deadline)}` })
+  })
 
 export class EventLog extends Context.Tag("product-events/EventLog")<
   EventLog,
