@@ -38,13 +38,17 @@ const outages = {
   "failing in its client (a defect)": () => Effect.die(new Error("producer client crashed"))
 } as const
 
-/** The real in-memory log, except that its first `times` produces to the dead-letter topic fail. */
+/** The real in-memory log, except that its first `times` produces to the dead-letter topic fail; `failed` counts those. */
 const deadLettersFailing = (log: EventLog["Type"], times: number, fail: () => Effect.Effect<never, EventLogError>) => {
-  let left = times
-  return EventLog.of({
-    ...log,
-    produce: (topic, messages) => Effect.suspend(() => (topic === dlq && left-- > 0 ? fail() : log.produce(topic, messages)))
-  })
+  let failed = 0
+  return {
+    failed: () => failed,
+    log: EventLog.of({
+      ...log,
+      produce: (topic, messages) =>
+        Effect.suspend(() => (topic === dlq && failed < times ? (failed++, fail()) : log.produce(topic, messages)))
+    })
+  }
 }
 
 /** One product created per event, so that each seller's metrics are the fold of exactly the events counted. */
@@ -85,7 +89,7 @@ describe("analytics pipeline with the dead-letter topic out of reach", () => {
           ...workers,
           encodeArchive: (lines) => Effect.suspend(() => (++encodes === 1 ? Effect.die(new Error("request does not encode")) : workers.encodeArchive(lines)))
         })
-        const log = deadLettersFailing(Context.get(stores, EventLog), 3, fail)
+        const { failed, log } = deadLettersFailing(Context.get(stores, EventLog), 3, fail)
         const { archive } = yield* pipelineOver(Context.add(Context.add(stores, AnalyticsWorkers, firstBroken), EventLog, log), settings("1 second"))
         const all = events("dl_cold", 0, 4)
         const finished: Array<number> = []
@@ -104,6 +108,7 @@ describe("analytics pipeline with the dead-letter topic out of reach", () => {
         expect(yield* deadLettered(stores)).toEqual([{ offset: 0, reason: "non-retriable" }, { offset: 1, reason: "non-retriable" }])
         expect(yield* archivedEventIds(stores)).toEqual(all.slice(2).map((e) => e.eventId))
         expect(yield* metricsOf(stores, "dl_cold")).toEqual(foldOf("dl_cold", all))
+        expect(failed()).toBe(3)
       }))
 
     it.scoped(`a hot batch given up on (${outage}): dead-lettered once it is back, later batches counted and archived`, () =>
@@ -118,7 +123,7 @@ describe("analytics pipeline with the dead-letter topic out of reach", () => {
             Effect.flatMap(TestClock.currentTimeMillis, (now) =>
               now >= healthyFrom ? store.apply(update) : Effect.fail(new MetricsStoreError({ operation: "apply", cause: "throttled" })))
         })
-        const log = deadLettersFailing(Context.get(stores, EventLog), 3, fail)
+        const { failed, log } = deadLettersFailing(Context.get(stores, EventLog), 3, fail)
         const { archive } = yield* pipelineOver(Context.add(Context.add(stores, MetricsStore, throttled), EventLog, log), settings("30 seconds"))
         const all = events("dl_hot", 0, 4)
         const finished: Array<number> = []
@@ -137,6 +142,7 @@ describe("analytics pipeline with the dead-letter topic out of reach", () => {
         expect(yield* deadLettered(stores)).toEqual([{ offset: 0, reason: "retries-exhausted" }, { offset: 1, reason: "retries-exhausted" }])
         expect(yield* archivedEventIds(stores)).toEqual(all.slice(2).map((e) => e.eventId))
         expect(yield* metricsOf(stores, "dl_hot")).toEqual(foldOf("dl_hot", all.slice(2)))
+        expect(failed()).toBe(3)
       }))
   }
 })

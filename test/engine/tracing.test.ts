@@ -52,22 +52,14 @@ describe("consumer spans (traceSegments)", () => {
 
   it.effect("links each other trace once, to its first record's producer, up to maxBatchLinks traces", () =>
     Effect.gen(function*() {
-      const native = yield* Effect.tracer
-      const started: Array<ReadonlyArray<Tracer.SpanLink>> = []
-      const exporting = Tracer.make({
-        span: (name, parent, context, links, startTime, kind, options) => {
-          started.push(links)
-          return native.span(name, parent, context, links, startTime, kind, options)
-        },
-        context: (f) => f()
-      })
+      const { exporting, started } = recording(yield* Effect.tracer)
       const hex = (n: number, width: number) => n.toString(16).padStart(width, "0")
       const header = (trace: number, span: number) => `00-${hex(trace, 32)}-${hex(span, 16)}-01`
       // The first record's trace, then records of 40 other traces, two producer spans each, interleaved.
       const others = Array.from({ length: 80 }, (_, i) => item(header(2 + (i % 40), 1 + i)))
       const { run } = spanOfRun()
       yield* traceSegments("analytics-service", run)([item(header(1, 1)), item(header(1, 2)), ...others]).pipe(Effect.withTracer(exporting))
-      expect(started[0]!.map((l) => [l.span.traceId, l.span.spanId])).toEqual(
+      expect(started[0]!.links.map((l) => [l.span.traceId, l.span.spanId])).toEqual(
         Array.from({ length: maxBatchLinks }, (_, i) => [hex(2 + i, 32), hex(1 + i, 16)])
       )
     }))

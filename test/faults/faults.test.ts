@@ -184,7 +184,7 @@ describe("fault suite", () => {
       note("some SSE client never got its marker"))
     note("drained")
 
-    let lost = 0, duplicated = 0, outOfOrder = 0
+    let duplicated = 0, outOfOrder = 0
     const missing: Array<{ readonly seller: string; readonly id: string; readonly at: number }> = []
     for (const seller of sellers) {
       const expected = load.accepted.get(seller)!.map((e) => e.eventId)
@@ -203,7 +203,7 @@ describe("fault suite", () => {
         if (!seen.has(id)) missing.push({ seller, id, at })
       })
     }
-    lost = missing.length
+    const lost = missing.length
     // Where a lost event sits: its client's ids around it and reconnects, and whether the store has it.
     for (const { seller, id, at } of missing.slice(0, 5)) {
       const client = clients.get(seller)!

@@ -34,7 +34,6 @@ describe("murmur2 (Kafka's default partitioner)", () => {
   ]
   it("hashes a key with characters beyond ASCII by its UTF-8 bytes", () => {
     expect(murmur2("sellér✓")).toBe(murmur2(new TextEncoder().encode("sellér✓")))
-    expect(murmur2("sellér✓")).not.toBe(murmur2("seller?"))
   })
 
   it.each(known)("murmur2(%j) = %d", (key, hash) => {

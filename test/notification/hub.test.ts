@@ -140,7 +140,7 @@ describe("NotificationHub", () => {
       expect([a.received, b.received]).toEqual([[":hb", ":hb", ":hb"], [":hb", ":hb", ":hb"]])
     }).pipe(Effect.provide(stack())))
 
-  it.scoped("beats a stream only after a whole interval without a write: none while frames flow, never a longer silence", () =>
+  it.scoped("a write restarts the heartbeat count: a beat after two quiet ticks, so never more than an interval of silence", () =>
     Effect.gen(function*() {
       const hub = yield* NotificationHub
       const service = yield* NotificationService

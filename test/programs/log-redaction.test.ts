@@ -70,6 +70,7 @@ describe.each([false, true])("logs never carry a token (listener: %s)", (listene
 
     // One access-log line per request, whichever route served it (the stream's ahead of the router too).
     const accessLines = () => lines.slice(from).filter((l) => l.includes("Sent HTTP response"))
+    // The requests above, and the first SSE stream (its status checked on its own).
     await vi.waitFor(() => expect(accessLines()).toHaveLength(statuses.length + 1))
     const posts = accessLines().filter((l) => l.includes("http.method=POST"))
     expect(posts.map((l) => [/http\.url="?([^"\s]+)/.exec(l)?.[1], /http\.status=(\d+)/.exec(l)?.[1], /level=(\w+)/.exec(l)?.[1]])).toEqual([
