@@ -20,6 +20,7 @@ import { makeEventId } from "../src/domain/ProductEvent.js"
 import { devJwtSecret, signToken } from "../src/services/Tokens.js"
 import { startIsolatedPrograms, stopChild, waitUp } from "./support/children.js"
 import { send, steadyLoad } from "./support/load.js"
+import { dynamoWrites, total } from "./support/metrics.js"
 import { percentile } from "./support/sse.js"
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
@@ -120,12 +121,7 @@ const pollMetrics = async (stop: () => boolean) => {
   }
 }
 
-/** Sum of `dynamodb_write_requests_total` in a service's /metrics. */
-const dynamoWrites = async (baseUrl: string): Promise<number> => {
-  const r = await send(`${baseUrl}/metrics`, "GET", {})
-  return r.body.split("\n").filter((l) => l.startsWith("dynamodb_write_requests_total{")).reduce((n, l) => n + Number(l.split(" ").pop()), 0)
-}
-const writesOf = () => Promise.all([dynamoWrites(children.analytics.baseUrl), dynamoWrites(children.notification.baseUrl)])
+const writesOf = () => Promise.all([children.analytics, children.notification].map((c) => dynamoWrites(c.baseUrl).then(total)))
 
 const ms = (values: ReadonlyArray<number>, p: number) => `${percentile(values, p).toFixed(0)} ms`
 

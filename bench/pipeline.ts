@@ -18,6 +18,7 @@ import { devJwtSecret, signToken } from "../src/services/Tokens.js"
 import { cpuSeconds, startIsolatedPrograms, stopChild, waitUp } from "./support/children.js"
 import { measureCeiling } from "./support/ceiling.js"
 import { send, steadyLoad } from "./support/load.js"
+import { dynamoWrites, total } from "./support/metrics.js"
 import { openSse, percentile } from "./support/sse.js"
 import { storePids } from "./support/stores.js"
 
@@ -145,17 +146,13 @@ const writesPerEvent = async () => {
   if (accepted === 0) return "DynamoDB write requests per event: no event accepted"
   const lines = [`DynamoDB write requests per event (${accepted} events accepted in the whole run):`]
   for (const service of ["notification", "analytics"] as const) {
-    const text = await send(`${children[service].baseUrl}/metrics`, "GET", {}).then((r) => r.body, () => "")
-    const byOperation = new Map<string, number>()
-    for (const match of text.matchAll(/^dynamodb_write_requests_total\{([^}]*)\} (\S+)$/gm)) {
-      const operation = /operation="([^"]*)"/.exec(match[1]!)?.[1] ?? "?"
-      const table = /table="([^"]*)"/.exec(match[1]!)?.[1]?.replace(/^bench[-_]pipeline[-_][0-9a-f]+[-_]/, "") ?? "?"
-      const key = `${table} ${operation}`
-      byOperation.set(key, (byOperation.get(key) ?? 0) + Number(match[2]))
+    const writes = await dynamoWrites(children[service].baseUrl).catch((e: Error) => e)
+    if (writes instanceof Error) {
+      lines.push(`  ${service}: unknown (${writes.message})`)
+      continue
     }
-    const total = [...byOperation.values()].reduce((a, b) => a + b, 0)
-    const parts = [...byOperation].map(([k, v]) => `${k} ${(v / accepted).toFixed(2)}`).join(", ")
-    lines.push(`  ${service}: ${(total / accepted).toFixed(2)} (${parts || "none counted"})`)
+    const parts = [...writes].map(([k, v]) => `${k.replace(/^bench[-_]pipeline[-_][0-9a-f]+[-_]/, "")} ${(v / accepted).toFixed(2)}`).join(", ")
+    lines.push(`  ${service}: ${(total(writes) / accepted).toFixed(2)} (${parts || "none counted"})`)
   }
   return lines.join("\n")
 }
