@@ -23,7 +23,10 @@ export const NotificationConsumer = Layer.unwrapEffect(
       // As many sellers may be retrying at once as with the engine's default 64 lanes of 8 each.
       maxParkedPerLane: 64,
       handle: (event, record) => service.handle(event, record),
-      handleChunk: service.handleChunk
+      handleChunk: service.handleChunk,
+      // The store draws seqs ahead: a seller back from another owner must not get one older than that owner's.
+      onAssign: () => service.partitionsMoved,
+      onRevoke: () => service.partitionsMoved
     }))
 ).pipe(Layer.provide(NotificationService.Default))
 

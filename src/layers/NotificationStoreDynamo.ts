@@ -30,11 +30,16 @@ import {
  * - table `tableName`: key sellerId (S) + id (S), one item per notification; LSI `bySeq` (sellerId + seq N,
  *   all attributes) for ordered pages.
  * - table `countersTableName`: key sellerId (S), attribute `lastSeq` drawn with `UpdateItem ADD`.
- * A put reads first (a redelivery costs no seq), draws a seq, then writes under `attribute_not_exists(id)`;
- * a concurrent duplicate loses the condition and returns the winner's item (its drawn seq is a gap).
- * `putMany` batches the same steps: one BatchGetItem per 100 notifications, one counter update per
- * seller drawing all its seqs at once, then the conditional puts (BatchWriteItem takes no
- * condition), each seller's in order, sellers concurrently.
+ * A put reads first (a redelivery costs no seq), takes a seq, then writes under `attribute_not_exists(id)`;
+ * a concurrent duplicate loses the condition and returns the winner's item (its seq is a gap).
+ * Seqs are drawn from the counter in blocks (`seqBlock` at least, one `UpdateItem ADD` per block) and
+ * handed out from memory, so a seller costs one counter write per block, not per notification. What is
+ * left of the blocks is dropped by `forgetDrawnSeqs` (the consumer's partitions changed) and when a
+ * seller's block is pushed out of the `maxReservedSellers` kept: never handed out after another
+ * owner's seqs, it only leaves gaps.
+ * `putMany` batches the same steps: one BatchGetItem per 100 notifications, each seller's seqs taken
+ * at once, then the conditional puts (BatchWriteItem takes no condition), each seller's in order,
+ * sellers concurrently.
  * Each item carries `expiresAt` (epoch seconds), the table's TTL attribute: reads skip expired items
  * and a put may overwrite one, whether or not the endpoint has deleted it yet (dynalite never does).
  */
@@ -44,6 +49,19 @@ export interface Options extends DynamoClientOptions {
   readonly countersTableName: string
   /** How long a notification is kept. Default 30 days. */
   readonly retention?: Duration.DurationInput
+  /** Seqs drawn from a seller's counter at once. Default `defaultSeqBlock`; 1 draws each seq alone. */
+  readonly seqBlock?: number
+}
+
+/** 32 seqs a draw: one counter write per 32 notifications of a seller; a rebalance leaves at most 31 unused. */
+export const defaultSeqBlock = 32
+/** Sellers whose unused seqs are kept; past it the longest kept are dropped (gaps, never disorder). */
+export const maxReservedSellers = 20_000
+
+/** Seqs drawn for one seller and not handed out yet: `next` up to `last`. */
+interface Reserved {
+  next: number
+  readonly last: number
 }
 
 /** The item attribute DynamoDB's TTL deletes by. */
@@ -117,8 +135,11 @@ export const make = (options: Options) =>
       Effect.map(getEntry(sellerId, id), Option.map((entry) => entry.stored))
     )
 
-    /** Draws `count` seqs for the seller at once; resolves to the last one drawn. */
-    const nextSeq = (sellerId: string, count = 1) =>
+    const seqBlock = Math.max(1, Math.floor(options.seqBlock ?? defaultSeqBlock))
+    const reserved = new Map<string, Reserved>()
+
+    /** Draws `count` seqs for the seller from its counter; resolves to the last one drawn. */
+    const drawSeqs = (sellerId: string, count: number) =>
       call(
         (abortSignal) =>
           client.send(
@@ -138,6 +159,31 @@ export const make = (options: Options) =>
           return typeof seq === "number" ? Effect.succeed(seq) : Effect.fail(fail("put")(`counter returned ${String(seq)}`))
         })
       )
+
+    /** `count` increasing seqs for the seller: what is left of its reserved block, then a new draw if needed. */
+    const takeSeqs = (sellerId: string, count: number): Effect.Effect<ReadonlyArray<number>, NotificationStoreError> =>
+      Effect.suspend(() => {
+        const seqs: Array<number> = []
+        const block = reserved.get(sellerId)
+        if (block !== undefined) {
+          while (seqs.length < count && block.next <= block.last) seqs.push(block.next++)
+          if (block.next > block.last) reserved.delete(sellerId)
+        }
+        const missing = count - seqs.length
+        if (missing === 0) return Effect.succeed(seqs)
+        const drawn = Math.max(missing, seqBlock)
+        return Effect.map(drawSeqs(sellerId, drawn), (last) => {
+          const first = last - drawn + 1
+          for (let seq = first; seq < first + missing; seq++) seqs.push(seq)
+          // Re-inserted last: the longest-kept blocks are the first in the map's order.
+          reserved.delete(sellerId)
+          if (missing < drawn) reserved.set(sellerId, { next: first + missing, last })
+          if (reserved.size > maxReservedSellers) reserved.delete(reserved.keys().next().value!)
+          return seqs
+        })
+      })
+
+    const forgetDrawnSeqs = Effect.sync(() => reserved.clear())
 
     const existing = (notification: Notification, contentHash: string | undefined) =>
       getEntry(notification.sellerId, notification.id).pipe(
@@ -182,7 +228,8 @@ export const make = (options: Options) =>
     const put = Effect.fn("NotificationStore.put")(function*(notification: Notification, contentHash?: string) {
       const before = yield* getEntry(notification.sellerId, notification.id)
       if (Option.isSome(before)) return existingResult(before.value, contentHash)
-      return yield* write(notification, yield* nextSeq(notification.sellerId), contentHash)
+      const [seq] = yield* takeSeqs(notification.sellerId, 1)
+      return yield* write(notification, seq!, contentHash)
     })
 
     /** The stored notifications among these, by `sellerId/id`: BatchGetItem, 100 keys a call, unprocessed keys asked again. */
@@ -213,7 +260,7 @@ export const make = (options: Options) =>
         return found
       })
 
-    /** One seller's new notifications, in order: their seqs drawn at once, then written one after another. */
+    /** One seller's new notifications, in order: their seqs taken at once, then written one after another. */
     const putSeller = (
       notifications: ReadonlyArray<Notification>,
       hashes: ReadonlyArray<string | undefined>,
@@ -221,10 +268,9 @@ export const make = (options: Options) =>
       at: ReadonlyArray<number>
     ) =>
       Effect.gen(function*() {
-        const last = yield* nextSeq(notifications[0]!.sellerId, notifications.length)
-        const first = last - notifications.length + 1
+        const seqs = yield* takeSeqs(notifications[0]!.sellerId, notifications.length)
         for (let i = 0; i < notifications.length; i++) {
-          const exit = yield* Effect.exit(write(notifications[i]!, first + i, hashes[i]))
+          const exit = yield* Effect.exit(write(notifications[i]!, seqs[i]!, hashes[i]))
           results[at[i]!] = exit
           if (Exit.isFailure(exit)) return
         }
@@ -311,14 +357,15 @@ export const make = (options: Options) =>
       fail("ping")
     ).pipe(Effect.asVoid, Effect.withSpan("NotificationStore.ping"))
 
-    return NotificationStore.of({ put, putMany, get, list, ping })
+    return NotificationStore.of({ put, putMany, get, list, forgetDrawnSeqs, ping })
   })
 
 export const layer = (options: Options): Layer.Layer<NotificationStore, NotificationStoreError> =>
   Layer.scoped(NotificationStore, make(options))
 
 /**
- * From env: DYNAMODB_ENDPOINT, AWS_REGION, NOTIFICATIONS_TABLE, NOTIFICATION_COUNTERS_TABLE, NOTIFICATION_RETENTION;
+ * From env: DYNAMODB_ENDPOINT, AWS_REGION, NOTIFICATIONS_TABLE, NOTIFICATION_COUNTERS_TABLE, NOTIFICATION_RETENTION,
+ * NOTIFICATION_SEQ_BLOCK;
  * its write requests counted in the process's Metrics.
  */
 export const layerConfig = Layer.unwrapEffect(
@@ -330,7 +377,11 @@ export const layerConfig = Layer.unwrapEffect(
         countersTableName: Config.string("NOTIFICATION_COUNTERS_TABLE").pipe(
           Config.withDefault("product-events-notification-counters")
         ),
-        retention: notificationRetentionConfig
+        retention: notificationRetentionConfig,
+        seqBlock: Config.integer("NOTIFICATION_SEQ_BLOCK").pipe(
+          Config.validate({ message: "NOTIFICATION_SEQ_BLOCK must be at least 1", validation: (n) => n >= 1 }),
+          Config.withDefault(defaultSeqBlock)
+        )
       }),
       Metrics
     ]),

@@ -111,7 +111,15 @@ export const make = (options: MemoryOptions = {}) =>
       })
     )
 
-    return Store.NotificationStore.of({ put, putMany, get, list, ping: Effect.void.pipe(Effect.withSpan("NotificationStore.ping")) })
+    return Store.NotificationStore.of({
+      put,
+      putMany,
+      get,
+      list,
+      // Each seq is drawn as it is assigned: none is held ahead.
+      forgetDrawnSeqs: Effect.void,
+      ping: Effect.void.pipe(Effect.withSpan("NotificationStore.ping"))
+    })
   })
 
 /** A fresh, empty store per layer build; its retention from `NOTIFICATION_RETENTION` (default 30 days). */

@@ -51,6 +51,8 @@ export interface RunOptions<E extends { readonly retriable: boolean }, R> {
   readonly onDrain?: Effect.Effect<void>
   /** Runs when partitions are revoked, before their finished prefix is committed: drop their deferred work. */
   readonly onRevoke?: (partitions: ReadonlyArray<TopicPartition>) => Effect.Effect<void>
+  /** Runs when partitions are assigned, before their first record is handled: drop state another owner may have made stale. */
+  readonly onAssign?: (partitions: ReadonlyArray<TopicPartition>) => Effect.Effect<void>
   /** Lanes (records handled concurrently, by key). Default 64. */
   readonly lanes?: number
   /** Records held per lane (queued or being handled), and queued per parked seller. Default 256 per lane, 16 per parked seller. */
@@ -112,7 +114,7 @@ export const run = <E extends { readonly retriable: boolean }, R = never>(
     })
 
     // Forked before the shutdown finalizer is added, so it still handles revocations while shutdown drains.
-    yield* followRebalances({ subscription, revocations, watermarks, counters, metrics, group, commit, onRevoke: options.onRevoke })
+    yield* followRebalances({ subscription, revocations, watermarks, counters, metrics, group, commit, onRevoke: options.onRevoke, onAssign: options.onAssign })
       .pipe(Effect.forkScoped)
     yield* Effect.addFinalizer(() =>
       lanes.drain.pipe(

@@ -72,7 +72,9 @@ export class NotificationService extends Effect.Service<NotificationService>()("
       const published = yield* Effect.exit(pubsub.publishMany(messages))
       return firstFailurePerSeller(items, puts, published)
     })
-    return { handle, handleChunk } as const
+    /** The consumer's partitions moved (assigned or revoked): seqs drawn ahead may be stale for another owner's. */
+    const partitionsMoved = store.forgetDrawnSeqs
+    return { handle, handleChunk, partitionsMoved } as const
   })
 }) {}
 

@@ -6,7 +6,7 @@ import { InfraError } from "./InfraError.js"
  * Stored notifications, per seller, in consumption order. In memory (`layers/NotificationStoreMemory.ts`)
  * and on DynamoDB: one item per notification (key sellerId + id) written with
  * `attribute_not_exists(id)`, a local secondary index on `seq` for ordered queries, and a per-seller
- * counter item incremented with `UpdateItem ADD` to draw the next `seq`.
+ * counter item incremented with `UpdateItem ADD` to draw `seq`s, a block at a time.
  *
  * Retention: a notification expires `NOTIFICATION_RETENTION` after it was stored; from then on it is
  * neither served (get, list) nor a duplicate (a later put of its id stores it anew, with a new seq).
@@ -62,7 +62,8 @@ export class NotificationStore extends Context.Tag("product-events/NotificationS
   {
     /**
      * Stores the notification once per (sellerId, id). The first put assigns the seller's next `seq`
-     * (increasing in put order; the live store may leave gaps after a crash or a concurrent duplicate).
+     * (increasing in put order; the live store may leave gaps after a crash, a concurrent duplicate or
+     * `forgetDrawnSeqs`).
      * A later put of the same id returns the stored notification unchanged, with `created: false`,
      * and `conflict: true` when `contentHash` (a hash of the event the notification comes from) differs
      * from the one stored with it.
@@ -86,6 +87,13 @@ export class NotificationStore extends Context.Tag("product-events/NotificationS
       sellerId: string,
       options: ListOptions
     ) => Effect.Effect<ReadonlyArray<StoredNotification>, NotificationStoreError>
+    /**
+     * Forgets the seqs drawn ahead and not handed out yet (the live store draws a seller's seqs in
+     * blocks): the consumer calls it whenever its partitions are revoked or assigned. A seller whose partition
+     * moved to another owner and back must not get a seq drawn before that owner's, which would place
+     * its new notification before ones stored earlier. Forgotten seqs are gaps.
+     */
+    readonly forgetDrawnSeqs: Effect.Effect<void>
     /** Reachable and serving: for readiness probes. */
     readonly ping: Effect.Effect<void, NotificationStoreError>
   }

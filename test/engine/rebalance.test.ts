@@ -48,4 +48,40 @@ describe("ConsumerEngine rebalances", () => {
         expect(yield* committedOf("notification-service", partition)).toBe(positions[1]!.offset)
       }).pipe(Effect.provideService(EventLog, log))
     }).pipe(Effect.provide(Metrics.Default)))
+
+  it.effect("on Assigned it runs onAssign with the partitions, then lets their records in again", () =>
+    Effect.gen(function*() {
+      const { log, rebalances } = yield* revocableLog
+      yield* Effect.gen(function*() {
+        const seller = "seller_3"
+        const [first] = yield* publish(event(seller, 1))
+        const partition = first!.partition
+        const handled: Array<string> = []
+        const moves: Array<string> = []
+        const engine = yield* Effect.fork(ConsumerEngine.run({
+          contract: notificationService,
+          lanes: 8,
+          handle: (e) => Effect.sync(() => void handled.push(e.eventId)),
+          onAssign: (ps) => Effect.sync(() => void moves.push(`assigned ${ps.map((p) => p.partition).join(",")}`)),
+          onRevoke: (ps) => Effect.sync(() => void moves.push(`revoked ${ps.map((p) => p.partition).join(",")}`))
+        }))
+        yield* TestClock.adjust("100 millis")
+        expect(handled).toEqual([event(seller, 1).eventId])
+
+        const tp = [{ topic: "product-events", partition }]
+        yield* Queue.offer(rebalances, { _tag: "Revoked", partitions: tp })
+        yield* TestClock.adjust("100 millis")
+        yield* publish(event(seller, 2))
+        yield* TestClock.adjust("100 millis")
+        expect(handled).toEqual([event(seller, 1).eventId])
+
+        yield* Queue.offer(rebalances, { _tag: "Assigned", partitions: tp })
+        yield* TestClock.adjust("100 millis")
+        expect(moves).toEqual([`revoked ${partition}`, `assigned ${partition}`])
+        yield* publish(event(seller, 3))
+        yield* TestClock.adjust("100 millis")
+        expect(handled).toContain(event(seller, 3).eventId)
+        yield* Fiber.interrupt(engine)
+      }).pipe(Effect.provideService(EventLog, log))
+    }).pipe(Effect.provide(Metrics.Default)))
 })

@@ -59,6 +59,23 @@ export const notificationStoreContract = <E>(name: string, layer: Layer.Layer<No
           expect(yield* store.putMany([])).toEqual([])
         }))
 
+      it.effect("after forgetDrawnSeqs a seller's seqs go on increasing in put order, gaps allowed", () =>
+        Effect.gen(function*() {
+          const store = yield* NotificationStore
+          const sellerId = unique("seller")
+          const first = yield* store.put(notification(sellerId, 1))
+          yield* store.forgetDrawnSeqs
+          const second = yield* store.put(notification(sellerId, 2))
+          yield* store.forgetDrawnSeqs
+          const rest = yield* store.putMany([notification(sellerId, 3), notification(sellerId, 4)])
+          const restSeqs = rest.map((r) => (r !== undefined && Exit.isSuccess(r) ? r.value.notification.seq : undefined))
+          const all = [first.notification.seq, second.notification.seq, ...restSeqs]
+          expect(all.every((seq, i) => i === 0 || (seq !== undefined && seq > all[i - 1]!))).toBe(true)
+          expect((yield* store.list(sellerId, { limit: 10, order: "asc" })).map((n) => n.id)).toEqual(
+            [1, 2, 3, 4].map((n) => notification(sellerId, n).id)
+          )
+        }))
+
       it.effect("seqs are per seller", () =>
         Effect.gen(function*() {
           const store = yield* NotificationStore

@@ -6,8 +6,8 @@ import type { Revocations } from "./Revocations.js"
 import type { PartitionWatermark, Watermarks } from "./Watermark.js"
 
 /**
- * Follows the subscription's rebalances, one at a time. An assignment lets its partitions' records
- * in again. A revocation stops their records (dropped wherever they are: queued, in hand, retrying),
+ * Follows the subscription's rebalances, one at a time. An assignment lets the consumer drop state
+ * another owner may have made stale (`onAssign`), then lets its partitions' records in again. A revocation stops their records (dropped wherever they are: queued, in hand, retrying),
  * lets the consumer drop their deferred work (`onRevoke`), then commits their finished prefix and
  * forgets their watermarks: another member goes on from there.
  */
@@ -20,6 +20,7 @@ export const followRebalances = (options: {
   readonly group: string
   readonly commit: (marks: ReadonlyArray<PartitionWatermark>) => Effect.Effect<void>
   readonly onRevoke: ((partitions: ReadonlyArray<TopicPartition>) => Effect.Effect<void>) | undefined
+  readonly onAssign: ((partitions: ReadonlyArray<TopicPartition>) => Effect.Effect<void>) | undefined
 }): Effect.Effect<void> => {
   const { counters, group, metrics, revocations, watermarks } = options
 
@@ -44,5 +45,5 @@ export const followRebalances = (options: {
   return Stream.runForEach(options.subscription.rebalances, (rebalance) =>
     rebalance._tag === "Revoked"
       ? revoke(rebalance.partitions)
-      : Effect.sync(() => revocations.assign(rebalance.partitions)))
+      : Effect.zipRight(options.onAssign?.(rebalance.partitions) ?? Effect.void, Effect.sync(() => revocations.assign(rebalance.partitions))))
 }

@@ -1,0 +1,92 @@
+import { describe, expect, inject, it } from "@effect/vitest"
+import { Effect, Exit } from "effect"
+import { ProductId, SellerId } from "../../src/domain/Ids.js"
+import { Notification } from "../../src/domain/Notification.js"
+import { timestampFromMillis } from "../../src/domain/Timestamp.js"
+import * as NotificationStoreDynamo from "../../src/layers/NotificationStoreDynamo.js"
+import { liveEnv, requireServers } from "../support/servers.js"
+import { unique } from "../support/unique.js"
+
+/**
+ * The live store draws each seller's seqs from its counter in blocks: one counter write per block, and
+ * `forgetDrawnSeqs` (the consumer's partitions moved) makes the next seq follow any other owner's.
+ */
+const env = inject("liveEnv") ?? liveEnv()
+await requireServers(["dynamodb"], env)
+
+const run = unique("q").slice(2, 14)
+
+/** A store on the run's tables (every instance shares them, as two service instances do), counting its writes. */
+const storeWithWrites = (seqBlock?: number) =>
+  Effect.gen(function*() {
+    const writes: Array<string> = []
+    const store = yield* NotificationStoreDynamo.make({
+      region: env.AWS_REGION,
+      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+      endpoint: env.DYNAMODB_ENDPOINT,
+      tableName: `test-${run}-notifications`,
+      countersTableName: `test-${run}-notification-counters`,
+      ...(seqBlock === undefined ? {} : { seqBlock }),
+      onWriteRequest: (table, operation) => void writes.push(`${table.endsWith("counters") ? "counter" : "item"}:${operation}`)
+    })
+    return { store, writes }
+  })
+
+const notification = (sellerId: string, n: number) =>
+  Notification.make({
+    id: `${sellerId}-p${n}-ProductCreated-${1_700_000_000_000 + n}`,
+    sellerId: SellerId.make(sellerId),
+    productId: ProductId.make(`p${n}`),
+    eventType: "ProductCreated",
+    severity: "info",
+    title: `Product p${n} listed`,
+    body: `p${n} is now on sale`,
+    occurredAt: timestampFromMillis(1_700_000_000_000 + n)
+  })
+
+const seqsOf = (results: ReadonlyArray<Exit.Exit<{ readonly notification: { readonly seq: number } }, unknown> | undefined>) =>
+  results.map((r) => (r !== undefined && Exit.isSuccess(r) ? r.value.notification.seq : undefined))
+
+describe("NotificationStore on DynamoDB: seqs drawn in blocks", () => {
+  it.scoped("a seller's 40 notifications cost two counter writes (blocks of 32) and take seqs 1..40 in order", () =>
+    Effect.gen(function*() {
+      const { store, writes } = yield* storeWithWrites()
+      const sellerId = unique("seller")
+      const seqs: Array<number | undefined> = []
+      for (let from = 1; from <= 40; from += 5) {
+        seqs.push(...seqsOf(yield* store.putMany([0, 1, 2, 3, 4].map((i) => notification(sellerId, from + i)))))
+      }
+      expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1))
+      expect(writes.filter((w) => w.startsWith("counter"))).toEqual(["counter:UpdateItem", "counter:UpdateItem"])
+      expect(writes.filter((w) => w.startsWith("item"))).toHaveLength(40)
+      expect((yield* store.list(sellerId, { limit: 50, order: "asc" })).map((n) => n.seq)).toEqual(seqs)
+    }))
+
+  it.scoped("a seller back from another owner, once drawn seqs are forgotten, gets seqs after that owner's", () =>
+    Effect.gen(function*() {
+      const a = yield* storeWithWrites()
+      const b = yield* storeWithWrites()
+      const sellerId = unique("seller")
+      const first = yield* a.store.put(notification(sellerId, 1))
+      // The seller's partition moves to b (a keeps the rest of its block), then back to a.
+      const moved = yield* b.store.put(notification(sellerId, 2))
+      yield* a.store.forgetDrawnSeqs
+      const back = yield* a.store.put(notification(sellerId, 3))
+      expect(first.notification.seq).toBe(1)
+      expect(moved.notification.seq).toBeGreaterThan(first.notification.seq)
+      expect(back.notification.seq).toBeGreaterThan(moved.notification.seq)
+      expect((yield* a.store.list(sellerId, { limit: 10, order: "asc" })).map((n) => n.id)).toEqual(
+        [1, 2, 3].map((n) => notification(sellerId, n).id)
+      )
+    }))
+
+  it.scoped("seqBlock 1 draws each seq alone: one counter write per notification", () =>
+    Effect.gen(function*() {
+      const { store, writes } = yield* storeWithWrites(1)
+      const sellerId = unique("seller")
+      for (const n of [1, 2, 3]) yield* store.put(notification(sellerId, n))
+      yield* store.putMany([notification(sellerId, 4), notification(sellerId, 5)])
+      // putMany draws a seller's seqs at once even so.
+      expect(writes.filter((w) => w.startsWith("counter"))).toHaveLength(4)
+    }))
+})
