@@ -71,6 +71,13 @@ export const isReservedAttribute = (name: string): boolean =>
 
 export class MetricsStoreError extends InfraError("MetricsStoreError", "metrics store") {}
 
+/** One claim of `claimMany`: the event and the source record that carries it (`"<partition>:<offset>"`). */
+export interface Claim {
+  readonly sellerId: string
+  readonly eventId: string
+  readonly source: string
+}
+
 export class MetricsStore extends Context.Tag("product-events/MetricsStore")<
   MetricsStore,
   {
@@ -103,6 +110,26 @@ export class MetricsStore extends Context.Tag("product-events/MetricsStore")<
      * on DynamoDB `expiresAt` is the table's TTL attribute, so lapsed claims are also deleted.
      */
     readonly claim: (sellerId: string, eventId: string, source: string) => Effect.Effect<boolean, MetricsStoreError>
+    /**
+     * The claims in one go, each answered as `claim` would answer it were they made one after another in
+     * the order given: within a call, the first claim of an event wins, a later claim of it by the same
+     * source is true, by another source false. Unlike `claim`, a claim found held by the same source is
+     * left as it is (its expiry is not renewed). On DynamoDB: a consistent BatchGetItem per 100 claims
+     * reads the claim items (lapsed ones count as absent), then the new claims are put unconditionally,
+     * a BatchWriteItem per 25 (BatchWriteItem takes no condition); claims found held are not written.
+     *
+     * Precondition (what makes the unconditional puts safe; callers without it use `claim`): every record
+     * of an event is on one partition, and the caller claims that partition's records in offset order,
+     * one call at a time, each call's claims written before the next call's are read. The hot path does:
+     * an event's records are keyed by sellerId, so on one partition; a partition's batches are claimed
+     * one after another in offset order, a batch's claims before its metrics are applied and before its
+     * offsets can be committed. Then two writers that both find an event's claim absent (after a
+     * rebalance, the old owner still applying a batch that the new owner reads again from the last
+     * committed offset) claim it for the same record, so put the same source; and a later record of
+     * the same event is claimed only after the earlier record's claim was written, so finds it, by
+     * either owner. A put never replaces another source's live claim, as the condition of `claim` ensures.
+     */
+    readonly claimMany: (claims: ReadonlyArray<Claim>) => Effect.Effect<ReadonlyArray<boolean>, MetricsStoreError>
     /**
      * Gives up the source record's claim on an event (the record was dead-lettered, so a replay of the
      * event, at another offset, must be able to claim it). A claim held by another source is left alone.
