@@ -7,7 +7,7 @@ import { InfraError } from "./InfraError.js"
  * "hour#2026-11-26T20", "day#2026-11-26", whose numeric attributes are metric values.
  * In memory (`layers/MetricsStoreMemory.ts`) and on DynamoDB (table keyed by `sellerId` + `item`).
  *
- * Effectively-once without transactions: every write is one conditional `UpdateItem` on one item,
+ * Effectively-once without transactions: every metrics write is one conditional `UpdateItem` on one item,
  * idempotent on its own. An item remembers, per source partition, the last offset folded into it
  * (attribute `wm_p<partition>`). An update carries the offset range `[fromOffset, offset]` of the
  * records it folds, and applies (`ADD` the values, `SET wm_p<partition> = offset`) only under
@@ -48,7 +48,7 @@ export interface ItemRange {
 /** Attribute names the store uses itself: keys and watermarks. Metric names must avoid them. */
 export const keyAttributes = { partition: "sellerId", sort: "item" } as const
 export const watermarkAttribute = (partition: number): string => `wm_p${partition}`
-/** Sort-key prefix of the per-event claim items (see `claim`). */
+/** Sort-key prefix of the per-event claim items (see `claim` and `claimMany`). */
 export const claimItemPrefix = "event#"
 /** A claim item's expiry, epoch seconds: DynamoDB's TTL attribute on the table. */
 export const expiresAtAttribute = "expiresAt"
@@ -108,6 +108,7 @@ export class MetricsStore extends Context.Tag("product-events/MetricsStore")<
      * claimed anew, so claims do not pile up for ever. One item per event, `event#<eventId>`, with
      * `expiresAt`, conditional on `attribute_not_exists OR source = :source OR expiresAt <= :now`;
      * on DynamoDB `expiresAt` is the table's TTL attribute, so lapsed claims are also deleted.
+     * One write request a claim: for callers without the precondition of `claimMany`.
      */
     readonly claim: (sellerId: string, eventId: string, source: string) => Effect.Effect<boolean, MetricsStoreError>
     /**
@@ -127,7 +128,8 @@ export class MetricsStore extends Context.Tag("product-events/MetricsStore")<
      * rebalance, the old owner still applying a batch that the new owner reads again from the last
      * committed offset) claim it for the same record, so put the same source; and a later record of
      * the same event is claimed only after the earlier record's claim was written, so finds it, by
-     * either owner. A put never replaces another source's live claim, as the condition of `claim` ensures.
+     * either owner. So a put never replaces another record's live claim: what `claim`'s condition
+     * enforces, the order ensures.
      */
     readonly claimMany: (claims: ReadonlyArray<Claim>) => Effect.Effect<ReadonlyArray<boolean>, MetricsStoreError>
     /**
