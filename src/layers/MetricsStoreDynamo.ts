@@ -1,6 +1,6 @@
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb"
 import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb"
-import { Array as Arr, Clock, Config, Duration, Effect, Layer, Option } from "effect"
+import { Clock, Config, type Duration, Effect, Layer, Option } from "effect"
 import {
   type ApplyResult,
   type Claim,
@@ -40,11 +40,6 @@ export interface Options extends Dynamo.DynamoClientOptions {
 /** Attribute of a claim item: the source record that claimed the event. */
 const claimSource = "claimedBy"
 
-/** DynamoDB's limits: keys per BatchGetItem, requests per BatchWriteItem. */
-const batchGetSize = 100
-const batchWriteSize = 25
-/** Requests per page, the first included, before items DynamoDB keeps leaving unprocessed fail the call. */
-const unprocessedAttempts = 4
 /** Batch requests of one `claimMany` in flight at once. */
 const batchesInFlight = 8
 
@@ -198,34 +193,6 @@ export const make = (options: Options) =>
       )
     })
 
-    /**
-     * Sends the items in pages of `size` (`send` resolves to what a request left unprocessed), the pages
-     * concurrently; what is left unprocessed is sent again after a backoff, up to `unprocessedAttempts`
-     * requests a page, then the call fails.
-     */
-    const inPages = <A>(
-      operation: string,
-      items: ReadonlyArray<A>,
-      size: number,
-      send: (page: ReadonlyArray<A>) => Effect.Effect<ReadonlyArray<A>, MetricsStoreError>
-    ) =>
-      Effect.forEach(
-        Arr.chunksOf(items, size),
-        (page) =>
-          Effect.gen(function*() {
-            let pending: ReadonlyArray<A> = page
-            for (let attempt = 1; ; attempt++) {
-              pending = yield* send(pending)
-              if (pending.length === 0) return
-              if (attempt === unprocessedAttempts) {
-                return yield* Effect.fail(fail(operation)(`${pending.length} of ${page.length} items unprocessed after ${attempt} requests`))
-              }
-              yield* Effect.sleep(Duration.millis(50 * 2 ** (attempt - 1)))
-            }
-          }),
-        { concurrency: batchesInFlight, discard: true }
-      )
-
     const claimMany = Effect.fn("MetricsStore.claimMany")(function*(claims: ReadonlyArray<Claim>) {
       if (claims.length === 0) return []
       const now = yield* Clock.currentTimeMillis
@@ -236,7 +203,7 @@ export const make = (options: Options) =>
       }
       // The source holding each claim item, of those found and not lapsed; then also of those claimed here.
       const holders = new Map<string, string>()
-      yield* inPages("claimMany", [...keys.values()], batchGetSize, (page) =>
+      yield* Dynamo.sendInPages([...keys.values()], Dynamo.batchGetSize, batchesInFlight, fail("claimMany"), (page) =>
         Dynamo.call(
           (abortSignal) =>
             client.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: [...page], ConsistentRead: true } } }), { abortSignal }),
@@ -260,7 +227,7 @@ export const make = (options: Options) =>
         puts.push({ sellerId, item: claimItemPrefix + eventId, [claimSource]: source, [expiresAtAttribute]: expiresAt })
         return true
       })
-      yield* inPages("claimMany", puts, batchWriteSize, (page) =>
+      yield* Dynamo.sendInPages(puts, Dynamo.batchWriteSize, batchesInFlight, fail("claimMany"), (page) =>
         Dynamo.call(
           (abortSignal) =>
             client.send(
