@@ -10,7 +10,7 @@ import {
   waitUntilTableExists
 } from "@aws-sdk/client-dynamodb"
 import { DynamoDBDocumentClient, paginateQuery, type QueryCommandInput } from "@aws-sdk/lib-dynamodb"
-import { Config, Duration, Effect, Option } from "effect"
+import { Array as Arr, Config, Duration, Effect, Option } from "effect"
 import { causeMessage, errorName } from "../services/InfraError.js"
 
 /**
@@ -81,6 +81,42 @@ export const call = <A, E>(
   run: (signal: AbortSignal) => Promise<A>,
   onError: (cause: unknown) => E
 ): Effect.Effect<A, E> => Effect.tryPromise({ try: run, catch: onError })
+
+/** DynamoDB's limits: keys per BatchGetItem, requests per BatchWriteItem. */
+export const batchGetSize = 100
+export const batchWriteSize = 25
+/** Requests per page, the first included, before items DynamoDB keeps leaving unprocessed fail the call. */
+const unprocessedAttempts = 4
+
+/**
+ * Sends the items in pages of `size`, `concurrency` pages at once, with `send`, which resolves to what its
+ * request left unprocessed (BatchGetItem's UnprocessedKeys, BatchWriteItem's UnprocessedItems): that is sent
+ * again after a backoff (50, 100, 200 ms), up to `unprocessedAttempts` requests a page, then the call fails
+ * with `onUnprocessed`.
+ */
+export const sendInPages = <A, E>(
+  items: ReadonlyArray<A>,
+  size: number,
+  concurrency: number,
+  onUnprocessed: (message: string) => E,
+  send: (page: ReadonlyArray<A>) => Effect.Effect<ReadonlyArray<A>, E>
+): Effect.Effect<void, E> =>
+  Effect.forEach(
+    Arr.chunksOf(items, size),
+    (page) =>
+      Effect.gen(function*() {
+        let pending: ReadonlyArray<A> = page
+        for (let attempt = 1; ; attempt++) {
+          pending = yield* send(pending)
+          if (pending.length === 0) return
+          if (attempt === unprocessedAttempts) {
+            return yield* Effect.fail(onUnprocessed(`${pending.length} of ${page.length} items unprocessed after ${attempt} requests`))
+          }
+          yield* Effect.sleep(Duration.millis(50 * 2 ** (attempt - 1)))
+        }
+      }),
+    { concurrency, discard: true }
+  )
 
 /** A Query followed page by page until the pages end, or until `limit` items were read (pages of `limit` items). */
 export const queryPages = <E>(

@@ -1,12 +1,14 @@
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb"
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb"
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb"
 import { Clock, Config, type Duration, Effect, Layer, Option } from "effect"
 import {
   type ApplyResult,
+  type Claim,
   isReservedAttribute,
   type ItemRange,
   claimExpiry,
   claimItemPrefix,
+  claimLapsed,
   claimRetentionConfig,
   claimRetentionOf,
   expiresAtAttribute,
@@ -25,7 +27,8 @@ import * as Dynamo from "./Dynamo.js"
 /**
  * MetricsStore on DynamoDB: table `tableName` keyed by sellerId (S) + item (S). Each apply is one
  * conditional UpdateItem (`ADD` the values, `SET wm_p<partition>`); a refused condition is told apart
- * ("duplicate" / "overlap") by a consistent read of the item's watermark.
+ * ("duplicate" / "overlap") by a consistent read of the item's watermark. `claimMany` reads the
+ * claim items with BatchGetItem and puts the new claims with BatchWriteItem (see `MetricsStore`).
  */
 
 export interface Options extends Dynamo.DynamoClientOptions {
@@ -36,6 +39,11 @@ export interface Options extends Dynamo.DynamoClientOptions {
 
 /** Attribute of a claim item: the source record that claimed the event. */
 const claimSource = "claimedBy"
+
+/** Batch requests of one `claimMany` in flight at once. */
+const batchesInFlight = 8
+
+const keyOf = (sellerId: string, item: string): string => JSON.stringify([sellerId, item])
 
 const valuesOf = (item: Record<string, unknown>): Record<string, number> => {
   const values: Record<string, number> = {}
@@ -185,6 +193,54 @@ export const make = (options: Options) =>
       )
     })
 
+    const claimMany = Effect.fn("MetricsStore.claimMany")(function*(claims: ReadonlyArray<Claim>) {
+      if (claims.length === 0) return []
+      const now = yield* Clock.currentTimeMillis
+      const keys = new Map<string, Record<string, unknown>>()
+      for (const { eventId, sellerId } of claims) {
+        const item = claimItemPrefix + eventId
+        keys.set(keyOf(sellerId, item), { sellerId, item })
+      }
+      // The source holding each claim item, of those found and not lapsed; then also of those claimed here.
+      const holders = new Map<string, string>()
+      yield* Dynamo.sendInPages([...keys.values()], Dynamo.batchGetSize, batchesInFlight, fail("claimMany"), (page) =>
+        Dynamo.call(
+          (abortSignal) =>
+            client.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: [...page], ConsistentRead: true } } }), { abortSignal }),
+          fail("claimMany")
+        ).pipe(Effect.map((out) => {
+          for (const stored of out.Responses?.[tableName] ?? []) {
+            const source = stored[claimSource]
+            const expiresAt = stored[expiresAtAttribute]
+            if (typeof source !== "string" || (typeof expiresAt === "number" && claimLapsed(expiresAt, now))) continue
+            holders.set(keyOf(String(stored[keyAttributes.partition]), String(stored[keyAttributes.sort])), source)
+          }
+          return out.UnprocessedKeys?.[tableName]?.Keys ?? []
+        })))
+      const expiresAt = claimExpiry(now, retention)
+      const puts: Array<Record<string, unknown>> = []
+      const answers = claims.map(({ eventId, sellerId, source }) => {
+        const key = keyOf(sellerId, claimItemPrefix + eventId)
+        const holder = holders.get(key)
+        if (holder !== undefined) return holder === source
+        holders.set(key, source)
+        puts.push({ sellerId, item: claimItemPrefix + eventId, [claimSource]: source, [expiresAtAttribute]: expiresAt })
+        return true
+      })
+      yield* Dynamo.sendInPages(puts, Dynamo.batchWriteSize, batchesInFlight, fail("claimMany"), (page) =>
+        Dynamo.call(
+          (abortSignal) =>
+            client.send(
+              new BatchWriteCommand({ RequestItems: { [tableName]: page.map((Item) => ({ PutRequest: { Item } })) } }),
+              { abortSignal }
+            ),
+          fail("claimMany")
+        ).pipe(Effect.map((out) =>
+          (out.UnprocessedItems?.[tableName] ?? []).flatMap((request) => (request.PutRequest?.Item === undefined ? [] : [request.PutRequest.Item]))
+        )))
+      return answers
+    })
+
     const release = Effect.fn("MetricsStore.release")((sellerId: string, eventId: string, source: string) =>
       Dynamo.call(
         (abortSignal) =>
@@ -206,7 +262,7 @@ export const make = (options: Options) =>
       )
     )
 
-    return MetricsStore.of({ apply, get, watermark, query, claim, release, ping })
+    return MetricsStore.of({ apply, get, watermark, query, claim, claimMany, release, ping })
   })
 
 export const layer = (options: Options): Layer.Layer<MetricsStore, MetricsStoreError> =>

@@ -1,6 +1,7 @@
 import { Clock, type Duration, Effect, Layer, Option } from "effect"
 import {
   type ApplyResult,
+  type Claim,
   claimExpiry,
   claimItemPrefix,
   claimLapsed,
@@ -97,17 +98,32 @@ export const make = (options: Options = {}) => Effect.sync(() => {
     }
   }
 
+  /** A claim made at `now`; `renew`: a claim held by the same source gets a new expiry (as `claim`, not `claimMany`). */
+  const claimAt = (now: number, { eventId, sellerId, source }: Claim, renew: boolean) => {
+    const items = partitionOf(sellerId)
+    const key = claimItemPrefix + eventId
+    const existing = items.get(key)
+    if (existing !== undefined && !claimLapsed(existing.expiresAt ?? Infinity, now)) {
+      if (existing.source !== source) return false
+      if (!renew) return true
+    }
+    const expiresAt = claimExpiry(now, retention)
+    items.set(key, { item: key, values: {}, watermarks: new Map(), source, expiresAt })
+    expiries.push({ sellerId, key, expiresAt })
+    return true
+  }
+
   const claim = Effect.fn("MetricsStore.claim")((sellerId: string, eventId: string, source: string) =>
     Effect.map(Clock.currentTimeMillis, (now) => {
       deleteLapsed(now)
-      const items = partitionOf(sellerId)
-      const key = claimItemPrefix + eventId
-      const existing = items.get(key)
-      if (existing !== undefined && existing.source !== source && !claimLapsed(existing.expiresAt ?? Infinity, now)) return false
-      const expiresAt = claimExpiry(now, retention)
-      items.set(key, { item: key, values: {}, watermarks: new Map(), source, expiresAt })
-      expiries.push({ sellerId, key, expiresAt })
-      return true
+      return claimAt(now, { sellerId, eventId, source }, true)
+    })
+  )
+
+  const claimMany = Effect.fn("MetricsStore.claimMany")((claims: ReadonlyArray<Claim>) =>
+    Effect.map(Clock.currentTimeMillis, (now) => {
+      deleteLapsed(now)
+      return claims.map((c) => claimAt(now, c, false))
     })
   )
 
@@ -124,6 +140,7 @@ export const make = (options: Options = {}) => Effect.sync(() => {
     watermark,
     query,
     claim,
+    claimMany,
     release,
     ping: Effect.void.pipe(Effect.withSpan("MetricsStore.ping"))
   })

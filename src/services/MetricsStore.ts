@@ -7,7 +7,7 @@ import { InfraError } from "./InfraError.js"
  * "hour#2026-11-26T20", "day#2026-11-26", whose numeric attributes are metric values.
  * In memory (`layers/MetricsStoreMemory.ts`) and on DynamoDB (table keyed by `sellerId` + `item`).
  *
- * Effectively-once without transactions: every write is one conditional `UpdateItem` on one item,
+ * Effectively-once without transactions: every metrics write is one conditional `UpdateItem` on one item,
  * idempotent on its own. An item remembers, per source partition, the last offset folded into it
  * (attribute `wm_p<partition>`). An update carries the offset range `[fromOffset, offset]` of the
  * records it folds, and applies (`ADD` the values, `SET wm_p<partition> = offset`) only under
@@ -48,7 +48,7 @@ export interface ItemRange {
 /** Attribute names the store uses itself: keys and watermarks. Metric names must avoid them. */
 export const keyAttributes = { partition: "sellerId", sort: "item" } as const
 export const watermarkAttribute = (partition: number): string => `wm_p${partition}`
-/** Sort-key prefix of the per-event claim items (see `claim`). */
+/** Sort-key prefix of the per-event claim items (see `claim` and `claimMany`). */
 export const claimItemPrefix = "event#"
 /** A claim item's expiry, epoch seconds: DynamoDB's TTL attribute on the table. */
 export const expiresAtAttribute = "expiresAt"
@@ -70,6 +70,13 @@ export const isReservedAttribute = (name: string): boolean =>
   name === keyAttributes.partition || name === keyAttributes.sort || name.startsWith("wm_") || name === expiresAtAttribute
 
 export class MetricsStoreError extends InfraError("MetricsStoreError", "metrics store") {}
+
+/** One claim of `claimMany`: the event and the source record that carries it (`"<partition>:<offset>"`). */
+export interface Claim {
+  readonly sellerId: string
+  readonly eventId: string
+  readonly source: string
+}
 
 export class MetricsStore extends Context.Tag("product-events/MetricsStore")<
   MetricsStore,
@@ -101,8 +108,30 @@ export class MetricsStore extends Context.Tag("product-events/MetricsStore")<
      * claimed anew, so claims do not pile up for ever. One item per event, `event#<eventId>`, with
      * `expiresAt`, conditional on `attribute_not_exists OR source = :source OR expiresAt <= :now`;
      * on DynamoDB `expiresAt` is the table's TTL attribute, so lapsed claims are also deleted.
+     * One write request a claim: for callers without the precondition of `claimMany`.
      */
     readonly claim: (sellerId: string, eventId: string, source: string) => Effect.Effect<boolean, MetricsStoreError>
+    /**
+     * The claims in one go, each answered as `claim` would answer it were they made one after another in
+     * the order given: within a call, the first claim of an event wins, a later claim of it by the same
+     * source is true, by another source false. Unlike `claim`, a claim found held by the same source is
+     * left as it is (its expiry is not renewed). On DynamoDB: a consistent BatchGetItem per 100 claims
+     * reads the claim items (lapsed ones count as absent), then the new claims are put unconditionally,
+     * a BatchWriteItem per 25 (BatchWriteItem takes no condition); claims found held are not written.
+     *
+     * Precondition (what makes the unconditional puts safe; callers without it use `claim`): every record
+     * of an event is on one partition, and the caller claims that partition's records in offset order,
+     * one call at a time, each call's claims written before the next call's are read. The hot path does:
+     * an event's records are keyed by sellerId, so on one partition; a partition's batches are claimed
+     * one after another in offset order, a batch's claims before its metrics are applied and before its
+     * offsets can be committed. Then two writers that both find an event's claim absent (after a
+     * rebalance, the old owner still applying a batch that the new owner reads again from the last
+     * committed offset) claim it for the same record, so put the same source; and a later record of
+     * the same event is claimed only after the earlier record's claim was written, so finds it, by
+     * either owner. So a put never replaces another record's live claim: what `claim`'s condition
+     * enforces, the order ensures.
+     */
+    readonly claimMany: (claims: ReadonlyArray<Claim>) => Effect.Effect<ReadonlyArray<boolean>, MetricsStoreError>
     /**
      * Gives up the source record's claim on an event (the record was dead-lettered, so a replay of the
      * event, at another offset, must be able to claim it). A claim held by another source is left alone.

@@ -39,4 +39,22 @@ describe("DynamoDB write requests in /metrics", () => {
       expect(counted.sort()).toEqual([["metrics", "DeleteItem", 1], ["metrics", "PutItem", 1], ["metrics", "UpdateItem", 2]])
       expect(yield* metrics.render).toMatch(new RegExp(`dynamodb_write_requests_total\\{store="metrics",table="${table}",operation="UpdateItem"\\} 2`))
     }).pipe(Effect.provide(MetricsStoreDynamo.layerConfig.pipe(Layer.provideMerge(Metrics.Default))), Effect.withConfigProvider(config)))
+
+  it.scoped("claimMany of N new events is ceil(N/25) BatchWriteItem requests, and no PutItem; its redelivery writes nothing", () =>
+    Effect.gen(function*() {
+      const store = yield* MetricsStore
+      const metrics = yield* Metrics
+      const written = Effect.map(Effect.promise(() => metrics.dynamoWrites.get()), ({ values }) => {
+        const byOperation: Record<string, number> = {}
+        for (const v of values) if (v.labels["table"] === table) byOperation[String(v.labels["operation"])] = v.value
+        return byOperation
+      })
+      const before = yield* written
+      const claims = Array.from({ length: 60 }, (_, i) => ({ sellerId: `w_b${i % 4}`, eventId: `w_b-e${i}`, source: `1:${i}` }))
+      expect(yield* store.claimMany(claims)).toEqual(claims.map(() => true))
+      const after = yield* written
+      expect(after).toEqual({ ...before, BatchWriteItem: (before["BatchWriteItem"] ?? 0) + Math.ceil(60 / 25) })
+      expect(yield* store.claimMany(claims)).toEqual(claims.map(() => true))
+      expect(yield* written).toEqual(after)
+    }).pipe(Effect.provide(MetricsStoreDynamo.layerConfig.pipe(Layer.provideMerge(Metrics.Default))), Effect.withConfigProvider(config)))
 })

@@ -182,5 +182,93 @@ export const metricsStoreContract = <E>(name: string, layer: Layer.Layer<Metrics
           expect(yield* store.claim(sellerId, "e1", "3:100")).toBe(false)
           expect(yield* store.query(sellerId, "")).toEqual([])
         }))
+
+      it.effect("claimMany: new events are claimed; a redelivery by the same record is true, another record false", () =>
+        Effect.gen(function*() {
+          const store = yield* MetricsStore
+          const [a, b] = [unique("seller"), unique("seller")]
+          expect(yield* store.claimMany([])).toEqual([])
+          const first = [
+            { sellerId: a, eventId: "e1", source: "3:100" },
+            { sellerId: a, eventId: "e2", source: "3:101" },
+            { sellerId: b, eventId: "e1", source: "3:102" }
+          ]
+          expect(yield* store.claimMany(first)).toEqual([true, true, true])
+          expect(yield* store.claimMany(first)).toEqual([true, true, true])
+          expect(yield* store.claimMany([
+            { sellerId: a, eventId: "e1", source: "3:250" },
+            { sellerId: a, eventId: "e3", source: "3:251" },
+            { sellerId: b, eventId: "e1", source: "3:102" }
+          ])).toEqual([false, true, true])
+          // claims are not metrics
+          expect(yield* store.query(a, "")).toEqual([])
+        }))
+
+      it.effect("claimMany: two claims of one event in one call, the first wins", () =>
+        Effect.gen(function*() {
+          const store = yield* MetricsStore
+          const sellerId = unique("seller")
+          expect(yield* store.claimMany([
+            { sellerId, eventId: "e1", source: "3:100" },
+            { sellerId, eventId: "e2", source: "3:101" },
+            { sellerId, eventId: "e1", source: "3:102" },
+            { sellerId, eventId: "e1", source: "3:100" }
+          ])).toEqual([true, true, false, true])
+          expect(yield* store.claim(sellerId, "e1", "3:102")).toBe(false)
+          expect(yield* store.claim(sellerId, "e1", "3:100")).toBe(true)
+        }))
+
+      it.effect("claimMany agrees with claim and release", () =>
+        Effect.gen(function*() {
+          const store = yield* MetricsStore
+          const sellerId = unique("seller")
+          expect(yield* store.claim(sellerId, "e1", "3:100")).toBe(true)
+          expect(yield* store.claimMany([
+            { sellerId, eventId: "e1", source: "3:100" },
+            { sellerId, eventId: "e1", source: "3:250" },
+            { sellerId, eventId: "e2", source: "3:251" }
+          ])).toEqual([true, false, true])
+          expect(yield* store.claim(sellerId, "e2", "3:999")).toBe(false)
+          expect(yield* store.claim(sellerId, "e2", "3:251")).toBe(true)
+          // a claim made by claimMany is given up by release, and may then be claimed by another record
+          yield* store.release(sellerId, "e2", "3:999")
+          expect(yield* store.claimMany([{ sellerId, eventId: "e2", source: "3:999" }])).toEqual([false])
+          yield* store.release(sellerId, "e2", "3:251")
+          expect(yield* store.claimMany([{ sellerId, eventId: "e2", source: "3:999" }])).toEqual([true])
+          expect(yield* store.claim(sellerId, "e2", "3:251")).toBe(false)
+        }))
+
+      it.effect("claimMany: a lapsed claim is claimed anew; a redelivery does not renew a claim", () =>
+        Effect.gen(function*() {
+          const store = yield* MetricsStore
+          const sellerId = unique("seller")
+          const held = { sellerId, eventId: "e1", source: "3:100" }
+          const other = { sellerId, eventId: "e1", source: "4:7" }
+          expect(yield* store.claimMany([held])).toEqual([true])
+          yield* TestClock.adjust(Duration.subtract(defaultClaimRetention, Duration.seconds(1)))
+          expect(yield* store.claimMany([other, held])).toEqual([false, true])
+          yield* TestClock.adjust(Duration.seconds(1))
+          // lapsed at the retention after it was first claimed: the redelivery above left it as it was
+          expect(yield* store.claimMany([other, held])).toEqual([true, false])
+          expect(yield* store.claim(sellerId, "e1", "3:100")).toBe(false)
+          expect(yield* store.query(sellerId, "")).toEqual([])
+        }))
+
+      it.effect("claimMany: more claims than a batch request takes (100 read, 25 written)", () =>
+        Effect.gen(function*() {
+          const store = yield* MetricsStore
+          const sellers = [unique("seller"), unique("seller"), unique("seller")]
+          const claims = Arr.makeBy(250, (i) => ({ sellerId: sellers[i % 3]!, eventId: `e${i}`, source: `1:${i}` }))
+          // every seventh event claimed before by another record
+          for (let i = 0; i < claims.length; i += 7) expect(yield* store.claim(claims[i]!.sellerId, claims[i]!.eventId, "2:0")).toBe(true)
+          const expected = claims.map((_, i) => i % 7 !== 0)
+          expect(yield* store.claimMany(claims)).toEqual(expected)
+          expect(yield* store.claimMany(claims)).toEqual(expected)
+          const repeats = claims.map((c) => ({ ...c, source: "3:0" }))
+          expect(yield* store.claimMany([...claims, ...repeats])).toEqual([...expected, ...claims.map(() => false)])
+          for (const [i, c] of claims.entries()) {
+            expect(yield* store.claim(c.sellerId, c.eventId, i % 7 === 0 ? "2:0" : c.source)).toBe(true)
+          }
+        }))
     })
   })

@@ -30,13 +30,15 @@ export const makeHotPath = Effect.gen(function*() {
   const batches = new HotBatches(settings)
   const policy = analyticsService.retry
 
-  /** Claims the batch's events and applies the first-seen ones; each event's outcome, in order. */
+  /**
+   * Claims the batch's events and applies the first-seen ones; each event's outcome, in order. The claims
+   * are made in one `claimMany`, whose precondition this path meets: a partition's batches are claimed one
+   * after another in offset order, each before its metrics are applied and its offsets can be committed.
+   */
   const attempt = (batch: HotBatch): Effect.Effect<ReadonlyArray<HotOutcome>, MetricsStoreError | AnalyticsWorkerError | InvalidEvents> =>
     Effect.gen(function*() {
-      const claimed = yield* Effect.forEach(
-        batch.entries,
-        (e) => store.claim(e.event.data.sellerId, e.event.eventId, sourceOf(e)),
-        { concurrency: 32 }
+      const claimed = yield* store.claimMany(
+        batch.entries.map((e) => ({ sellerId: e.event.data.sellerId, eventId: e.event.eventId, source: sourceOf(e) }))
       )
       const firstSeen = batch.entries.filter((_, i) => claimed[i])
       if (firstSeen.length > 0) yield* applyHot(workers, store, batch.partition, firstSeen)
