@@ -87,8 +87,17 @@ const makeEvent = () => {
   return { sellerId, eventId, json }
 }
 
+/** Both services' DynamoDB write requests so far (0 for a service whose /metrics did not answer). */
+const storeWrites = async () => {
+  const counts = await Promise.all((["notification", "analytics"] as const).map((s) => dynamoWrites(children[s].baseUrl).then(total, () => 0)))
+  return counts.reduce((a, b) => a + b, 0)
+}
+/** The highest DynamoDB write requests/s of a phase, to compare with the store's own ceiling. */
+let peakWrites = 0
+
 /** Offers `perSecond` events for `ms`, in 100 ms ticks of 100-event POSTs; samples lag every second. */
 const offer = async (perSecond: number, ms: number) => {
+  const writesBefore = await storeWrites()
   const startedAt = Date.now()
   const cpuBefore = Object.fromEntries(Object.entries({ ...childPids(), ...stores }).map(([n, pid]) => [n, cpuSeconds(pid)]))
   const acceptedBefore = accepted
@@ -100,7 +109,9 @@ const offer = async (perSecond: number, ms: number) => {
   const endLag = await lags()
   lagSamples.push(endLag)
   const cpu = Object.fromEntries(Object.entries({ ...childPids(), ...stores }).map(([n, pid]) => [n, (cpuSeconds(pid) - cpuBefore[n]!) / elapsed]))
-  return { acceptedPerSecond: Math.round((accepted - acceptedBefore) / elapsed), lagSamples, endLag, cpu }
+  const writesPerSecond = Math.round((await storeWrites() - writesBefore) / elapsed)
+  peakWrites = Math.max(peakWrites, writesPerSecond)
+  return { acceptedPerSecond: Math.round((accepted - acceptedBefore) / elapsed), lagSamples, endLag, cpu, writesPerSecond }
 }
 const childPids = () => Object.fromEntries(Object.entries(children).map(([n, c]) => [n, c.process.pid!]))
 
@@ -127,7 +138,8 @@ const describe = (name: string, perSecond: number, r: Awaited<ReturnType<typeof 
     `${name}: offered ${perSecond} ev/s, accepted ${r.acceptedPerSecond} ev/s (${failedPosts} failed POSTs so far)`,
     `  lag: ${lagLine}`,
     `  lag over time (notification/analytics): ${r.lagSamples.map((l) => l.join("/")).join(" ")}`,
-    `  CPU (share of one core): ${cpuLine}`
+    `  CPU (share of one core): ${cpuLine}`,
+    `  DynamoDB write requests (both services): ${r.writesPerSecond}/s`
   ].join("\n")
 }
 /** Lag bounded: at the end no more than 2 s of load, or no more than a quarter above its mid-phase value (not growing). */
@@ -201,7 +213,11 @@ try {
   await poller
   console.log(`POST -> visible in metrics (${metricsSampled.length} sellers, whole run): p50 ${ms(visibleLatencies, 50)}, p99 ${ms(visibleLatencies, 99)} (${visibleLatencies.length} events)`)
   console.log(await writesPerEvent())
-  if (process.env["BENCH_CEILING"] !== "0") console.log(await measureCeiling(run))
+  if (process.env["BENCH_CEILING"] !== "0") {
+    const ceiling = await measureCeiling(run)
+    console.log(ceiling.line)
+    console.log(`pipeline's peak DynamoDB write requests: ${peakWrites}/s, ${(peakWrites / ceiling.perSecond).toFixed(2)}x the ceiling`)
+  }
 } finally {
   closing = true
   for (const close of closers) close()

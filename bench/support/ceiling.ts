@@ -28,6 +28,7 @@ export const measureCeiling = async (run: string, ms = 8_000) => {
     }
   }))
   client.destroy()
-  const perSecond = Math.round((puts * 1000) / (Date.now() - started))
-  return `dynalite ceiling: ${perSecond} conditional puts/s (32 concurrent, ${puts} in ${Date.now() - started} ms)`
+  const elapsed = Date.now() - started
+  const perSecond = Math.round((puts * 1000) / elapsed)
+  return { perSecond, line: `dynalite ceiling: ${perSecond} conditional puts/s (32 concurrent, ${puts} in ${elapsed} ms)` }
 }
