@@ -40,7 +40,7 @@ const metricsSampled = sellers.slice(0, 10)
 const sign = (claims: { sellerId?: string; role?: "seller" | "service" }) =>
   Effect.runPromise(signToken(Redacted.make(devJwtSecret), claims))
 
-const { admin, children } = await startIsolatedPrograms("pipeline", run, brokers, 3161)
+const { admin, children, env: tables } = await startIsolatedPrograms("pipeline", run, brokers, 3161)
 const stores = storePids()
 
 /** Lag of each bench group: end offsets minus committed (nothing committed counts from 0). */
@@ -214,7 +214,7 @@ try {
   console.log(`POST -> visible in metrics (${metricsSampled.length} sellers, whole run): p50 ${ms(visibleLatencies, 50)}, p99 ${ms(visibleLatencies, 99)} (${visibleLatencies.length} events)`)
   console.log(await writesPerEvent())
   if (process.env["BENCH_CEILING"] !== "0") {
-    const ceiling = await measureCeiling(run)
+    const ceiling = await measureCeiling(run, tables.NOTIFICATIONS_TABLE)
     console.log(ceiling.line)
     console.log(`pipeline's peak DynamoDB write requests: ${peakWrites}/s, ${(peakWrites / ceiling.perSecond).toFixed(2)}x the ceiling`)
   }

@@ -3,16 +3,15 @@ import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb"
 
 /**
  * dynalite's own ceiling, measured with the services' client: conditional puts
- * (`attribute_not_exists(id)`, as NotificationStore writes) into the notifications table, 32 at a
+ * (`attribute_not_exists(id)`, as NotificationStore writes) into `table` (the run's notifications table), 32 at a
  * time, for `ms`. A notification costs one such put plus its share of batched reads and counter updates.
  */
-export const measureCeiling = async (run: string, ms = 8_000) => {
+export const measureCeiling = async (run: string, table: string, ms = 8_000) => {
   const client = DynamoDBDocumentClient.from(new DynamoDBClient({
     region: process.env["AWS_REGION"] ?? "us-east-1",
     endpoint: process.env["DYNAMODB_ENDPOINT"] ?? "http://127.0.0.1:8000",
     maxAttempts: 3
   }))
-  const table = process.env["NOTIFICATIONS_TABLE"] ?? "product-events-notifications"
   let n = 0
   let puts = 0
   const started = Date.now()

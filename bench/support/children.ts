@@ -102,5 +102,5 @@ export const startIsolatedPrograms = async (bench: string, run: string, brokers:
     notification: startChild("notification", "bench/support/program.ts", ["notification"], basePort + 1, env),
     analytics: startChild("analytics", "bench/support/program.ts", ["analytics"], basePort + 2, env)
   }
-  return { topic, prefix, admin, children }
+  return { topic, prefix, admin, children, env }
 }
