@@ -45,14 +45,10 @@ export const applyHot = (
         if (result === "overlap") yield* reapply(update)
       })
 
+    // Each item has its own watermark: a seller's items are written concurrently too, not one after another.
     yield* Effect.forEach(
-      Object.entries(deltas),
-      ([sellerId, delta]) =>
-        Effect.forEach(
-          toStoreUpdates(sellerId, delta, { partition, fromOffset, offset }),
-          (update) => Effect.flatMap(store.apply(update), (result) => (result === "overlap" ? reapply(update) : Effect.void)),
-          { discard: true }
-        ),
+      Object.entries(deltas).flatMap(([sellerId, delta]) => toStoreUpdates(sellerId, delta, { partition, fromOffset, offset })),
+      (update) => Effect.flatMap(store.apply(update), (result) => (result === "overlap" ? reapply(update) : Effect.void)),
       { concurrency: 16, discard: true }
     )
   }).pipe(Effect.withSpan("HotMetrics.apply", { attributes: { partition, events: entries.length } }))
