@@ -9,13 +9,14 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists
 } from "@aws-sdk/client-dynamodb"
-import { DynamoDBDocumentClient, paginateQuery, type QueryCommandInput } from "@aws-sdk/lib-dynamodb"
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb"
 import { Array as Arr, Config, Duration, Effect, Option } from "effect"
 import { causeMessage, errorName } from "../services/InfraError.js"
 
 /**
- * What the DynamoDB layers share: a document client acquired for the layer's lifetime, calls mapped to
- * each service's error type, and table provisioning (create when missing, wait until ACTIVE) at layer build.
+ * What the DynamoDB layers share: the SDK's document client acquired for the layer's lifetime, for table
+ * provisioning (create when missing, wait until ACTIVE) at layer build and readiness probes; the item
+ * operations go through `DynamoItems.ts`, a lighter client of the same protocol.
  * Designed for dynalite too: no transactions, TTL or streams (items that should expire carry their
  * expiry and the conditions honour it, so deletion by TTL only saves space).
  */
@@ -26,25 +27,12 @@ export interface DynamoClientOptions {
   readonly region: string
   /** The SDK's default provider chain (env AWS_ACCESS_KEY_ID, ...) when absent. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string }
-  /** Called for each write request sent (an SDK retry of it not counted again), with its table and operation. */
+  /** Called for each write request sent (a retry of it not counted again), with its table and operation. */
   readonly onWriteRequest?: (table: string, operation: WriteOperation) => void
 }
 
-const writeOperations = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"] as const
-export type WriteOperation = (typeof writeOperations)[number]
-const isWriteOperation = (name: string): name is WriteOperation => (writeOperations as ReadonlyArray<string>).includes(name)
-
-/** The tables a request writes to: its `TableName`, or the tables of its `RequestItems` / `TransactItems`. */
-const tablesOf = (input: Record<string, unknown>): Array<string> => {
-  if (typeof input["TableName"] === "string") return [input["TableName"]]
-  if (typeof input["RequestItems"] === "object" && input["RequestItems"] !== null) return Object.keys(input["RequestItems"])
-  if (Array.isArray(input["TransactItems"])) {
-    return [...new Set(input["TransactItems"].flatMap((item: Record<string, { TableName?: string }>) =>
-      Object.values(item).flatMap((op) => (op?.TableName === undefined ? [] : [op.TableName]))
-    ))]
-  }
-  return []
-}
+/** The write operations the stores send (`DynamoItems.ts` counts each request with `onWriteRequest`). */
+export type WriteOperation = "PutItem" | "UpdateItem" | "DeleteItem" | "BatchWriteItem"
 
 export const clientOptionsConfig: Config.Config<DynamoClientOptions> = Config.all({
   endpoint: Config.option(Config.string("DYNAMODB_ENDPOINT")),
@@ -60,17 +48,6 @@ export const makeDocumentClient = (options: DynamoClientOptions) =>
         ...(options.credentials === undefined ? {} : { credentials: { ...options.credentials } }),
         maxAttempts: 3
       })
-      const onWrite = options.onWriteRequest
-      if (onWrite !== undefined) {
-        client.middlewareStack.add(
-          (next, context) => (args) => {
-            const operation = (context.commandName ?? "").replace(/Command$/, "")
-            if (isWriteOperation(operation)) for (const table of tablesOf(args.input as Record<string, unknown>)) onWrite(table, operation)
-            return next(args)
-          },
-          { step: "initialize", name: "countWriteRequests" }
-        )
-      }
       return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } })
     }),
     (client) => Effect.sync(() => client.destroy())
@@ -117,23 +94,6 @@ export const sendInPages = <A, E>(
       }),
     { concurrency, discard: true }
   )
-
-/** A Query followed page by page until the pages end, or until `limit` items were read (pages of `limit` items). */
-export const queryPages = <E>(
-  client: DynamoDBDocumentClient,
-  input: QueryCommandInput,
-  onError: (cause: unknown) => E,
-  limit?: number
-): Effect.Effect<Array<Record<string, unknown>>, E> =>
-  call(async (abortSignal) => {
-    const items: Array<Record<string, unknown>> = []
-    const pages = paginateQuery({ client, ...(limit === undefined ? {} : { pageSize: limit }) }, input, { abortSignal })
-    for await (const page of pages) {
-      items.push(...(page.Items ?? []))
-      if (limit !== undefined && items.length >= limit) return items.slice(0, limit)
-    }
-    return items
-  }, onError)
 
 export const isConditionalCheckFailed = (cause: unknown): boolean =>
   errorName(cause) === "ConditionalCheckFailedException"

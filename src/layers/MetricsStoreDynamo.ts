@@ -1,5 +1,4 @@
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb"
-import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb"
 import { Clock, Config, type Duration, Effect, Layer, Option } from "effect"
 import {
   type ApplyResult,
@@ -23,6 +22,7 @@ import type { MetricsItem } from "../domain/SellerMetrics.js"
 import { compareKeyBytes } from "../services/KeyOrder.js"
 import { Metrics } from "../services/Metrics.js"
 import * as Dynamo from "./Dynamo.js"
+import { makeItemClient } from "./DynamoItems.js"
 
 /**
  * MetricsStore on DynamoDB: table `tableName` keyed by sellerId (S) + item (S). Each apply is one
@@ -56,6 +56,7 @@ const valuesOf = (item: Record<string, unknown>): Record<string, number> => {
 export const make = (options: Options) =>
   Effect.gen(function*() {
     const client = yield* Dynamo.makeDocumentClient(options)
+    const dynamo = yield* makeItemClient(options, client)
     const { tableName } = options
     const fail = (operation: string) => (cause: unknown) => new MetricsStoreError({ operation, cause })
 
@@ -74,14 +75,7 @@ export const make = (options: Options) =>
     const retention = claimRetentionOf(options)
 
     const readItem = (operation: string, sellerId: string, item: string) =>
-      Dynamo.call(
-        (abortSignal) =>
-          client.send(
-            new GetCommand({ TableName: tableName, Key: { sellerId, item }, ConsistentRead: true }),
-            { abortSignal }
-          ),
-        fail(operation)
-      ).pipe(Effect.map((out) => Option.fromNullable(out.Item)))
+      dynamo.call("GetItem", { TableName: tableName, Key: { sellerId, item }, ConsistentRead: true }, fail(operation)).pipe(Effect.map((out) => Option.fromNullable(out.Item)))
 
     const watermarkOf = (stored: Record<string, unknown>, partition: number) => {
       const wm = stored[watermarkAttribute(partition)]
@@ -98,21 +92,14 @@ export const make = (options: Options) =>
         return `#v${i} :v${i}`
       })
       const expression = `SET #wm = :offset${adds.length > 0 ? ` ADD ${adds.join(", ")}` : ""}`
-      return yield* Dynamo.call(
-        (abortSignal) =>
-          client.send(
-            new UpdateCommand({
+      return yield* dynamo.call("UpdateItem", {
               TableName: tableName,
               Key: { sellerId: update.sellerId, item: update.item },
               UpdateExpression: expression,
               ConditionExpression: "attribute_not_exists(#wm) OR #wm < :from",
               ExpressionAttributeNames: names,
               ExpressionAttributeValues: values
-            }),
-            { abortSignal }
-          ),
-        (cause) => cause
-      ).pipe(
+            }, (cause) => cause).pipe(
         Effect.as<ApplyResult>("applied"),
         Effect.catchIf(Dynamo.isConditionalCheckFailed, () =>
           readItem("apply", update.sellerId, update.item).pipe(
@@ -146,8 +133,7 @@ export const make = (options: Options) =>
         condition += " AND begins_with(#item, :p)"
         values[":p"] = itemPrefix
       }
-      const items = yield* Dynamo.queryPages(
-        client,
+      const items = yield* dynamo.query(
         {
           TableName: tableName,
           KeyConditionExpression: condition,
@@ -173,20 +159,13 @@ export const make = (options: Options) =>
 
     const claim = Effect.fn("MetricsStore.claim")(function*(sellerId: string, eventId: string, source: string) {
       const now = yield* Clock.currentTimeMillis
-      return yield* Dynamo.call(
-        (abortSignal) =>
-          client.send(
-            new PutCommand({
+      return yield* dynamo.call("PutItem", {
               TableName: tableName,
               Item: { sellerId, item: claimItemPrefix + eventId, [claimSource]: source, [expiresAtAttribute]: claimExpiry(now, retention) },
               ConditionExpression: "attribute_not_exists(#item) OR #source = :source OR #expiresAt <= :now",
               ExpressionAttributeNames: { "#item": keyAttributes.sort, "#source": claimSource, "#expiresAt": expiresAtAttribute },
               ExpressionAttributeValues: { ":source": source, ":now": Math.floor(now / 1000) }
-            }),
-            { abortSignal }
-          ),
-        (cause) => cause
-      ).pipe(
+            }, (cause) => cause).pipe(
         Effect.as(true),
         Effect.catchIf(Dynamo.isConditionalCheckFailed, () => Effect.succeed(false)),
         Effect.mapError((cause) => cause instanceof MetricsStoreError ? cause : fail("claim")(cause))
@@ -204,11 +183,7 @@ export const make = (options: Options) =>
       // The source holding each claim item, of those found and not lapsed; then also of those claimed here.
       const holders = new Map<string, string>()
       yield* Dynamo.sendInPages([...keys.values()], Dynamo.batchGetSize, batchesInFlight, fail("claimMany"), (page) =>
-        Dynamo.call(
-          (abortSignal) =>
-            client.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: [...page], ConsistentRead: true } } }), { abortSignal }),
-          fail("claimMany")
-        ).pipe(Effect.map((out) => {
+        dynamo.call("BatchGetItem", { RequestItems: { [tableName]: { Keys: [...page], ConsistentRead: true } } }, fail("claimMany")).pipe(Effect.map((out) => {
           for (const stored of out.Responses?.[tableName] ?? []) {
             const source = stored[claimSource]
             const expiresAt = stored[expiresAtAttribute]
@@ -228,34 +203,20 @@ export const make = (options: Options) =>
         return true
       })
       yield* Dynamo.sendInPages(puts, Dynamo.batchWriteSize, batchesInFlight, fail("claimMany"), (page) =>
-        Dynamo.call(
-          (abortSignal) =>
-            client.send(
-              new BatchWriteCommand({ RequestItems: { [tableName]: page.map((Item) => ({ PutRequest: { Item } })) } }),
-              { abortSignal }
-            ),
-          fail("claimMany")
-        ).pipe(Effect.map((out) =>
+        dynamo.call("BatchWriteItem", { RequestItems: { [tableName]: page.map((Item) => ({ PutRequest: { Item } })) } }, fail("claimMany")).pipe(Effect.map((out) =>
           (out.UnprocessedItems?.[tableName] ?? []).flatMap((request) => (request.PutRequest?.Item === undefined ? [] : [request.PutRequest.Item]))
         )))
       return answers
     })
 
     const release = Effect.fn("MetricsStore.release")((sellerId: string, eventId: string, source: string) =>
-      Dynamo.call(
-        (abortSignal) =>
-          client.send(
-            new DeleteCommand({
+      dynamo.call("DeleteItem", {
               TableName: tableName,
               Key: { sellerId, item: claimItemPrefix + eventId },
               ConditionExpression: "#source = :source",
               ExpressionAttributeNames: { "#source": claimSource },
               ExpressionAttributeValues: { ":source": source }
-            }),
-            { abortSignal }
-          ),
-        (cause) => cause
-      ).pipe(
+            }, (cause) => cause).pipe(
         Effect.asVoid,
         Effect.catchIf(Dynamo.isConditionalCheckFailed, () => Effect.void),
         Effect.mapError((cause) => cause instanceof MetricsStoreError ? cause : fail("release")(cause))

@@ -1,5 +1,5 @@
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb"
-import { BatchGetCommand, GetCommand, PutCommand, type QueryCommandInput, UpdateCommand } from "@aws-sdk/lib-dynamodb"
+import type { QueryCommandInput } from "@aws-sdk/lib-dynamodb"
 import { Clock, Config, Duration, Effect, Exit, Layer, Option, Schema } from "effect"
 import { Metrics } from "../services/Metrics.js"
 import { type Notification, StoredNotification } from "../domain/Notification.js"
@@ -22,8 +22,8 @@ import {
   ensureTimeToLive,
   isConditionalCheckFailed,
   makeDocumentClient,
-  queryPages
 } from "./Dynamo.js"
+import { makeItemClient } from "./DynamoItems.js"
 
 /**
  * NotificationStore on DynamoDB.
@@ -90,6 +90,7 @@ const encodeStored = Schema.encode(StoredNotification)
 export const make = (options: Options) =>
   Effect.gen(function*() {
     const client = yield* makeDocumentClient(options)
+    const dynamo = yield* makeItemClient(options, client)
     const { tableName, countersTableName } = options
     const retention = options.retention === undefined ? defaultNotificationRetention : Duration.decode(options.retention)
     const fail = (operation: string) => (cause: unknown) => new NotificationStoreError({ operation, cause })
@@ -118,11 +119,7 @@ export const make = (options: Options) =>
     const decode = (operation: string) => (item: unknown) => decodeStored(item).pipe(Effect.mapError(fail(operation)))
 
     const getEntry = (sellerId: string, id: string) => Effect.gen(function*() {
-      const out = yield* call(
-        (abortSignal) =>
-          client.send(new GetCommand({ TableName: tableName, Key: { sellerId, id }, ConsistentRead: true }), { abortSignal }),
-        fail("get")
-      )
+      const out = yield* dynamo.call("GetItem", { TableName: tableName, Key: { sellerId, id }, ConsistentRead: true }, fail("get"))
       const now = yield* Clock.currentTimeMillis
       const expiresAt = out.Item?.[expiresAtAttribute]
       if (out.Item === undefined || (typeof expiresAt === "number" && notificationExpired(expiresAt, now))) {
@@ -140,20 +137,13 @@ export const make = (options: Options) =>
 
     /** Draws `count` seqs for the seller from its counter; resolves to the last one drawn. */
     const drawSeqs = (sellerId: string, count: number) =>
-      call(
-        (abortSignal) =>
-          client.send(
-            new UpdateCommand({
+      dynamo.call("UpdateItem", {
               TableName: countersTableName,
               Key: { sellerId },
               UpdateExpression: "ADD lastSeq :one",
               ExpressionAttributeValues: { ":one": count },
               ReturnValues: "UPDATED_NEW"
-            }),
-            { abortSignal }
-          ),
-        fail("put")
-      ).pipe(
+            }, fail("put")).pipe(
         Effect.flatMap((out) => {
           const seq = out.Attributes?.["lastSeq"]
           return typeof seq === "number" ? Effect.succeed(seq) : Effect.fail(fail("put")(`counter returned ${String(seq)}`))
@@ -204,21 +194,14 @@ export const make = (options: Options) =>
           [expiresAtAttribute]: notificationExpiry(now, retention),
           ...(contentHash === undefined ? {} : { [contentHashAttribute]: contentHash })
         }
-        return yield* call(
-        (abortSignal) =>
-          client.send(
-            new PutCommand({
+        return yield* dynamo.call("PutItem", {
               TableName: tableName,
               Item: item,
               // An expired notification not yet deleted by TTL is stored anew.
               ConditionExpression: "attribute_not_exists(id) OR #expiresAt <= :now",
               ExpressionAttributeNames: { "#expiresAt": expiresAtAttribute },
               ExpressionAttributeValues: { ":now": now / 1000 }
-            }),
-            { abortSignal }
-          ),
-        (cause) => cause
-        ).pipe(
+            }, (cause) => cause).pipe(
           Effect.as<PutResult>({ notification: stored, created: true, conflict: false }),
           Effect.catchIf(isConditionalCheckFailed, () => existing(notification, contentHash)),
           Effect.mapError((cause) => cause instanceof NotificationStoreError ? cause : fail("put")(cause))
@@ -242,11 +225,7 @@ export const make = (options: Options) =>
         while (pending.length > 0) {
           const batch = pending.slice(0, 100)
           pending = pending.slice(100)
-          const out = yield* call(
-            (abortSignal) =>
-              client.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: batch, ConsistentRead: true } } }), { abortSignal }),
-            fail("put")
-          )
+          const out = yield* dynamo.call("BatchGetItem", { RequestItems: { [tableName]: { Keys: batch, ConsistentRead: true } } }, fail("put"))
           const now = yield* Clock.currentTimeMillis
           for (const item of out.Responses?.[tableName] ?? []) {
             const expiresAt = item[expiresAtAttribute]
@@ -334,8 +313,7 @@ export const make = (options: Options) =>
       const condition = keyCondition(options)
       if (options.limit <= 0 || condition === undefined) return []
       const now = yield* Clock.currentTimeMillis
-      const items = yield* queryPages(
-        client,
+      const items = yield* dynamo.query(
         {
           TableName: tableName,
           IndexName: seqIndex,
