@@ -29,6 +29,8 @@ const sellerCount = num("BENCH_SELLERS", 1_000)
 const sseSample = num("BENCH_SSE_SELLERS", 50)
 const steps = (process.env["BENCH_STEPS"] ?? "2000,3000,4000").split(",").filter((s) => s !== "").map(Number)
 const stepSeconds = num("BENCH_STEP_SECONDS", 30)
+/** How often the metrics sample is polled: each poll is 10 GETs on analytics-service, part of its load. */
+const pollMs = num("BENCH_POLL_MS", 100)
 const brokers = (process.env["KAFKA_BROKERS"] ?? "127.0.0.1:9092").split(",")
 const run = randomUUID().slice(0, 8)
 const topic = `bench_pipeline_${run}`
@@ -127,7 +129,7 @@ const pollMetrics = async (stop: () => boolean) => {
       for (let n = seen.get(s)!; n < Math.min(created, posts.length); n++) visibleLatencies.push(now - posts[n]!)
       seen.set(s, Math.max(seen.get(s)!, created))
     }))
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await new Promise((resolve) => setTimeout(resolve, pollMs))
   }
 }
 
