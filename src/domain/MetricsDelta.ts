@@ -5,7 +5,8 @@ import { ProductCreated, ProductDeleted, type ProductEvent, ProductUpdated } fro
 
 /**
  * A change of one seller's metrics, in the hot store's own terms: per store item
- * ("totals", "hour#YYYY-MM-DDTHH", "day#YYYY-MM-DD"), the numbers to ADD to its attributes.
+ * ("totals", "day#YYYY-MM-DD"), the numbers to ADD to its attributes. A day item holds the day's counts
+ * (`created`, ...) and its hours' (`h20#created`, ...): an event changes two items, not three.
  * Zero attributes and empty items are left out, so equal deltas are deeply equal.
  * Deltas form a commutative monoid under `combine` with `emptyDelta`.
  */
@@ -23,8 +24,16 @@ export const countNames = ["created", "updated", "deleted", "priceChanges"] as c
 export type CountName = (typeof countNames)[number]
 
 export const totalsItem = "totals"
+/** Items of hourly counts as written before the day items held them: read still, no longer written. */
 export const hourItemPrefix = "hour#"
 export const dayItemPrefix = "day#"
+/** The attribute of a day item counting `name` in its hour `HH`: `h20#created`. */
+export const hourCountAttribute = (hour: string, name: CountName): string => `h${hour}#${name}`
+/** `[HH, name]` of a day item's hourly count attribute, if it is one. */
+export const parseHourCount = (attribute: string): readonly [string, CountName] | undefined => {
+  const match = /^h(\d\d)#(created|updated|deleted|priceChanges)$/.exec(attribute)
+  return match === null ? undefined : [match[1]!, match[2] as CountName]
+}
 export const activeProducts = "activeProducts"
 export const totalStockUnits = "totalStockUnits"
 export const valuePrefix = "value#"
@@ -114,8 +123,9 @@ const addProduct = (delta: MutableDelta, product: ProductState, sign: 1 | -1): v
 
 const count = (delta: MutableDelta, timestamp: string, name: CountName): void => {
   addTo(delta, totalsItem, name, 1)
-  addTo(delta, hourItemPrefix + hourOf(timestamp), name, 1)
-  addTo(delta, dayItemPrefix + dayOf(timestamp), name, 1)
+  const day = dayItemPrefix + dayOf(timestamp)
+  addTo(delta, day, name, 1)
+  addTo(delta, day, hourCountAttribute(timestamp.slice(11, 13), name), 1)
 }
 
 /** The product as it stood before an update: the changed fields put back to their `before` values. */

@@ -5,10 +5,13 @@ import {
   categoryPrefix,
   combine,
   countNames,
+  type CountName,
   dayItemPrefix,
   type Delta,
+  hourCountAttribute,
   hourItemPrefix,
   moneyTotals,
+  parseHourCount,
   totalsItem,
   totalStockUnits,
   valueAttribute,
@@ -111,18 +114,29 @@ const byPrefix = (values: Readonly<Record<string, number>>, prefix: string): Rec
 /** The metrics view of a seller's store items (e.g. the answer of `MetricsStore.query(sellerId, "")`). */
 export const fromStoreItems = (sellerId: SellerId, items: ReadonlyArray<MetricsItem>): SellerMetrics => {
   let totals: Readonly<Record<string, number>> = {}
-  const hourly: Array<HourlyCounts> = []
+  const hours = new Map<string, Record<CountName, number>>()
+  const addHour = (hour: string, name: CountName, n: number) => {
+    let counts = hours.get(hour)
+    if (counts === undefined) hours.set(hour, counts = { created: 0, updated: 0, deleted: 0, priceChanges: 0 })
+    counts[name] += n
+  }
   const daily: Array<DailyCounts> = []
   for (const { item, values } of items) {
     if (item === totalsItem) totals = values
     else if (item.startsWith(hourItemPrefix)) {
-      const counts = countsOf(values)
-      if (!isZero(counts)) hourly.push({ hour: item.slice(hourItemPrefix.length), ...counts })
+      const hour = item.slice(hourItemPrefix.length)
+      for (const name of countNames) if (values[name] !== undefined) addHour(hour, name, values[name])
     } else if (item.startsWith(dayItemPrefix)) {
+      const day = item.slice(dayItemPrefix.length)
       const counts = countsOf(values)
-      if (!isZero(counts)) daily.push({ day: item.slice(dayItemPrefix.length), ...counts })
+      if (!isZero(counts)) daily.push({ day, ...counts })
+      for (const attribute in values) {
+        const hourCount = parseHourCount(attribute)
+        if (hourCount !== undefined) addHour(`${day}T${hourCount[0]}`, hourCount[1], values[attribute]!)
+      }
     }
   }
+  const hourly: Array<HourlyCounts> = [...hours].filter(([, counts]) => !isZero(counts)).map(([hour, counts]) => ({ hour, ...counts }))
   hourly.sort((a, b) => (a.hour < b.hour ? -1 : a.hour > b.hour ? 1 : 0))
   daily.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0))
   return {
@@ -157,13 +171,13 @@ export const asDelta = (metrics: SellerMetrics): Delta => {
     ...metrics.counts
   })
   if (Object.keys(totals).length > 0) delta[totalsItem] = totals
-  for (const { hour, ...counts } of metrics.hourly) {
-    const values = withoutZeros({ ...counts })
-    if (Object.keys(values).length > 0) delta[hourItemPrefix + hour] = values
-  }
   for (const { day, ...counts } of metrics.daily) {
     const values = withoutZeros({ ...counts })
     if (Object.keys(values).length > 0) delta[dayItemPrefix + day] = values
+  }
+  for (const { hour, ...counts } of metrics.hourly) {
+    const values = withoutZeros(Object.fromEntries(countNames.map((name) => [hourCountAttribute(hour.slice(11, 13), name), counts[name]])))
+    if (Object.keys(values).length > 0) delta[dayItemPrefix + hour.slice(0, 10)] = { ...delta[dayItemPrefix + hour.slice(0, 10)], ...values }
   }
   return delta
 }

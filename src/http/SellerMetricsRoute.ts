@@ -27,10 +27,16 @@ export const MetricsLive = HttpApiBuilder.group(ProductEventsApi, "metrics", (ha
           from === undefined && to === undefined
             ? store.query(sellerId, prefix)
             : store.query(sellerId, prefix, { from: (from ?? "0000").slice(0, length), to: (to ?? "9999").slice(0, length) + "\uffff" })
-        const [totals, hourly, daily] = yield* Effect.all(
+        // The day items hold their hours' counts too; hour items are those written before they did.
+        const [totals, hourItems, days] = yield* Effect.all(
           [store.query(sellerId, totalsItem), range(hourItemPrefix, 13), range(dayItemPrefix, 10)],
           { concurrency: 3 }
         ).pipe(Effect.catchTag("MetricsStoreError", (e) => dependencyDown(e)))
-        return fromStoreItems(sellerId, [...totals, ...hourly, ...daily])
+        const metrics = fromStoreItems(sellerId, [...totals, ...hourItems, ...days])
+        if (from === undefined && to === undefined) return metrics
+        // A day in range brings all its hours: keep those in range (to the hour, when from or to names one).
+        const first = (from ?? "0000").slice(0, 13)
+        const last = (to ?? "9999").slice(0, 13) + "\uffff"
+        return { ...metrics, hourly: metrics.hourly.filter(({ hour }) => hour >= first && hour <= last) }
       }))
   }))

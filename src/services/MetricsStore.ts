@@ -4,7 +4,7 @@ import { InfraError } from "./InfraError.js"
 
 /**
  * The analytics hot store, in DynamoDB terms: one item per (sellerId, item), e.g. "totals",
- * "hour#2026-11-26T20", "day#2026-11-26", whose numeric attributes are metric values.
+ * "day#2026-11-26" (the day's counts and its hours', `h20#created`), whose numeric attributes are metric values.
  * In memory (`layers/MetricsStoreMemory.ts`) and on DynamoDB (table keyed by `sellerId` + `item`).
  *
  * Effectively-once without transactions: every metrics write is one conditional `UpdateItem` on one item,
@@ -21,7 +21,7 @@ import { InfraError } from "./InfraError.js"
 
 export interface MetricsUpdate {
   readonly sellerId: string
-  /** The item's sort key: "totals", "hour#<yyyy-mm-ddThh>", "day#<yyyy-mm-dd>", ... */
+  /** The item's sort key: "totals", "day#<yyyy-mm-dd>" (and "hour#<yyyy-mm-ddThh>", written before the day items held the hours), ... */
   readonly item: string
   /** Source partition of the records folded into `add`. */
   readonly partition: number

@@ -4,7 +4,9 @@ import type { SellerId } from "../../src/domain/Ids.js"
 import { isReservedAttribute, toStoreUpdates } from "../../src/services/MetricsStore.js"
 import {
   applyDelta,
+  asDelta,
   combine,
+  deltaItems,
   deltaOf,
   deltasBySeller,
   emptyDelta,
@@ -18,12 +20,11 @@ const seller = "seller_1" as SellerId
 const at = (minutes: number) => baseMillis + minutes * 60_000 // baseMillis is 2026-11-26T20:00:00.000Z
 
 describe("deltaOf", () => {
-  it("given a ProductCreated, then the product is added and counted in its hour and day", () => {
+  it("given a ProductCreated, then the product is added and counted in its day item, for the day and its hour", () => {
     const delta = deltaOf(created(seller, "p1", at(5), product({ price: { amountMinor: 250, currency: "EUR" }, stock: 4 })))
     expect(delta).toEqual({
       totals: { activeProducts: 1, totalStockUnits: 4, "value#EUR": 1000, "cat#home/lighting": 1, created: 1 },
-      "hour#2026-11-26T20": { created: 1 },
-      "day#2026-11-26": { created: 1 }
+      "day#2026-11-26": { created: 1, "h20#created": 1 }
     })
   })
 
@@ -32,8 +33,7 @@ describe("deltaOf", () => {
     const after = product({ price: { amountMinor: 80, currency: "EUR" }, stock: 7 })
     expect(deltaOf(updated(seller, "p1", at(70), before, after))).toEqual({
       totals: { totalStockUnits: -3, "value#EUR": 560 - 1000, updated: 1, priceChanges: 1 },
-      "hour#2026-11-26T21": { updated: 1, priceChanges: 1 },
-      "day#2026-11-26": { updated: 1, priceChanges: 1 }
+      "day#2026-11-26": { updated: 1, priceChanges: 1, "h21#updated": 1, "h21#priceChanges": 1 }
     })
   })
 
@@ -59,8 +59,7 @@ describe("deltaOf", () => {
     const delta = deltaOf(deleted(seller, "p1", at(60 * 24), product({ stock: 3 })))
     expect(delta).toEqual({
       totals: { activeProducts: -1, totalStockUnits: -3, "value#EUR": -3 * 4999, "cat#home/lighting": -1, deleted: 1 },
-      "hour#2026-11-27T20": { deleted: 1 },
-      "day#2026-11-27": { deleted: 1 }
+      "day#2026-11-27": { deleted: 1, "h20#deleted": 1 }
     })
   })
 
@@ -85,10 +84,10 @@ describe("combine", () => {
 })
 
 describe("toStoreUpdates", () => {
-  it("given a delta, then one update per item carrying the offset range, with no reserved attribute names", () => {
+  it("given a delta, then one update per item (the day and the totals) carrying the offset range, with no reserved attribute names", () => {
     const delta = deltaOf(created(seller, "p1", at(1)))
     const updates = toStoreUpdates(seller, delta, { partition: 3, fromOffset: 10, offset: 19 })
-    expect(updates.map((u) => u.item)).toEqual(["day#2026-11-26", "hour#2026-11-26T20", "totals"])
+    expect(updates.map((u) => u.item)).toEqual(["day#2026-11-26", "totals"])
     for (const u of updates) {
       expect(u).toMatchObject({ sellerId: seller, partition: 3, fromOffset: 10, offset: 19 })
       expect(Object.keys(u.add).some(isReservedAttribute)).toBe(false)
@@ -119,6 +118,19 @@ describe("fromStoreItems and applyDelta", () => {
       daily: [{ day: "2026-11-26", created: 3, updated: 0, deleted: 1, priceChanges: 0 }]
     })
     expect(Schema.decodeUnknownSync(SellerMetrics)(Schema.encodeSync(SellerMetrics)(metrics))).toEqual(metrics)
+  })
+
+  it("given day items holding their hours and hour items written before they did, then each hour sums both", () => {
+    const metrics = fromStoreItems(seller, [
+      { item: "hour#2026-11-26T20", values: { created: 2 } },
+      { item: "day#2026-11-26", values: { created: 4, updated: 1, "h20#created": 1, "h21#created": 1, "h21#updated": 1, "h22#deleted": 0 } }
+    ])
+    expect(metrics.hourly).toEqual([
+      { hour: "2026-11-26T20", created: 3, updated: 0, deleted: 0, priceChanges: 0 },
+      { hour: "2026-11-26T21", created: 1, updated: 1, deleted: 0, priceChanges: 0 }
+    ])
+    expect(metrics.daily).toEqual([{ day: "2026-11-26", created: 4, updated: 1, deleted: 0, priceChanges: 0 }])
+    expect(fromStoreItems(seller, deltaItems(asDelta(metrics)))).toEqual(metrics)
   })
 
   it("given a product created then deleted, then applying both deltas leaves only the counts", () => {

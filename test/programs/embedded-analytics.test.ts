@@ -109,9 +109,13 @@ describe("analytics end to end", () => {
       fetch(`${app.baseUrl}/sellers/an_a/metrics?${query}`, { headers: { authorization: `Bearer ${tokenA}` } })
     const sameDay = await range("from=2026-11-26T20&to=2026-11-26")
     expect(sameDay.status).toBe(200)
-    const hours = ((await sameDay.json()) as { hourly: Array<{ hour: string }> }).hourly.map((h) => h.hour)
-    expect(hours.length).toBeGreaterThan(0)
-    expect(hours.every((h) => h >= "2026-11-26T20" && h < "2026-11-27")).toBe(true)
+    type Buckets = { hourly: Array<{ hour: string }>; daily: Array<{ day: string }> }
+    const inRange = (await sameDay.json()) as Buckets
+    const all = (await (await range("")).json()) as Buckets
+    expect(inRange.hourly.length).toBeGreaterThan(0)
+    // A day item brings all its hours: only those from 20h are served, and the day itself.
+    expect(inRange.hourly).toEqual(all.hourly.filter((h) => h.hour >= "2026-11-26T20" && h.hour < "2026-11-27"))
+    expect(inRange.daily).toEqual(all.daily.filter((d) => d.day === "2026-11-26"))
     const reversed = await range("from=2026-11-27&to=2026-11-26T23")
     expect(reversed.status).toBe(400)
     expect(((await reversed.json()) as { reason: string }).reason).toBe("from must not be after to")
