@@ -283,8 +283,10 @@ export const make = (options: Options) =>
         seller.hashes.push(contentHashes?.[i])
         seller.at.push(i)
       })
+      // 8 sellers at a time (64 requests with notification-service's 8 lanes): enough to keep the store
+      // busy, few enough that a store shared with analytics-service does not queue its requests behind ours.
       yield* Effect.forEach(bySeller.values(), (s) => putSeller(s.notifications, s.hashes, results, s.at), {
-        concurrency: 32,
+        concurrency: 8,
         discard: true
       })
       // After a seller's failure, its later notifications count as unattempted, stored already or not.
