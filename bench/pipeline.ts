@@ -144,11 +144,17 @@ const describe = (name: string, perSecond: number, r: Awaited<ReturnType<typeof 
     `  DynamoDB write requests (both services): ${r.writesPerSecond}/s`
   ].join("\n")
 }
-/** Lag bounded: at the end no more than 2 s of load, or no more than a quarter above its mid-phase value (not growing). */
+/**
+ * Seconds of load a group's committed offset may trail by design: analytics-service commits a record once
+ * its archive file is uploaded, so up to a file's age (`ARCHIVE_MAX_AGE`, 15 s) behind what it has counted.
+ */
+const archiveAge = Number(/^(\d+)/.exec(process.env["ARCHIVE_MAX_AGE"] ?? "15")?.[1] ?? 15)
+const allowedSeconds = [2, archiveAge + 2]
+/** Lag bounded: at the end within the group's allowance, or no more than a quarter above its mid-phase value (not growing). */
 const bounded = (r: Awaited<ReturnType<typeof offer>>, perSecond: number) =>
   r.endLag.every((end, i) => {
     const mid = r.lagSamples[Math.floor(r.lagSamples.length / 2)]?.[i] ?? 0
-    return end <= Math.max(2 * perSecond, 1.25 * mid)
+    return end <= Math.max(allowedSeconds[i]! * perSecond, 1.25 * mid)
   })
 const ms = (values: ReadonlyArray<number>, p: number) => `${percentile(values, p).toFixed(1)} ms`
 
