@@ -12,7 +12,7 @@
  *   BENCH_RATE=1000 BENCH_SECONDS=20 BENCH_STEPS=2000,3000 BENCH_STEP_SECONDS=15 npm run bench:pipeline
  */
 import { randomUUID } from "node:crypto"
-import { Effect, Redacted } from "effect"
+import { Duration, Effect, Redacted } from "effect"
 import { makeEventId } from "../src/domain/ProductEvent.js"
 import { devJwtSecret, signToken } from "../src/services/Tokens.js"
 import { cpuSeconds, startIsolatedPrograms, stopChild, waitUp } from "./support/children.js"
@@ -148,7 +148,7 @@ const describe = (name: string, perSecond: number, r: Awaited<ReturnType<typeof 
  * Seconds of load a group's committed offset may trail by design: analytics-service commits a record once
  * its archive file is uploaded, so up to a file's age (`ARCHIVE_MAX_AGE`, 15 s) behind what it has counted.
  */
-const archiveAge = Number(/^(\d+)/.exec(process.env["ARCHIVE_MAX_AGE"] ?? "15")?.[1] ?? 15)
+const archiveAge = Duration.toSeconds(Duration.decode((process.env["ARCHIVE_MAX_AGE"] ?? "15 seconds") as Duration.DurationInput))
 const allowedSeconds = [2, archiveAge + 2]
 /** Lag bounded: at the end within the group's allowance, or no more than a quarter above its mid-phase value (not growing). */
 const bounded = (r: Awaited<ReturnType<typeof offer>>, perSecond: number) =>
