@@ -1,10 +1,8 @@
 import { describe, expect, inject, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
-import { ProductId, SellerId } from "../../src/domain/Ids.js"
-import { Notification } from "../../src/domain/Notification.js"
-import { timestampFromMillis } from "../../src/domain/Timestamp.js"
 import * as NotificationStoreDynamo from "../../src/layers/NotificationStoreDynamo.js"
 import { liveEnv, requireServers } from "../support/servers.js"
+import { notificationOf } from "../support/notifications.js"
 import { unique } from "../support/unique.js"
 
 /**
@@ -32,18 +30,6 @@ const storeWithWrites = (seqBlock?: number) =>
     return { store, writes }
   })
 
-const notification = (sellerId: string, n: number) =>
-  Notification.make({
-    id: `${sellerId}-p${n}-ProductCreated-${1_700_000_000_000 + n}`,
-    sellerId: SellerId.make(sellerId),
-    productId: ProductId.make(`p${n}`),
-    eventType: "ProductCreated",
-    severity: "info",
-    title: `Product p${n} listed`,
-    body: `p${n} is now on sale`,
-    occurredAt: timestampFromMillis(1_700_000_000_000 + n)
-  })
-
 const seqsOf = (results: ReadonlyArray<Exit.Exit<{ readonly notification: { readonly seq: number } }, unknown> | undefined>) =>
   results.map((r) => (r !== undefined && Exit.isSuccess(r) ? r.value.notification.seq : undefined))
 
@@ -54,7 +40,7 @@ describe("NotificationStore on DynamoDB: seqs drawn in blocks", () => {
       const sellerId = unique("seller")
       const seqs: Array<number | undefined> = []
       for (let from = 1; from <= 40; from += 5) {
-        seqs.push(...seqsOf(yield* store.putMany([0, 1, 2, 3, 4].map((i) => notification(sellerId, from + i)))))
+        seqs.push(...seqsOf(yield* store.putMany([0, 1, 2, 3, 4].map((i) => notificationOf(sellerId, from + i)))))
       }
       expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1))
       expect(writes.filter((w) => w.startsWith("counter"))).toEqual(["counter:UpdateItem", "counter:UpdateItem"])
@@ -67,16 +53,16 @@ describe("NotificationStore on DynamoDB: seqs drawn in blocks", () => {
       const a = yield* storeWithWrites()
       const b = yield* storeWithWrites()
       const sellerId = unique("seller")
-      const first = yield* a.store.put(notification(sellerId, 1))
+      const first = yield* a.store.put(notificationOf(sellerId, 1))
       // The seller's partition moves to b (a keeps the rest of its block), then back to a.
-      const moved = yield* b.store.put(notification(sellerId, 2))
+      const moved = yield* b.store.put(notificationOf(sellerId, 2))
       yield* a.store.forgetDrawnSeqs
-      const back = yield* a.store.put(notification(sellerId, 3))
+      const back = yield* a.store.put(notificationOf(sellerId, 3))
       expect(first.notification.seq).toBe(1)
       expect(moved.notification.seq).toBeGreaterThan(first.notification.seq)
       expect(back.notification.seq).toBeGreaterThan(moved.notification.seq)
       expect((yield* a.store.list(sellerId, { limit: 10, order: "asc" })).map((n) => n.id)).toEqual(
-        [1, 2, 3].map((n) => notification(sellerId, n).id)
+        [1, 2, 3].map((n) => notificationOf(sellerId, n).id)
       )
     }))
 
@@ -84,8 +70,8 @@ describe("NotificationStore on DynamoDB: seqs drawn in blocks", () => {
     Effect.gen(function*() {
       const { store, writes } = yield* storeWithWrites(1)
       const sellerId = unique("seller")
-      for (const n of [1, 2, 3]) yield* store.put(notification(sellerId, n))
-      yield* store.putMany([notification(sellerId, 4), notification(sellerId, 5)])
+      for (const n of [1, 2, 3]) yield* store.put(notificationOf(sellerId, n))
+      yield* store.putMany([notificationOf(sellerId, 4), notificationOf(sellerId, 5)])
       // putMany draws a seller's seqs at once even so.
       expect(writes.filter((w) => w.startsWith("counter"))).toHaveLength(4)
     }))

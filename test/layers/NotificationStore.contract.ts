@@ -1,29 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Array as Arr, Duration, Effect, Exit, type Layer, Option, TestClock } from "effect"
-import { ProductId, SellerId } from "../../src/domain/Ids.js"
-import { Notification } from "../../src/domain/Notification.js"
-import { timestampFromMillis } from "../../src/domain/Timestamp.js"
 import { defaultNotificationRetention, NotificationStore } from "../../src/services/NotificationStore.js"
+import { notificationOf } from "../support/notifications.js"
 import { unique } from "../support/unique.js"
-
-const notification = (sellerId: string, n: number, overrides: Partial<{ title: string }> = {}) =>
-  Notification.make({
-    id: `${sellerId}-p${n}-ProductCreated-${1_700_000_000_000 + n}`,
-    sellerId: SellerId.make(sellerId),
-    productId: ProductId.make(`p${n}`),
-    eventType: "ProductCreated",
-    severity: "info",
-    title: overrides.title ?? `Product p${n} listed`,
-    body: `p${n} is now on sale`,
-    occurredAt: timestampFromMillis(1_700_000_000_000 + n)
-  })
 
 /** A seller with notifications 1..count put in order. */
 const sellerWith = (count: number) =>
   Effect.gen(function*() {
     const store = yield* NotificationStore
     const sellerId = unique("seller")
-    for (let n = 1; n <= count; n++) yield* store.put(notification(sellerId, n))
+    for (let n = 1; n <= count; n++) yield* store.put(notificationOf(sellerId, n))
     return sellerId
   })
 
@@ -36,10 +22,10 @@ export const notificationStoreContract = <E>(name: string, layer: Layer.Layer<No
         Effect.gen(function*() {
           const store = yield* NotificationStore
           const sellerId = unique("seller")
-          const results = yield* Effect.forEach([1, 2, 3], (n) => store.put(notification(sellerId, n)))
+          const results = yield* Effect.forEach([1, 2, 3], (n) => store.put(notificationOf(sellerId, n)))
           expect(results.map((r) => r.created)).toEqual([true, true, true])
           expect(seqs(results.map((r) => r.notification))).toEqual([1, 2, 3])
-          expect(results[0]!.notification).toMatchObject({ ...notification(sellerId, 1), seq: 1 })
+          expect(results[0]!.notification).toMatchObject({ ...notificationOf(sellerId, 1), seq: 1 })
         }))
 
       it.effect("putMany stores each seller's notifications in the order given, sellers interleaved; a stored id comes back unchanged", () =>
@@ -47,15 +33,15 @@ export const notificationStoreContract = <E>(name: string, layer: Layer.Layer<No
           const store = yield* NotificationStore
           const a = unique("seller")
           const b = unique("seller")
-          yield* store.put(notification(a, 1))
-          const batch = [notification(a, 1), notification(b, 1), notification(a, 2), notification(b, 2), notification(a, 3)]
+          yield* store.put(notificationOf(a, 1))
+          const batch = [notificationOf(a, 1), notificationOf(b, 1), notificationOf(a, 2), notificationOf(b, 2), notificationOf(a, 3)]
           const results = yield* store.putMany(batch)
           const values = results.map((r) => (r !== undefined && Exit.isSuccess(r) ? r.value : undefined))
           expect(values.map((v) => v?.created)).toEqual([false, true, true, true, true])
           expect(values.map((v) => v?.notification.seq)).toEqual([1, 1, 2, 2, 3])
-          expect(values[2]!.notification).toMatchObject({ ...notification(a, 2), seq: 2 })
+          expect(values[2]!.notification).toMatchObject({ ...notificationOf(a, 2), seq: 2 })
           expect(seqs(yield* store.list(a, { limit: 10, order: "asc" }))).toEqual([1, 2, 3])
-          expect((yield* store.list(b, { limit: 10, order: "asc" })).map((n) => n.id)).toEqual([1, 2].map((n) => notification(b, n).id))
+          expect((yield* store.list(b, { limit: 10, order: "asc" })).map((n) => n.id)).toEqual([1, 2].map((n) => notificationOf(b, n).id))
           expect(yield* store.putMany([])).toEqual([])
         }))
 
@@ -63,16 +49,16 @@ export const notificationStoreContract = <E>(name: string, layer: Layer.Layer<No
         Effect.gen(function*() {
           const store = yield* NotificationStore
           const sellerId = unique("seller")
-          const first = yield* store.put(notification(sellerId, 1))
+          const first = yield* store.put(notificationOf(sellerId, 1))
           yield* store.forgetDrawnSeqs
-          const second = yield* store.put(notification(sellerId, 2))
+          const second = yield* store.put(notificationOf(sellerId, 2))
           yield* store.forgetDrawnSeqs
-          const rest = yield* store.putMany([notification(sellerId, 3), notification(sellerId, 4)])
+          const rest = yield* store.putMany([notificationOf(sellerId, 3), notificationOf(sellerId, 4)])
           const restSeqs = rest.map((r) => (r !== undefined && Exit.isSuccess(r) ? r.value.notification.seq : undefined))
           const all = [first.notification.seq, second.notification.seq, ...restSeqs]
           expect(all.every((seq, i) => i === 0 || (seq !== undefined && seq > all[i - 1]!))).toBe(true)
           expect((yield* store.list(sellerId, { limit: 10, order: "asc" })).map((n) => n.id)).toEqual(
-            [1, 2, 3, 4].map((n) => notification(sellerId, n).id)
+            [1, 2, 3, 4].map((n) => notificationOf(sellerId, n).id)
           )
         }))
 
@@ -81,9 +67,9 @@ export const notificationStoreContract = <E>(name: string, layer: Layer.Layer<No
           const store = yield* NotificationStore
           const a = unique("seller")
           const b = unique("seller")
-          yield* store.put(notification(a, 1))
-          yield* store.put(notification(a, 2))
-          const first = yield* store.put(notification(b, 1))
+          yield* store.put(notificationOf(a, 1))
+          yield* store.put(notificationOf(a, 2))
+          const first = yield* store.put(notificationOf(b, 1))
           expect(first.notification.seq).toBe(1)
         }))
 
@@ -91,17 +77,17 @@ export const notificationStoreContract = <E>(name: string, layer: Layer.Layer<No
         Effect.gen(function*() {
           const store = yield* NotificationStore
           const sellerId = unique("seller")
-          const first = yield* store.put(notification(sellerId, 1), "hash-a")
+          const first = yield* store.put(notificationOf(sellerId, 1), "hash-a")
           expect(first).toMatchObject({ created: true, conflict: false })
-          expect(yield* store.put(notification(sellerId, 1), "hash-a")).toMatchObject({ created: false, conflict: false })
-          expect(yield* store.put(notification(sellerId, 1))).toMatchObject({ created: false, conflict: false })
-          const other = yield* store.put(notification(sellerId, 1, { title: "another event" }), "hash-b")
+          expect(yield* store.put(notificationOf(sellerId, 1), "hash-a")).toMatchObject({ created: false, conflict: false })
+          expect(yield* store.put(notificationOf(sellerId, 1))).toMatchObject({ created: false, conflict: false })
+          const other = yield* store.put(notificationOf(sellerId, 1, { title: "another event" }), "hash-b")
           expect(other).toMatchObject({ created: false, conflict: true })
           expect(other.notification.title).toBe(first.notification.title)
           // batched: the same answers, each by its own hash; a notification stored without a hash never conflicts
-          yield* store.put(notification(sellerId, 2))
+          yield* store.put(notificationOf(sellerId, 2))
           const batch = yield* store.putMany(
-            [notification(sellerId, 1), notification(sellerId, 1), notification(sellerId, 2), notification(sellerId, 3)],
+            [notificationOf(sellerId, 1), notificationOf(sellerId, 1), notificationOf(sellerId, 2), notificationOf(sellerId, 3)],
             ["hash-a", "hash-c", "hash-d", "hash-e"]
           )
           expect(batch.map((r) => r !== undefined && Exit.isSuccess(r) ? [r.value.created, r.value.conflict] : r)).toEqual([
@@ -110,7 +96,7 @@ export const notificationStoreContract = <E>(name: string, layer: Layer.Layer<No
             [false, false],
             [true, false]
           ])
-          const again = yield* store.putMany([notification(sellerId, 3)], ["hash-x"])
+          const again = yield* store.putMany([notificationOf(sellerId, 3)], ["hash-x"])
           expect(again[0] !== undefined && Exit.isSuccess(again[0]) && again[0].value.conflict).toBe(true)
           const all = yield* store.list(sellerId, { limit: 10, order: "asc" })
           expect(seqs(all)).toEqual([1, 2, 3])
@@ -120,13 +106,13 @@ export const notificationStoreContract = <E>(name: string, layer: Layer.Layer<No
         Effect.gen(function*() {
           const store = yield* NotificationStore
           const sellerId = yield* sellerWith(2)
-          const again = yield* store.put(notification(sellerId, 1, { title: "a different title" }))
+          const again = yield* store.put(notificationOf(sellerId, 1, { title: "a different title" }))
           expect(again.created).toBe(false)
-          expect(again.notification).toMatchObject({ ...notification(sellerId, 1), seq: 1 })
+          expect(again.notification).toMatchObject({ ...notificationOf(sellerId, 1), seq: 1 })
           const all = yield* store.list(sellerId, { limit: 10, order: "asc" })
           expect(seqs(all)).toEqual([1, 2])
           expect(all[0]!.title).toBe("Product p1 listed")
-          const next = yield* store.put(notification(sellerId, 3))
+          const next = yield* store.put(notificationOf(sellerId, 3))
           expect(next.notification.seq).toBeGreaterThan(2)
         }))
 
@@ -134,7 +120,7 @@ export const notificationStoreContract = <E>(name: string, layer: Layer.Layer<No
         Effect.gen(function*() {
           const store = yield* NotificationStore
           const sellerId = unique("seller")
-          const results = yield* Effect.all(Arr.replicate(store.put(notification(sellerId, 1)), 8), {
+          const results = yield* Effect.all(Arr.replicate(store.put(notificationOf(sellerId, 1)), 8), {
             concurrency: "unbounded"
           })
           expect(results.filter((r) => r.created)).toHaveLength(1)
@@ -146,10 +132,10 @@ export const notificationStoreContract = <E>(name: string, layer: Layer.Layer<No
         Effect.gen(function*() {
           const store = yield* NotificationStore
           const sellerId = yield* sellerWith(2)
-          const found = yield* store.get(sellerId, notification(sellerId, 2).id)
+          const found = yield* store.get(sellerId, notificationOf(sellerId, 2).id)
           expect(Option.map(found, (n) => n.seq)).toEqual(Option.some(2))
           expect(yield* store.get(sellerId, "no-such-id")).toEqual(Option.none())
-          expect(yield* store.get(unique("seller"), notification(sellerId, 2).id)).toEqual(Option.none())
+          expect(yield* store.get(unique("seller"), notificationOf(sellerId, 2).id)).toEqual(Option.none())
         }))
 
       it.effect("list orders by seq both ways, within afterSeq/beforeSeq (exclusive), up to limit", () =>
@@ -205,34 +191,34 @@ export const notificationStoreContract = <E>(name: string, layer: Layer.Layer<No
         Effect.gen(function*() {
           const store = yield* NotificationStore
           const sellerId = unique("seller")
-          yield* store.put(notification(sellerId, 1))
+          yield* store.put(notificationOf(sellerId, 1))
           yield* TestClock.adjust(Duration.days(10))
-          yield* store.put(notification(sellerId, 2))
+          yield* store.put(notificationOf(sellerId, 2))
           yield* TestClock.adjust(Duration.subtract(retention, Duration.sum(Duration.days(10), Duration.seconds(1))))
           expect(seqs(yield* store.list(sellerId, { limit: 10, order: "asc" }))).toEqual([1, 2])
-          expect(Option.isSome(yield* store.get(sellerId, notification(sellerId, 1).id))).toBe(true)
+          expect(Option.isSome(yield* store.get(sellerId, notificationOf(sellerId, 1).id))).toBe(true)
 
           yield* TestClock.adjust(Duration.seconds(1))
-          expect(yield* store.get(sellerId, notification(sellerId, 1).id)).toEqual(Option.none())
+          expect(yield* store.get(sellerId, notificationOf(sellerId, 1).id)).toEqual(Option.none())
           expect(seqs(yield* store.list(sellerId, { limit: 10, order: "asc" }))).toEqual([2])
           expect(seqs(yield* store.list(sellerId, { limit: 1, order: "desc" }))).toEqual([2])
           expect(seqs(yield* store.list(sellerId, { afterSeq: 0, beforeSeq: 3, limit: 1, order: "asc" }))).toEqual([2])
 
           yield* TestClock.adjust(Duration.days(10))
           expect(yield* store.list(sellerId, { limit: 10, order: "asc" })).toEqual([])
-          expect(yield* store.get(sellerId, notification(sellerId, 2).id)).toEqual(Option.none())
+          expect(yield* store.get(sellerId, notificationOf(sellerId, 2).id)).toEqual(Option.none())
         }))
 
       it.effect("an expired notification put again is stored anew, with the seller's next seq", () =>
         Effect.gen(function*() {
           const store = yield* NotificationStore
           const sellerId = unique("seller")
-          const first = yield* store.put(notification(sellerId, 1))
+          const first = yield* store.put(notificationOf(sellerId, 1))
           yield* TestClock.adjust(retention)
-          const again = yield* store.put(notification(sellerId, 1))
+          const again = yield* store.put(notificationOf(sellerId, 1))
           expect(again.created).toBe(true)
           expect(again.notification.seq).toBeGreaterThan(first.notification.seq)
-          expect(Option.map(yield* store.get(sellerId, notification(sellerId, 1).id), (n) => n.seq)).toEqual(
+          expect(Option.map(yield* store.get(sellerId, notificationOf(sellerId, 1).id), (n) => n.seq)).toEqual(
             Option.some(again.notification.seq)
           )
           expect(seqs(yield* store.list(sellerId, { limit: 10, order: "asc" }))).toEqual([again.notification.seq])
