@@ -134,6 +134,8 @@ export const make = (options: Options) =>
 
     const seqBlock = Math.max(1, Math.floor(options.seqBlock ?? defaultSeqBlock))
     const reserved = new Map<string, Reserved>()
+    /** Counts the forgets: a draw that was in flight across one keeps nothing of its block. */
+    let forgotten = 0
 
     /** Draws `count` seqs for the seller from its counter; resolves to the last one drawn. */
     const drawSeqs = (sellerId: string, count: number) =>
@@ -162,18 +164,26 @@ export const make = (options: Options) =>
         const missing = count - seqs.length
         if (missing === 0) return Effect.succeed(seqs)
         const drawn = Math.max(missing, seqBlock)
+        const drawnIn = forgotten
         return Effect.map(drawSeqs(sellerId, drawn), (last) => {
           const first = last - drawn + 1
           for (let seq = first; seq < first + missing; seq++) seqs.push(seq)
+          // The remainder is kept only if nothing was forgotten meanwhile and no block drawn later (of a
+          // concurrent draw) is kept already: a seq handed out must exceed every one handed out before.
+          const kept = reserved.get(sellerId)
+          if (drawnIn !== forgotten || (kept !== undefined && kept.last > last) || missing === drawn) return seqs
           // Re-inserted last: the longest-kept blocks are the first in the map's order.
           reserved.delete(sellerId)
-          if (missing < drawn) reserved.set(sellerId, { next: first + missing, last })
+          reserved.set(sellerId, { next: first + missing, last })
           if (reserved.size > maxReservedSellers) reserved.delete(reserved.keys().next().value!)
           return seqs
         })
       })
 
-    const forgetDrawnSeqs = Effect.sync(() => reserved.clear())
+    const forgetDrawnSeqs = Effect.sync(() => {
+      forgotten++
+      reserved.clear()
+    })
 
     const existing = (notification: Notification, contentHash: string | undefined) =>
       getEntry(notification.sellerId, notification.id).pipe(
