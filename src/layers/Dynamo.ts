@@ -34,8 +34,17 @@ export interface DynamoClientOptions {
 /** The write operations the stores send (`DynamoItems.ts` counts each request with `onWriteRequest`). */
 export type WriteOperation = "PutItem" | "UpdateItem" | "DeleteItem" | "BatchWriteItem"
 
+/**
+ * The endpoint is `DYNAMODB_ENDPOINT`, else the SDK's own variables (`AWS_ENDPOINT_URL_DYNAMODB`,
+ * `AWS_ENDPOINT_URL`), else the region's: the same one for the SDK client and the item client.
+ */
 export const clientOptionsConfig: Config.Config<DynamoClientOptions> = Config.all({
-  endpoint: Config.option(Config.string("DYNAMODB_ENDPOINT")),
+  endpoint: Config.option(
+    Config.string("DYNAMODB_ENDPOINT").pipe(
+      Config.orElse(() => Config.string("AWS_ENDPOINT_URL_DYNAMODB")),
+      Config.orElse(() => Config.string("AWS_ENDPOINT_URL"))
+    )
+  ),
   region: Config.string("AWS_REGION").pipe(Config.withDefault("us-east-1"))
 }).pipe(Config.map(({ endpoint, region }) => Option.match(endpoint, { onNone: () => ({ region }), onSome: (endpoint) => ({ endpoint, region }) })))
 

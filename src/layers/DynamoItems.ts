@@ -19,8 +19,9 @@ import type { DynamoClientOptions, WriteOperation } from "./Dynamo.js"
  *
  * Inputs and outputs are the document client's: plain values, not attribute values. Failures are
  * `DynamoRequestError`s named by DynamoDB's error type (`ConditionalCheckFailedException`, ...), as the
- * SDK's errors are; throttling, 5xx and connection failures are tried again (3 attempts in all, as the
- * SDK's default), after a jittered exponential back-off on the Effect clock.
+ * SDK's errors are; throttling, 5xx, connection failures and an attempt unanswered within 10 s are tried
+ * again (3 attempts in all, as the SDK's default), after a jittered exponential back-off on the Effect
+ * clock. Unlike the SDK: no clock-skew correction, no response checksum, no retry quota.
  */
 
 export type ItemOperation = "GetItem" | "PutItem" | "UpdateItem" | "DeleteItem" | "BatchGetItem" | "BatchWriteItem" | "Query"
@@ -57,7 +58,10 @@ export class DynamoRequestError extends Error {
 }
 
 const maxAttempts = 3
+/** How long one attempt may wait for its answer. */
+const attemptTimeout = Duration.seconds(10)
 const retriedTypes = new Set([
+  "RequestTimeout",
   "ThrottlingException",
   "ProvisionedThroughputExceededException",
   "RequestLimitExceeded",
@@ -70,7 +74,7 @@ export const isRetriable = (error: unknown): boolean =>
   error instanceof DynamoRequestError
     ? retriedTypes.has(error.name) || error.statusCode >= 500
     : typeof (error as { code?: unknown } | null)?.code === "string"
-/** The SDK's default: a 100 ms base, doubling, with full jitter. */
+/** A 100 ms base, doubling, each delay jittered (80–120%). The SDK's standard mode starts throttling at 500 ms, with full jitter and a retry quota. */
 const retrySchedule = Schedule.exponential(Duration.millis(100)).pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(maxAttempts - 1)))
 
 const marshallOptions = { removeUndefinedValues: true } as const
@@ -172,25 +176,34 @@ export const makeItemClient = (options: DynamoClientOptions, sdk: DynamoDBDocume
           request.on("error", reject)
           request.end(body)
         })
-        const parsed = text === "" ? {} : (JSON.parse(text) as Record<string, any>)
-        if (status === 200) return unmarshallOutput(parsed)
+        if (status === 200) return unmarshallOutput(text === "" ? {} : (JSON.parse(text) as Record<string, any>))
+        // An error from DynamoDB is JSON; one from a proxy or balancer in front of it may not be (a 502 page).
+        let parsed: Record<string, any> = {}
+        try {
+          parsed = JSON.parse(text) as Record<string, any>
+        } catch {
+          // named by its status below
+        }
         const type = String(parsed["__type"] ?? `HTTP ${status}`)
         const message = String(parsed["message"] ?? parsed["Message"] ?? type)
         throw new DynamoRequestError(type.slice(type.lastIndexOf("#") + 1), message, status)
       }
 
       const call = <E>(operation: ItemOperation, input: Record<string, unknown>, onError: (cause: unknown) => E) =>
-        Effect.suspend(() => {
-          if (options.onWriteRequest !== undefined && writeOperations.has(operation)) {
-            const tables = typeof input["TableName"] === "string" ? [input["TableName"]] : Object.keys(input["RequestItems"] ?? {})
-            for (const table of tables) options.onWriteRequest(table, operation as WriteOperation)
-          }
-          const body = JSON.stringify(marshallInput(operation, input))
-          return Effect.tryPromise({ try: (signal) => attempt(operation, body, signal), catch: (cause) => cause }).pipe(
-            Effect.retry({ schedule: retrySchedule, while: isRetriable }),
-            Effect.mapError(onError)
-          )
-        })
+        Effect.try({ try: () => JSON.stringify(marshallInput(operation, input)), catch: onError }).pipe(
+          Effect.flatMap((body) => {
+            if (options.onWriteRequest !== undefined && writeOperations.has(operation)) {
+              const tables = typeof input["TableName"] === "string" ? [input["TableName"]] : Object.keys(input["RequestItems"] ?? {})
+              for (const table of tables) options.onWriteRequest(table, operation as WriteOperation)
+            }
+            return Effect.tryPromise({ try: (signal) => attempt(operation, body, signal), catch: (cause) => cause }).pipe(
+              // A stalled connection fails the attempt (and is retried) instead of holding its caller for ever.
+              Effect.timeoutFail({ duration: attemptTimeout, onTimeout: () => new DynamoRequestError("RequestTimeout", `no answer within ${Duration.format(attemptTimeout)}`, 0) }),
+              Effect.retry({ schedule: retrySchedule, while: isRetriable }),
+              Effect.mapError(onError)
+            )
+          })
+        )
 
       const query = <E>(input: Record<string, unknown>, onError: (cause: unknown) => E, limit?: number) =>
         Effect.gen(function*() {

@@ -130,6 +130,11 @@ export class MetricsStore extends Context.Tag("product-events/MetricsStore")<
      * the same event is claimed only after the earlier record's claim was written, so finds it, by
      * either owner. So a put never replaces another record's live claim: what `claim`'s condition
      * enforces, the order ensures.
+     * One case escapes it: a claim released (`release`, its batch dead-lettered) while a rebalance has the
+     * old owner's next batch and the new owner's re-read of the dead-lettered one in flight at once; if
+     * the next batch holds another record of a released event, both owners find it absent and claim it
+     * for different records, and it may count twice. It takes a dead-lettered batch, a duplicate event
+     * and a rebalance together; a tombstone left by `release` (claimed again only conditionally) would close it.
      */
     readonly claimMany: (claims: ReadonlyArray<Claim>) => Effect.Effect<ReadonlyArray<boolean>, MetricsStoreError>
     /**

@@ -12,6 +12,7 @@ import { DynamoRequestError, makeItemClient } from "../../src/layers/DynamoItems
  */
 interface Answer {
   readonly status: number
+  /** JSON, or text sent as it is; `undefined` never answers (a stalled connection). */
   readonly body: unknown
 }
 
@@ -25,7 +26,9 @@ const startServer = (answers: Array<Answer>) =>
         req.on("end", () => {
           requests.push({ headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) })
           const answer = answers.shift() ?? { status: 500, body: { __type: "InternalServerError", message: "no answer left" } }
-          res.writeHead(answer.status, { "content-type": "application/x-amz-json-1.0" }).end(JSON.stringify(answer.body))
+          if (answer.body === undefined) return
+          res.writeHead(answer.status, { "content-type": "application/x-amz-json-1.0" })
+            .end(typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body))
         })
       })
       server.listen(0, "127.0.0.1", () =>
@@ -51,6 +54,15 @@ const throttled: Answer = { status: 400, body: { __type: "com.amazonaws.dynamodb
 const requestsReach = (requests: ReadonlyArray<unknown>, n: number) =>
   Effect.promise(async () => {
     while (requests.length < n) await new Promise((resolve) => setTimeout(resolve, 5))
+  })
+
+/** Moves the clock on in small steps (back-offs are scheduled a moment after a failure) until the server has seen `n` requests. */
+const advanceUntil = (requests: ReadonlyArray<unknown>, n: number) =>
+  Effect.gen(function*() {
+    while (requests.length < n) {
+      yield* TestClock.adjust("100 millis")
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 5)))
+    }
   })
 
 describe("DynamoItems", () => {
@@ -112,14 +124,34 @@ describe("DynamoItems", () => {
       const server = yield* startServer([])
       const client = yield* clientFor(server.url)
       const fiber = yield* Effect.fork(Effect.flip(client.call("GetItem", { TableName: "t", Key: { id: "a" } }, (cause) => cause)))
-      for (const n of [1, 2]) {
-        yield* requestsReach(server.requests, n)
-        yield* TestClock.adjust("10 seconds")
-      }
+      yield* advanceUntil(server.requests, 3)
       const error = yield* Fiber.join(fiber)
       expect(error).toBeInstanceOf(DynamoRequestError)
       expect((error as DynamoRequestError).statusCode).toBe(500)
       expect(server.requests).toHaveLength(3)
+    }))
+
+  it.scoped("an attempt unanswered for 10 s, or answered by a proxy's non-JSON 502, is tried again", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer([{ status: 200, body: undefined }, { status: 502, body: "<html>Bad Gateway</html>" }, { status: 200, body: { Item: { id: { S: "a" } } } }])
+      const client = yield* clientFor(server.url)
+      const fiber = yield* Effect.fork(client.call("GetItem", { TableName: "t", Key: { id: "a" } }, (cause) => cause))
+      yield* requestsReach(server.requests, 1)
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
+      expect(server.requests).toHaveLength(1)
+      yield* TestClock.adjust("10 seconds")
+      yield* advanceUntil(server.requests, 3)
+      expect(yield* Fiber.join(fiber)).toEqual({ Item: { id: "a" } })
+      expect(server.requests).toHaveLength(3)
+    }))
+
+  it.scoped("an input that cannot be marshalled fails the call with the store's error, sending nothing", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer([])
+      const client = yield* clientFor(server.url)
+      const error = yield* Effect.flip(client.call("PutItem", { TableName: "t", Item: { id: "a", n: Number.NaN } }, (cause) => ({ mapped: cause })))
+      expect(error).toMatchObject({ mapped: expect.any(Error) })
+      expect(server.requests).toHaveLength(0)
     }))
 
   it.scoped("a query follows LastEvaluatedKey until the pages end, or stops at the limit", () =>
