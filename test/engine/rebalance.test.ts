@@ -49,7 +49,7 @@ describe("ConsumerEngine rebalances", () => {
       }).pipe(Effect.provideService(EventLog, log))
     }).pipe(Effect.provide(Metrics.Default)))
 
-  it.effect("on Assigned it runs onAssign with the partitions, then lets their records in again", () =>
+  it.effect("on Assigned it runs onAssign with the partitions, and only then lets their records in again", () =>
     Effect.gen(function*() {
       const { log, rebalances } = yield* revocableLog
       yield* Effect.gen(function*() {
@@ -58,11 +58,13 @@ describe("ConsumerEngine rebalances", () => {
         const partition = first!.partition
         const handled: Array<string> = []
         const moves: Array<string> = []
+        const assigning = yield* Deferred.make<void>()
         const engine = yield* Effect.fork(ConsumerEngine.run({
           contract: notificationService,
           lanes: 8,
           handle: (e) => Effect.sync(() => void handled.push(e.eventId)),
-          onAssign: (ps) => Effect.sync(() => void moves.push(`assigned ${ps.map((p) => p.partition).join(",")}`)),
+          onAssign: (ps) =>
+            Effect.zipRight(Deferred.await(assigning), Effect.sync(() => void moves.push(`assigned ${ps.map((p) => p.partition).join(",")}`))),
           onRevoke: (ps) => Effect.sync(() => void moves.push(`revoked ${ps.map((p) => p.partition).join(",")}`))
         }))
         yield* TestClock.adjust("100 millis")
@@ -75,12 +77,18 @@ describe("ConsumerEngine rebalances", () => {
         yield* TestClock.adjust("100 millis")
         expect(handled).toEqual([event(seller, 1).eventId])
 
+        // While onAssign runs, the partition's records are not let in.
         yield* Queue.offer(rebalances, { _tag: "Assigned", partitions: tp })
         yield* TestClock.adjust("100 millis")
-        expect(moves).toEqual([`revoked ${partition}`, `assigned ${partition}`])
         yield* publish(event(seller, 3))
         yield* TestClock.adjust("100 millis")
-        expect(handled).toContain(event(seller, 3).eventId)
+        expect(handled).toEqual([event(seller, 1).eventId])
+        yield* Deferred.succeed(assigning, void 0)
+        yield* TestClock.adjust("100 millis")
+        expect(moves).toEqual([`revoked ${partition}`, `assigned ${partition}`])
+        yield* publish(event(seller, 4))
+        yield* TestClock.adjust("100 millis")
+        expect(handled).toContain(event(seller, 4).eventId)
         yield* Fiber.interrupt(engine)
       }).pipe(Effect.provideService(EventLog, log))
     }).pipe(Effect.provide(Metrics.Default)))
