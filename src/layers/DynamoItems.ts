@@ -19,7 +19,7 @@ import type { DynamoClientOptions, WriteOperation } from "./Dynamo.js"
  *
  * Inputs and outputs are the document client's: plain values, not attribute values. Failures are
  * `DynamoRequestError`s named by DynamoDB's error type (`ConditionalCheckFailedException`, ...), as the
- * SDK's errors are; throttling, 5xx, connection failures and an attempt unanswered within 10 s are tried
+ * SDK's errors are; throttling, 5xx, connection failures and an attempt whose connection is silent for 10 s are tried
  * again (3 attempts in all, as the SDK's default), after a jittered exponential back-off on the Effect
  * clock. Unlike the SDK: no clock-skew correction, no response checksum, no retry quota.
  */
@@ -58,10 +58,9 @@ export class DynamoRequestError extends Error {
 }
 
 const maxAttempts = 3
-/** How long one attempt may wait for its answer. */
-const attemptTimeout = Duration.seconds(10)
+/** How long a request's connection may stay silent before the attempt fails (and is tried again). */
+export const defaultAttemptTimeout = Duration.seconds(10)
 const retriedTypes = new Set([
-  "RequestTimeout",
   "ThrottlingException",
   "ProvisionedThroughputExceededException",
   "RequestLimitExceeded",
@@ -137,13 +136,18 @@ const writeOperations: ReadonlySet<string> = new Set<WriteOperation>(["PutItem",
  * The item client of a store, for the layer's lifetime (its connections closed on release). `sdk`
  * lends its credentials provider: the same identity as the store's other calls.
  */
-export const makeItemClient = (options: DynamoClientOptions, sdk: DynamoDBDocumentClient) =>
+export const makeItemClient = (
+  options: DynamoClientOptions,
+  sdk: DynamoDBDocumentClient,
+  attemptTimeout: Duration.Duration = defaultAttemptTimeout
+) =>
   Effect.acquireRelease(
     Effect.sync(() => {
       const url = new URL(options.endpoint ?? `https://dynamodb.${options.region}.amazonaws.com`)
       const secure = url.protocol === "https:"
       const transport = secure ? https : http
       const agent = new transport.Agent({ keepAlive: true, maxSockets: 50 })
+      const timeoutMillis = Duration.toMillis(attemptTimeout)
       const credentials = sdk.config.credentials as () => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>
 
       const attempt = async (operation: ItemOperation, body: string, signal: AbortSignal | undefined): Promise<ItemOutput> => {
@@ -166,6 +170,8 @@ export const makeItemClient = (options: DynamoClientOptions, sdk: DynamoDBDocume
             method: "POST",
             headers: signed.headers as http.OutgoingHttpHeaders,
             agent,
+            // The socket's own idle timer (not a timer per request on the Effect runtime, which costs a fiber each).
+            timeout: timeoutMillis,
             ...(signal === undefined ? {} : { signal })
           }, (response) => {
             const chunks: Array<Buffer> = []
@@ -174,6 +180,8 @@ export const makeItemClient = (options: DynamoClientOptions, sdk: DynamoDBDocume
             response.on("error", reject)
           })
           request.on("error", reject)
+          request.on("timeout", () =>
+            request.destroy(Object.assign(new Error(`no answer within ${Duration.format(attemptTimeout)}`), { code: "ETIMEDOUT" })))
           request.end(body)
         })
         if (status === 200) return unmarshallOutput(text === "" ? {} : (JSON.parse(text) as Record<string, any>))
@@ -197,8 +205,6 @@ export const makeItemClient = (options: DynamoClientOptions, sdk: DynamoDBDocume
               for (const table of tables) options.onWriteRequest(table, operation as WriteOperation)
             }
             return Effect.tryPromise({ try: (signal) => attempt(operation, body, signal), catch: (cause) => cause }).pipe(
-              // A stalled connection fails the attempt (and is retried) instead of holding its caller for ever.
-              Effect.timeoutFail({ duration: attemptTimeout, onTimeout: () => new DynamoRequestError("RequestTimeout", `no answer within ${Duration.format(attemptTimeout)}`, 0) }),
               Effect.retry({ schedule: retrySchedule, while: isRetriable }),
               Effect.mapError(onError)
             )
