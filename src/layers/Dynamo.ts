@@ -114,6 +114,10 @@ export interface TableDefinition {
   readonly localIndexes?: ReadonlyArray<LocalSecondaryIndex>
 }
 
+/** Readiness: the table is described (the endpoint answers, the credentials hold, the table exists). */
+export const ping = <E>(client: DynamoDBDocumentClient, tableName: string, onError: (cause: unknown) => E): Effect.Effect<void, E> =>
+  Effect.asVoid(call((abortSignal) => client.send(new DescribeTableCommand({ TableName: tableName }), { abortSignal }), onError))
+
 const tableStatus = (client: DynamoDBDocumentClient, tableName: string) =>
   call(
     (abortSignal) => client.send(new DescribeTableCommand({ TableName: tableName }), { abortSignal }),

@@ -1,4 +1,3 @@
-import { DescribeTableCommand } from "@aws-sdk/client-dynamodb"
 import { Clock, Config, type Duration, Effect, Layer, Option } from "effect"
 import {
   type ApplyResult,
@@ -75,7 +74,9 @@ export const make = (options: Options) =>
     const retention = claimRetentionOf(options)
 
     const readItem = (operation: string, sellerId: string, item: string) =>
-      dynamo.call("GetItem", { TableName: tableName, Key: { sellerId, item }, ConsistentRead: true }, fail(operation)).pipe(Effect.map((out) => Option.fromNullable(out.Item)))
+      dynamo.call("GetItem", { TableName: tableName, Key: { sellerId, item }, ConsistentRead: true }, fail(operation)).pipe(
+        Effect.map((out) => Option.fromNullable(out.Item))
+      )
 
     const watermarkOf = (stored: Record<string, unknown>, partition: number) => {
       const wm = stored[watermarkAttribute(partition)]
@@ -93,13 +94,13 @@ export const make = (options: Options) =>
       })
       const expression = `SET #wm = :offset${adds.length > 0 ? ` ADD ${adds.join(", ")}` : ""}`
       return yield* dynamo.call("UpdateItem", {
-              TableName: tableName,
-              Key: { sellerId: update.sellerId, item: update.item },
-              UpdateExpression: expression,
-              ConditionExpression: "attribute_not_exists(#wm) OR #wm < :from",
-              ExpressionAttributeNames: names,
-              ExpressionAttributeValues: values
-            }, (cause) => cause).pipe(
+        TableName: tableName,
+        Key: { sellerId: update.sellerId, item: update.item },
+        UpdateExpression: expression,
+        ConditionExpression: "attribute_not_exists(#wm) OR #wm < :from",
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values
+      }, (cause) => cause).pipe(
         Effect.as<ApplyResult>("applied"),
         Effect.catchIf(Dynamo.isConditionalCheckFailed, () =>
           readItem("apply", update.sellerId, update.item).pipe(
@@ -152,20 +153,17 @@ export const make = (options: Options) =>
       return found.sort((a, b) => compareKeyBytes(a.item, b.item))
     })
 
-    const ping = Dynamo.call(
-      (abortSignal) => client.send(new DescribeTableCommand({ TableName: tableName }), { abortSignal }),
-      fail("ping")
-    ).pipe(Effect.asVoid, Effect.withSpan("MetricsStore.ping"))
+    const ping = Dynamo.ping(client, tableName, fail("ping")).pipe(Effect.withSpan("MetricsStore.ping"))
 
     const claim = Effect.fn("MetricsStore.claim")(function*(sellerId: string, eventId: string, source: string) {
       const now = yield* Clock.currentTimeMillis
       return yield* dynamo.call("PutItem", {
-              TableName: tableName,
-              Item: { sellerId, item: claimItemPrefix + eventId, [claimSource]: source, [expiresAtAttribute]: claimExpiry(now, retention) },
-              ConditionExpression: "attribute_not_exists(#item) OR #source = :source OR #expiresAt <= :now",
-              ExpressionAttributeNames: { "#item": keyAttributes.sort, "#source": claimSource, "#expiresAt": expiresAtAttribute },
-              ExpressionAttributeValues: { ":source": source, ":now": Math.floor(now / 1000) }
-            }, (cause) => cause).pipe(
+        TableName: tableName,
+        Item: { sellerId, item: claimItemPrefix + eventId, [claimSource]: source, [expiresAtAttribute]: claimExpiry(now, retention) },
+        ConditionExpression: "attribute_not_exists(#item) OR #source = :source OR #expiresAt <= :now",
+        ExpressionAttributeNames: { "#item": keyAttributes.sort, "#source": claimSource, "#expiresAt": expiresAtAttribute },
+        ExpressionAttributeValues: { ":source": source, ":now": Math.floor(now / 1000) }
+      }, (cause) => cause).pipe(
         Effect.as(true),
         Effect.catchIf(Dynamo.isConditionalCheckFailed, () => Effect.succeed(false)),
         Effect.mapError((cause) => cause instanceof MetricsStoreError ? cause : fail("claim")(cause))
@@ -211,12 +209,12 @@ export const make = (options: Options) =>
 
     const release = Effect.fn("MetricsStore.release")((sellerId: string, eventId: string, source: string) =>
       dynamo.call("DeleteItem", {
-              TableName: tableName,
-              Key: { sellerId, item: claimItemPrefix + eventId },
-              ConditionExpression: "#source = :source",
-              ExpressionAttributeNames: { "#source": claimSource },
-              ExpressionAttributeValues: { ":source": source }
-            }, (cause) => cause).pipe(
+        TableName: tableName,
+        Key: { sellerId, item: claimItemPrefix + eventId },
+        ConditionExpression: "#source = :source",
+        ExpressionAttributeNames: { "#source": claimSource },
+        ExpressionAttributeValues: { ":source": source }
+      }, (cause) => cause).pipe(
         Effect.asVoid,
         Effect.catchIf(Dynamo.isConditionalCheckFailed, () => Effect.void),
         Effect.mapError((cause) => cause instanceof MetricsStoreError ? cause : fail("release")(cause))

@@ -1,4 +1,3 @@
-import { DescribeTableCommand } from "@aws-sdk/client-dynamodb"
 import type { QueryCommandInput } from "@aws-sdk/lib-dynamodb"
 import { Clock, Config, Duration, Effect, Exit, Layer, Option, Schema } from "effect"
 import { Metrics } from "../services/Metrics.js"
@@ -15,13 +14,13 @@ import {
   type PutResult
 } from "../services/NotificationStore.js"
 import {
-  call,
   clientOptionsConfig,
   type DynamoClientOptions,
   ensureTable,
   ensureTimeToLive,
   isConditionalCheckFailed,
   makeDocumentClient,
+  ping as describeTable
 } from "./Dynamo.js"
 import { makeItemClient } from "./DynamoItems.js"
 
@@ -140,12 +139,12 @@ export const make = (options: Options) =>
     /** Draws `count` seqs for the seller from its counter; resolves to the last one drawn. */
     const drawSeqs = (sellerId: string, count: number) =>
       dynamo.call("UpdateItem", {
-              TableName: countersTableName,
-              Key: { sellerId },
-              UpdateExpression: "ADD lastSeq :one",
-              ExpressionAttributeValues: { ":one": count },
-              ReturnValues: "UPDATED_NEW"
-            }, fail("put")).pipe(
+        TableName: countersTableName,
+        Key: { sellerId },
+        UpdateExpression: "ADD lastSeq :one",
+        ExpressionAttributeValues: { ":one": count },
+        ReturnValues: "UPDATED_NEW"
+      }, fail("put")).pipe(
         Effect.flatMap((out) => {
           const seq = out.Attributes?.["lastSeq"]
           return typeof seq === "number" ? Effect.succeed(seq) : Effect.fail(fail("put")(`counter returned ${String(seq)}`))
@@ -205,13 +204,13 @@ export const make = (options: Options) =>
           ...(contentHash === undefined ? {} : { [contentHashAttribute]: contentHash })
         }
         return yield* dynamo.call("PutItem", {
-              TableName: tableName,
-              Item: item,
-              // An expired notification not yet deleted by TTL is stored anew.
-              ConditionExpression: "attribute_not_exists(id) OR #expiresAt <= :now",
-              ExpressionAttributeNames: { "#expiresAt": expiresAtAttribute },
-              ExpressionAttributeValues: { ":now": now / 1000 }
-            }, (cause) => cause).pipe(
+          TableName: tableName,
+          Item: item,
+          // An expired notification not yet deleted by TTL is stored anew.
+          ConditionExpression: "attribute_not_exists(id) OR #expiresAt <= :now",
+          ExpressionAttributeNames: { "#expiresAt": expiresAtAttribute },
+          ExpressionAttributeValues: { ":now": now / 1000 }
+        }, (cause) => cause).pipe(
           Effect.as<PutResult>({ notification: stored, created: true, conflict: false }),
           Effect.catchIf(isConditionalCheckFailed, () => existing(notification, contentHash)),
           Effect.mapError((cause) => cause instanceof NotificationStoreError ? cause : fail("put")(cause))
@@ -342,10 +341,7 @@ export const make = (options: Options) =>
       return yield* Effect.forEach(items, decode("list"))
     })
 
-    const ping = call(
-      (abortSignal) => client.send(new DescribeTableCommand({ TableName: tableName }), { abortSignal }),
-      fail("ping")
-    ).pipe(Effect.asVoid, Effect.withSpan("NotificationStore.ping"))
+    const ping = describeTable(client, tableName, fail("ping")).pipe(Effect.withSpan("NotificationStore.ping"))
 
     return NotificationStore.of({ put, putMany, get, list, forgetDrawnSeqs, ping })
   })
