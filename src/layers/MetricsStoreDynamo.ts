@@ -7,6 +7,7 @@ import {
   claimExpiry,
   claimItemPrefix,
   claimLapsed,
+  releasedClaim,
   claimRetentionConfig,
   claimRetentionOf,
   expiresAtAttribute,
@@ -114,9 +115,7 @@ export const make = (options: Options) =>
       )
     })
 
-    const get = Effect.fn("MetricsStore.get")((sellerId: string, item: string) =>
-      readItem("get", sellerId, item).pipe(Effect.map(Option.map(valuesOf)))
-    )
+    const get = Effect.fn("MetricsStore.get")((sellerId: string, item: string) => readItem("get", sellerId, item).pipe(Effect.map(Option.map(valuesOf))))
 
     const watermark = Effect.fn("MetricsStore.watermark")((sellerId: string, item: string, partition: number) =>
       readItem("watermark", sellerId, item).pipe(Effect.map(Option.flatMap((stored) => watermarkOf(stored, partition))))
@@ -134,16 +133,13 @@ export const make = (options: Options) =>
         condition += " AND begins_with(#item, :p)"
         values[":p"] = itemPrefix
       }
-      const items = yield* dynamo.query(
-        {
-          TableName: tableName,
-          KeyConditionExpression: condition,
-          ...(condition.includes("#item") ? { ExpressionAttributeNames: { "#item": keyAttributes.sort } } : {}),
-          ExpressionAttributeValues: values,
-          ConsistentRead: true
-        },
-        fail("query")
-      )
+      const items = yield* dynamo.query({
+        TableName: tableName,
+        KeyConditionExpression: condition,
+        ...(condition.includes("#item") ? { ExpressionAttributeNames: { "#item": keyAttributes.sort } } : {}),
+        ExpressionAttributeValues: values,
+        ConsistentRead: true
+      }, fail("query"))
       const found: Array<MetricsItem> = []
       for (const stored of items) {
         // A key attribute cannot be filtered server-side: the range query may reach past the prefix.
@@ -160,9 +156,9 @@ export const make = (options: Options) =>
       return yield* dynamo.call("PutItem", {
         TableName: tableName,
         Item: { sellerId, item: claimItemPrefix + eventId, [claimSource]: source, [expiresAtAttribute]: claimExpiry(now, retention) },
-        ConditionExpression: "attribute_not_exists(#item) OR #source = :source OR #expiresAt <= :now",
+        ConditionExpression: "attribute_not_exists(#item) OR #source IN (:source, :released) OR #expiresAt <= :now",
         ExpressionAttributeNames: { "#item": keyAttributes.sort, "#source": claimSource, "#expiresAt": expiresAtAttribute },
-        ExpressionAttributeValues: { ":source": source, ":now": Math.floor(now / 1000) }
+        ExpressionAttributeValues: { ":source": source, ":released": releasedClaim, ":now": Math.floor(now / 1000) }
       }, (cause) => cause).pipe(
         Effect.as(true),
         Effect.catchIf(Dynamo.isConditionalCheckFailed, () => Effect.succeed(false)),
@@ -173,11 +169,7 @@ export const make = (options: Options) =>
     const claimMany = Effect.fn("MetricsStore.claimMany")(function*(claims: ReadonlyArray<Claim>) {
       if (claims.length === 0) return []
       const now = yield* Clock.currentTimeMillis
-      const keys = new Map<string, Record<string, unknown>>()
-      for (const { eventId, sellerId } of claims) {
-        const item = claimItemPrefix + eventId
-        keys.set(keyOf(sellerId, item), { sellerId, item })
-      }
+      const keys = new Map<string, Record<string, unknown>>(claims.map(({ eventId, sellerId }) => [keyOf(sellerId, claimItemPrefix + eventId), { sellerId, item: claimItemPrefix + eventId }]))
       // The source holding each claim item, of those found and not lapsed; then also of those claimed here.
       const holders = new Map<string, string>()
       yield* Dynamo.sendInPages([...keys.values()], Dynamo.batchGetSize, batchesInFlight, fail("claimMany"), (page) =>
@@ -192,9 +184,15 @@ export const make = (options: Options) =>
         })))
       const expiresAt = claimExpiry(now, retention)
       const puts: Array<Record<string, unknown>> = []
-      const answers = claims.map(({ eventId, sellerId, source }) => {
+      // Released claims are claimed again one by one, conditionally (see `MetricsStore.claimMany`).
+      const released: Array<number> = []
+      const answers = claims.map(({ eventId, sellerId, source }, i) => {
         const key = keyOf(sellerId, claimItemPrefix + eventId)
         const holder = holders.get(key)
+        if (holder === releasedClaim) {
+          released.push(i)
+          return false
+        }
         if (holder !== undefined) return holder === source
         holders.set(key, source)
         puts.push({ sellerId, item: claimItemPrefix + eventId, [claimSource]: source, [expiresAtAttribute]: expiresAt })
@@ -204,16 +202,18 @@ export const make = (options: Options) =>
         dynamo.call("BatchWriteItem", { RequestItems: { [tableName]: page.map((Item) => ({ PutRequest: { Item } })) } }, fail("claimMany")).pipe(Effect.map((out) =>
           (out.UnprocessedItems?.[tableName] ?? []).flatMap((request) => (request.PutRequest?.Item === undefined ? [] : [request.PutRequest.Item]))
         )))
+      for (const i of released) answers[i] = yield* claim(claims[i]!.sellerId, claims[i]!.eventId, claims[i]!.source)
       return answers
     })
 
     const release = Effect.fn("MetricsStore.release")((sellerId: string, eventId: string, source: string) =>
-      dynamo.call("DeleteItem", {
+      dynamo.call("UpdateItem", {
         TableName: tableName,
         Key: { sellerId, item: claimItemPrefix + eventId },
+        UpdateExpression: "SET #source = :released",
         ConditionExpression: "#source = :source",
         ExpressionAttributeNames: { "#source": claimSource },
-        ExpressionAttributeValues: { ":source": source }
+        ExpressionAttributeValues: { ":source": source, ":released": releasedClaim }
       }, (cause) => cause).pipe(
         Effect.asVoid,
         Effect.catchIf(Dynamo.isConditionalCheckFailed, () => Effect.void),

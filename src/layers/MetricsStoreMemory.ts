@@ -5,6 +5,7 @@ import {
   claimExpiry,
   claimItemPrefix,
   claimLapsed,
+  releasedClaim,
   claimRetentionConfig,
   claimRetentionOf,
   type ItemRange,
@@ -103,7 +104,7 @@ export const make = (options: Options = {}) => Effect.sync(() => {
     const items = partitionOf(sellerId)
     const key = claimItemPrefix + eventId
     const existing = items.get(key)
-    if (existing !== undefined && !claimLapsed(existing.expiresAt ?? Infinity, now)) {
+    if (existing !== undefined && existing.source !== releasedClaim && !claimLapsed(existing.expiresAt ?? Infinity, now)) {
       if (existing.source !== source) return false
       if (!renew) return true
     }
@@ -130,7 +131,8 @@ export const make = (options: Options = {}) => Effect.sync(() => {
   const release = Effect.fn("MetricsStore.release")((sellerId: string, eventId: string, source: string) =>
     Effect.sync(() => {
       const items = sellers.get(sellerId)
-      if (items?.get(claimItemPrefix + eventId)?.source === source) items.delete(claimItemPrefix + eventId)
+      const held = items?.get(claimItemPrefix + eventId)
+      if (held?.source === source) held.source = releasedClaim
     })
   )
 

@@ -50,6 +50,8 @@ export const keyAttributes = { partition: "sellerId", sort: "item" } as const
 export const watermarkAttribute = (partition: number): string => `wm_p${partition}`
 /** Sort-key prefix of the per-event claim items (see `claim` and `claimMany`). */
 export const claimItemPrefix = "event#"
+/** The holder of a released claim (a tombstone, see `release`): no record's source looks like it. */
+export const releasedClaim = "released"
 /** A claim item's expiry, epoch seconds: DynamoDB's TTL attribute on the table. */
 export const expiresAtAttribute = "expiresAt"
 
@@ -130,16 +132,15 @@ export class MetricsStore extends Context.Tag("product-events/MetricsStore")<
      * the same event is claimed only after the earlier record's claim was written, so finds it, by
      * either owner. So a put never replaces another record's live claim: what `claim`'s condition
      * enforces, the order ensures.
-     * One case escapes it: a claim released (`release`, its batch dead-lettered) while a rebalance has the
-     * old owner's next batch and the new owner's re-read of the dead-lettered one in flight at once; if
-     * the next batch holds another record of a released event, both owners find it absent and claim it
-     * for different records, and it may count twice. It takes a dead-lettered batch, a duplicate event
-     * and a rebalance together; a tombstone left by `release` (claimed again only conditionally) would close it.
+     * A released claim (`release`, its batch dead-lettered) breaks that order: a later record of the
+     * event may be claimed by one owner while the other re-reads the released one. So a released claim
+     * is a tombstone, claimed again only as `claim` does, conditionally: one record wins it.
      */
     readonly claimMany: (claims: ReadonlyArray<Claim>) => Effect.Effect<ReadonlyArray<boolean>, MetricsStoreError>
     /**
      * Gives up the source record's claim on an event (the record was dead-lettered, so a replay of the
      * event, at another offset, must be able to claim it). A claim held by another source is left alone.
+     * The claim item stays, held by `releasedClaim` until it lapses: claimable again, conditionally.
      */
     readonly release: (sellerId: string, eventId: string, source: string) => Effect.Effect<void, MetricsStoreError>
     /** Reachable and serving: for readiness probes. */

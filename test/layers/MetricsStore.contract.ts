@@ -238,6 +238,24 @@ export const metricsStoreContract = <E>(name: string, layer: Layer.Layer<Metrics
           expect(yield* store.claim(sellerId, "e2", "3:251")).toBe(false)
         }))
 
+      it.effect("claimMany: a released claim goes to one record only, the first of those claiming it", () =>
+        Effect.gen(function*() {
+          const store = yield* MetricsStore
+          const sellerId = unique("seller")
+          expect(yield* store.claimMany([{ sellerId, eventId: "e1", source: "3:100" }])).toEqual([true])
+          yield* store.release(sellerId, "e1", "3:100")
+          // Two records of the released event (the replay, and another copy): one wins, in the call's order.
+          expect(yield* store.claimMany([
+            { sellerId, eventId: "e1", source: "3:250" },
+            { sellerId, eventId: "e1", source: "3:300" }
+          ])).toEqual([true, false])
+          expect(yield* store.claimMany([{ sellerId, eventId: "e1", source: "3:300" }])).toEqual([false])
+          expect(yield* store.claim(sellerId, "e1", "3:300")).toBe(false)
+          expect(yield* store.claimMany([{ sellerId, eventId: "e1", source: "3:250" }])).toEqual([true])
+          // A released claim stays out of the metric items.
+          expect(yield* store.query(sellerId, "")).toEqual([])
+        }))
+
       it.effect("claimMany: a lapsed claim is claimed anew; a redelivery does not renew a claim", () =>
         Effect.gen(function*() {
           const store = yield* MetricsStore
