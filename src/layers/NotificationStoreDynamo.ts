@@ -20,7 +20,9 @@ import {
   ensureTimeToLive,
   isConditionalCheckFailed,
   makeDocumentClient,
-  ping as describeTable
+  ping as describeTable,
+  batchGetSize,
+  sendInPages
 } from "./Dynamo.js"
 import { makeItemClient } from "./DynamoItems.js"
 
@@ -36,9 +38,9 @@ import { makeItemClient } from "./DynamoItems.js"
  * left of the blocks is dropped by `forgetDrawnSeqs` (the consumer's partitions changed) and when a
  * seller's block is pushed out of the `maxReservedSellers` kept: never handed out after another
  * owner's seqs, it only leaves gaps.
- * `putMany` batches the same steps: one BatchGetItem per 100 notifications, each seller's seqs taken
- * at once, then the conditional puts (BatchWriteItem takes no condition), each seller's in order,
- * sellers concurrently.
+ * `putMany` batches the same steps: one BatchGetItem per 100 notifications (unprocessed keys asked
+ * again after a back-off, `Dynamo.sendInPages`), each seller's seqs taken at once, then the conditional
+ * puts (BatchWriteItem takes no condition), each seller's in order, sellers 8 at a time.
  * Each item carries `expiresAt` (epoch seconds), the table's TTL attribute: reads skip expired items
  * and a put may overwrite one, whether or not the endpoint has deleted it yet (dynalite never does).
  */
@@ -227,24 +229,20 @@ export const make = (options: Options) =>
     /** The stored notifications among these, by `sellerId/id`: BatchGetItem, 100 keys a call, unprocessed keys asked again. */
     const getMany = (notifications: ReadonlyArray<Notification>) =>
       Effect.gen(function*() {
-        const keys = new Map<string, { sellerId: string; id: string }>()
-        for (const { id, sellerId } of notifications) keys.set(`${sellerId}/${id}`, { sellerId, id })
+        const keys = new Map<string, Record<string, unknown>>(notifications.map(({ id, sellerId }) => [`${sellerId}/${id}`, { sellerId, id }]))
         const found = new Map<string, StoredEntry>()
-        let pending = [...keys.values()]
-        while (pending.length > 0) {
-          const batch = pending.slice(0, 100)
-          pending = pending.slice(100)
-          const out = yield* dynamo.call("BatchGetItem", { RequestItems: { [tableName]: { Keys: batch, ConsistentRead: true } } }, fail("put"))
-          const now = yield* Clock.currentTimeMillis
-          for (const item of out.Responses?.[tableName] ?? []) {
-            const expiresAt = item[expiresAtAttribute]
-            if (typeof expiresAt === "number" && notificationExpired(expiresAt, now)) continue
-            const stored = yield* decode("put")(item)
-            found.set(`${stored.sellerId}/${stored.id}`, { stored, contentHash: item[contentHashAttribute] })
-          }
-          const unprocessed = out.UnprocessedKeys?.[tableName]?.Keys
-          if (unprocessed !== undefined) pending.push(...(unprocessed as Array<{ sellerId: string; id: string }>))
-        }
+        yield* sendInPages([...keys.values()], batchGetSize, 4, fail("put"), (page) =>
+          Effect.gen(function*() {
+            const out = yield* dynamo.call("BatchGetItem", { RequestItems: { [tableName]: { Keys: [...page], ConsistentRead: true } } }, fail("put"))
+            const now = yield* Clock.currentTimeMillis
+            for (const item of out.Responses?.[tableName] ?? []) {
+              const expiresAt = item[expiresAtAttribute]
+              if (typeof expiresAt === "number" && notificationExpired(expiresAt, now)) continue
+              const stored = yield* decode("put")(item)
+              found.set(`${stored.sellerId}/${stored.id}`, { stored, contentHash: item[contentHashAttribute] })
+            }
+            return out.UnprocessedKeys?.[tableName]?.Keys ?? []
+          }))
         return found
       })
 
