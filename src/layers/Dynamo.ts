@@ -32,7 +32,8 @@ export interface DynamoClientOptions {
 }
 
 /** The write operations the stores send (`DynamoItems.ts` counts each request with `onWriteRequest`). */
-export type WriteOperation = "PutItem" | "UpdateItem" | "DeleteItem" | "BatchWriteItem"
+export const writeOperations = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"] as const
+export type WriteOperation = (typeof writeOperations)[number]
 
 /**
  * The endpoint is `DYNAMODB_ENDPOINT`, else the SDK's own variables (`AWS_ENDPOINT_URL_DYNAMODB`,
@@ -114,15 +115,15 @@ export interface TableDefinition {
   readonly localIndexes?: ReadonlyArray<LocalSecondaryIndex>
 }
 
+const describeTable = (client: DynamoDBDocumentClient, tableName: string) =>
+  call((abortSignal) => client.send(new DescribeTableCommand({ TableName: tableName }), { abortSignal }), (cause) => cause)
+
 /** Readiness: the table is described (the endpoint answers, the credentials hold, the table exists). */
 export const ping = <E>(client: DynamoDBDocumentClient, tableName: string, onError: (cause: unknown) => E): Effect.Effect<void, E> =>
-  Effect.asVoid(call((abortSignal) => client.send(new DescribeTableCommand({ TableName: tableName }), { abortSignal }), onError))
+  describeTable(client, tableName).pipe(Effect.asVoid, Effect.mapError(onError))
 
 const tableStatus = (client: DynamoDBDocumentClient, tableName: string) =>
-  call(
-    (abortSignal) => client.send(new DescribeTableCommand({ TableName: tableName }), { abortSignal }),
-    (cause) => cause
-  ).pipe(
+  describeTable(client, tableName).pipe(
     Effect.map((out) => Option.some(out.Table?.TableStatus ?? "UNKNOWN")),
     Effect.catchIf((cause) => errorName(cause) === "ResourceNotFoundException", () => Effect.succeedNone)
   )

@@ -5,7 +5,7 @@ import aws4 from "aws4"
 import { Duration, Effect, Schedule } from "effect"
 import http from "node:http"
 import https from "node:https"
-import type { DynamoClientOptions, WriteOperation } from "./Dynamo.js"
+import { type DynamoClientOptions, type WriteOperation, writeOperations } from "./Dynamo.js"
 
 /**
  * The item operations of the stores (GetItem, PutItem, UpdateItem, DeleteItem, BatchGetItem,
@@ -80,9 +80,10 @@ const marshallOptions = { removeUndefinedValues: true } as const
 const toValues = (item: Item): Record<string, AttributeValue> => marshall(item, marshallOptions)
 const fromValues = (values: Record<string, AttributeValue>): Item => unmarshall(values)
 
-const marshallWrites = (requests: ReadonlyArray<WriteRequest>) =>
+/** BatchWriteItem's requests with their items or keys converted (to attribute values, or back). */
+const mapWrites = (requests: ReadonlyArray<any>, convert: (item: any) => any): Array<WriteRequest> =>
   requests.map((r) =>
-    r.PutRequest !== undefined ? { PutRequest: { Item: toValues(r.PutRequest.Item) } } : { DeleteRequest: { Key: toValues(r.DeleteRequest!.Key) } }
+    r.PutRequest !== undefined ? { PutRequest: { Item: convert(r.PutRequest.Item) } } : { DeleteRequest: { Key: convert(r.DeleteRequest.Key) } }
   )
 
 /** The input in DynamoDB's wire shape: items, keys and expression values as attribute values. */
@@ -96,7 +97,7 @@ const marshallInput = (operation: ItemOperation, input: Record<string, unknown>)
     out["RequestItems"] = Object.fromEntries(Object.entries(requestItems).map(([table, request]) => [
       table,
       operation === "BatchWriteItem"
-        ? marshallWrites(request as ReadonlyArray<WriteRequest>)
+        ? mapWrites(request as ReadonlyArray<WriteRequest>, toValues)
         : { ...(request as object), Keys: (request as { Keys: ReadonlyArray<Item> }).Keys.map(toValues) }
     ]))
   }
@@ -119,18 +120,13 @@ const unmarshallOutput = (raw: Record<string, any>): ItemOutput => {
   }
   if (raw["UnprocessedItems"] !== undefined) {
     out["UnprocessedItems"] = Object.fromEntries(
-      Object.entries(raw["UnprocessedItems"] as Record<string, Array<any>>).map(([t, requests]) => [
-        t,
-        requests.map((r) =>
-          r.PutRequest !== undefined ? { PutRequest: { Item: fromValues(r.PutRequest.Item) } } : { DeleteRequest: { Key: fromValues(r.DeleteRequest.Key) } }
-        )
-      ])
+      Object.entries(raw["UnprocessedItems"] as Record<string, Array<any>>).map(([t, requests]) => [t, mapWrites(requests, fromValues)])
     )
   }
   return out
 }
 
-const writeOperations: ReadonlySet<string> = new Set<WriteOperation>(["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"])
+const writes: ReadonlySet<string> = new Set(writeOperations)
 
 /**
  * The item client of a store, for the layer's lifetime (its connections closed on release). `sdk`
@@ -200,7 +196,7 @@ export const makeItemClient = (
       const call = <E>(operation: ItemOperation, input: Record<string, unknown>, onError: (cause: unknown) => E) =>
         Effect.try({ try: () => JSON.stringify(marshallInput(operation, input)), catch: onError }).pipe(
           Effect.flatMap((body) => {
-            if (options.onWriteRequest !== undefined && writeOperations.has(operation)) {
+            if (options.onWriteRequest !== undefined && writes.has(operation)) {
               const tables = typeof input["TableName"] === "string" ? [input["TableName"]] : Object.keys(input["RequestItems"] ?? {})
               for (const table of tables) options.onWriteRequest(table, operation as WriteOperation)
             }

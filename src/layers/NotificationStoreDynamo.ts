@@ -25,6 +25,7 @@ import {
   sendInPages
 } from "./Dynamo.js"
 import { makeItemClient } from "./DynamoItems.js"
+import { SeqBlocks } from "./SeqBlocks.js"
 
 /**
  * NotificationStore on DynamoDB.
@@ -58,12 +59,6 @@ export interface Options extends DynamoClientOptions {
 export const defaultSeqBlock = 32
 /** Sellers whose unused seqs are kept; past it the longest kept are dropped (gaps, never disorder). */
 export const maxReservedSellers = 20_000
-
-/** Seqs drawn for one seller and not handed out yet: `next` up to `last`. */
-interface Reserved {
-  next: number
-  readonly last: number
-}
 
 /** The item attribute DynamoDB's TTL deletes by. */
 export const expiresAtAttribute = "expiresAt"
@@ -133,10 +128,7 @@ export const make = (options: Options) =>
       Effect.map(getEntry(sellerId, id), Option.map((entry) => entry.stored))
     )
 
-    const seqBlock = Math.max(1, Math.floor(options.seqBlock ?? defaultSeqBlock))
-    const reserved = new Map<string, Reserved>()
-    /** Counts the forgets: a draw that was in flight across one keeps nothing of its block. */
-    let forgotten = 0
+    const blocks = new SeqBlocks(Math.max(1, Math.floor(options.seqBlock ?? defaultSeqBlock)), maxReservedSellers)
 
     /** Draws `count` seqs for the seller from its counter; resolves to the last one drawn. */
     const drawSeqs = (sellerId: string, count: number) =>
@@ -156,35 +148,13 @@ export const make = (options: Options) =>
     /** `count` increasing seqs for the seller: what is left of its reserved block, then a new draw if needed. */
     const takeSeqs = (sellerId: string, count: number): Effect.Effect<ReadonlyArray<number>, NotificationStoreError> =>
       Effect.suspend(() => {
-        const seqs: Array<number> = []
-        const block = reserved.get(sellerId)
-        if (block !== undefined) {
-          while (seqs.length < count && block.next <= block.last) seqs.push(block.next++)
-          if (block.next > block.last) reserved.delete(sellerId)
-        }
-        const missing = count - seqs.length
-        if (missing === 0) return Effect.succeed(seqs)
-        const drawn = Math.max(missing, seqBlock)
-        const drawnIn = forgotten
-        return Effect.map(drawSeqs(sellerId, drawn), (last) => {
-          const first = last - drawn + 1
-          for (let seq = first; seq < first + missing; seq++) seqs.push(seq)
-          // The remainder is kept only if nothing was forgotten meanwhile and no block drawn later (of a
-          // concurrent draw) is kept already: a seq handed out must exceed every one handed out before.
-          const kept = reserved.get(sellerId)
-          if (drawnIn !== forgotten || (kept !== undefined && kept.last > last) || missing === drawn) return seqs
-          // Re-inserted last: the longest-kept blocks are the first in the map's order.
-          reserved.delete(sellerId)
-          reserved.set(sellerId, { next: first + missing, last })
-          if (reserved.size > maxReservedSellers) reserved.delete(reserved.keys().next().value!)
-          return seqs
-        })
+        const seqs = blocks.take(sellerId, count)
+        if (seqs.length === count) return Effect.succeed(seqs)
+        const draw = blocks.startDraw(count - seqs.length)
+        return Effect.map(drawSeqs(sellerId, draw.size), (last) => [...seqs, ...blocks.finishDraw(sellerId, draw, last)])
       })
 
-    const forgetDrawnSeqs = Effect.sync(() => {
-      forgotten++
-      reserved.clear()
-    })
+    const forgetDrawnSeqs = Effect.sync(() => blocks.forget())
 
     const existing = (notification: Notification, contentHash: string | undefined) =>
       getEntry(notification.sellerId, notification.id).pipe(

@@ -7,7 +7,8 @@ import type { PartitionWatermark, Watermarks } from "./Watermark.js"
 
 /**
  * Follows the subscription's rebalances, one at a time. An assignment lets the consumer drop state
- * another owner may have made stale (`onAssign`), then lets its partitions' records in again. A revocation stops their records (dropped wherever they are: queued, in hand, retrying),
+ * another owner may have made stale (`onAssign`), then lets its partitions' records in again. A
+ * revocation stops their records (dropped wherever they are: queued, in hand, retrying),
  * lets the consumer drop their deferred work (`onRevoke`), then commits their finished prefix and
  * forgets their watermarks: another member goes on from there.
  */
