@@ -57,6 +57,14 @@ const settle = (done: () => boolean) =>
 
 const events = (seller: string, n: number) => Array.from({ length: n }, (_, i) => created(seller, `p${i}`, baseMillis + i))
 
+/** One client connected to seller s1's stream, with the services that feed it. */
+const clientOfS1 = Effect.gen(function*() {
+  const hub = yield* NotificationHub
+  const c = client()
+  yield* connect(hub, "s1", c)
+  return { c, service: yield* NotificationService, store: yield* NotificationStore }
+})
+
 describe("NotificationHub", () => {
   it.scoped("opens one upstream subscription per seller, whatever its clients, and closes it with the last", () => {
     const open = new Map<string, number>()
@@ -112,11 +120,7 @@ describe("NotificationHub", () => {
 
   it.scoped("fills a gap in seq from the store (a message pub/sub dropped) before the frame that revealed it", () =>
     Effect.gen(function*() {
-      const hub = yield* NotificationHub
-      const service = yield* NotificationService
-      const store = yield* NotificationStore
-      const c = client()
-      yield* connect(hub, "s1", c)
+      const { c, service, store } = yield* clientOfS1
       const [e1, e2, e3] = events("s1", 3)
       yield* service.handle(e1!)
       yield* store.put(toNotification(e2!)) // stored, never published
@@ -166,11 +170,7 @@ describe("NotificationHub", () => {
 
   it.scoped("counts frames caught up from the store as writes: no heartbeat due right after them", () =>
     Effect.gen(function*() {
-      const hub = yield* NotificationHub
-      const service = yield* NotificationService
-      const store = yield* NotificationStore
-      const c = client()
-      yield* connect(hub, "s1", c)
+      const { c, service, store } = yield* clientOfS1
       // Quiet through the tick at 7.5 s; at 10 s a gap (e1 stored, never published) is caught up from the store.
       yield* TestClock.adjust("10 seconds")
       const [e1, e2] = events("s1", 2)
