@@ -14,12 +14,14 @@ export const NotificationConsumer = Layer.unwrapEffect(
   Effect.map(NotificationService, (service) =>
     ConsumerEngine.layer({
       contract: notificationService,
-      // Each chunk is one batched store write, its sellers written concurrently (each in order), so a few
-      // lanes keep the store busy, and a round of events costs a few chunks, not one per seller (each
-      // chunk has a fixed cost, paid on the thread that also writes SSE frames). At most 8 x 32 records
-      // in flight; small chunks keep the commit (and SSE latency) moving while the store is the bottleneck.
+      // Each chunk is one batched store write (a read, then BatchWriteItem, 25 notifications a request),
+      // so a few lanes keep the store busy, and a round of events costs a few chunks, not one per seller
+      // (each chunk has a fixed cost, paid on the thread that also writes SSE frames). A chunk costs about
+      // as many round trips at 200 records as at 20: at most 8 x 256 records in flight, so that under load
+      // the chunks grow instead of the lag. (At 32 a lane, one full lane held the subscription back while
+      // the other lanes' chunks stayed small.)
       lanes: 8,
-      laneCapacity: 32,
+      laneCapacity: 256,
       // As many sellers may be retrying at once as with the engine's default 64 lanes of 8 each.
       maxParkedPerLane: 64,
       handle: (event, record) => service.handle(event, record),

@@ -71,8 +71,16 @@ export class NotificationStore extends Context.Tag("product-events/NotificationS
     readonly put: (notification: Notification, contentHash?: string) => Effect.Effect<PutResult, NotificationStoreError>
     /**
      * `put` of each notification, batched: each seller's notifications in the order given (their
-     * seqs follow it), different sellers concurrently. A seller's first failure stops its later
-     * notifications (`undefined`); other sellers go on.
+     * seqs follow it), different sellers together. A seller's first failure stops its later
+     * notifications (`undefined`, and none of them stored); other sellers go on. An id given twice is
+     * stored once, the repeat answered as a later `put` of it.
+     *
+     * Precondition (callers without it use `put`): no other `put` or `putMany` of the same seller runs
+     * meanwhile. The live store reads which ids are stored, then writes the new ones with BatchWriteItem,
+     * which takes no condition: two concurrent writers of one id would both store it, the last seq
+     * winning. notification-service meets it: a seller's events are on one partition, handled by its
+     * owner, chunk after chunk. (A member evicted by the group while still writing breaks it, as it
+     * already breaks seq order by writing from its old block of seqs.)
      */
     readonly putMany: (
       notifications: ReadonlyArray<Notification>,

@@ -1,5 +1,7 @@
 import { describe, expect, inject, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
+import http from "node:http"
+import type { AddressInfo } from "node:net"
 import * as NotificationStoreDynamo from "../../src/layers/NotificationStoreDynamo.js"
 import { liveEnv, requireServers } from "../support/servers.js"
 import { notificationOf } from "../support/notifications.js"
@@ -14,14 +16,44 @@ await requireServers(["dynamodb"], env)
 
 const run = unique("q").slice(2, 14)
 
+/**
+ * An HTTP proxy in front of the store that answers 500 to every BatchWriteItem whose body mentions
+ * `failing` (so each of the client's attempts fails) and forwards every other request.
+ */
+const failingWritesOf = (failing: string) =>
+  Effect.acquireRelease(
+    Effect.async<{ url: string; server: http.Server }>((resume) => {
+      const target = new URL(env.DYNAMODB_ENDPOINT)
+      const server = http.createServer((req, res) => {
+        const chunks: Array<Buffer> = []
+        req.on("data", (c: Buffer) => chunks.push(c))
+        req.on("end", () => {
+          const body = Buffer.concat(chunks)
+          if (String(req.headers["x-amz-target"]).endsWith(".BatchWriteItem") && body.includes(failing)) {
+            res.writeHead(500, { "content-type": "application/x-amz-json-1.0" })
+              .end(JSON.stringify({ __type: "InternalServerError", message: "injected" }))
+            return
+          }
+          const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers)
+            answer.pipe(res)
+          })
+          upstream.end(body)
+        })
+      })
+      server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server })))
+    }),
+    ({ server }) => Effect.promise(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  )
+
 /** A store on the run's tables (every instance shares them, as two service instances do), counting its writes. */
-const storeWithWrites = (seqBlock?: number) =>
+const storeWithWrites = (seqBlock?: number, endpoint = env.DYNAMODB_ENDPOINT) =>
   Effect.gen(function*() {
     const writes: Array<string> = []
     const store = yield* NotificationStoreDynamo.make({
       region: env.AWS_REGION,
       credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
-      endpoint: env.DYNAMODB_ENDPOINT,
+      endpoint,
       tableName: `test-${run}-notifications`,
       countersTableName: `test-${run}-notification-counters`,
       ...(seqBlock === undefined ? {} : { seqBlock }),
@@ -75,4 +107,27 @@ describe("NotificationStore on DynamoDB: seqs drawn in blocks", () => {
       // putMany draws a seller's seqs at once even so.
       expect(writes.filter((w) => w.startsWith("counter"))).toHaveLength(4)
     }))
+
+  // Live: the client backs off between its attempts on the real clock.
+  it.live("putMany writes a seller's nth new notification only once its earlier ones are stored: a failed write leaves no later one", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const a = unique("seller")
+      const b = unique("seller")
+      const proxy = yield* failingWritesOf(notificationOf(a, 2).id)
+      const { store } = yield* storeWithWrites(undefined, proxy.url)
+      // More sellers than a request holds between a's 2 and 3: written in input order, 3 would be in another request.
+      const others = Array.from({ length: 30 }, () => notificationOf(unique("seller"), 1))
+      const results = yield* store.putMany([notificationOf(a, 1), notificationOf(b, 1), notificationOf(a, 2), ...others, notificationOf(a, 3)])
+      const outcomes = results.map((r) => (r === undefined ? "unattempted" : Exit.isSuccess(r) ? "stored" : "failed"))
+      expect(outcomes).toEqual(["stored", "stored", "failed", ...others.map(() => "stored"), "unattempted"])
+      // Nothing of the seller past its failure is stored: written again, 2 and 3 take seqs after 1, in order.
+      const { store: healed } = yield* storeWithWrites()
+      expect((yield* healed.list(a, { limit: 10, order: "asc" })).map((n) => n.id)).toEqual([notificationOf(a, 1).id])
+      const again = seqsOf(yield* healed.putMany([notificationOf(a, 2), notificationOf(a, 3)]))
+      const first = seqsOf(results)[0]!
+      expect(again[0]! > first && again[1]! > again[0]!).toBe(true)
+      expect((yield* healed.list(a, { limit: 10, order: "asc" })).map((n) => n.id)).toEqual([1, 2, 3].map((n) => notificationOf(a, n).id))
+      expect((yield* healed.list(b, { limit: 10, order: "asc" })).map((n) => n.id)).toEqual([notificationOf(b, 1).id])
+      expect((yield* healed.list(others[29]!.sellerId, { limit: 10, order: "asc" })).map((n) => n.id)).toEqual([others[29]!.id])
+    })))
 })
