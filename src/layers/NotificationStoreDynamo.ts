@@ -222,18 +222,17 @@ export const make = (options: Options) =>
         return found
       })
 
-    /** Puts the items with BatchWriteItem, 25 a request, 8 requests at once; one exit per request, for each of its items. */
+    /** One BatchWriteItem of these items; resolves to those left unprocessed. */
+    const batchPut = (items: ReadonlyArray<Record<string, unknown>>) =>
+      dynamo.call("BatchWriteItem", { RequestItems: { [tableName]: items.map((Item) => ({ PutRequest: { Item } })) } }, fail("put")).pipe(
+        Effect.map((out) => (out.UnprocessedItems?.[tableName] ?? []).flatMap((r) => (r.PutRequest === undefined ? [] : [r.PutRequest.Item])))
+      )
+
+    /** Puts the items, 25 a request (`sendInPages` for each, unprocessed ones sent again), 8 requests at once: each item's exit is its request's. */
     const writeAll = (items: ReadonlyArray<Record<string, unknown>>) =>
       Effect.forEach(
         Arr.chunksOf(items, batchWriteSize),
-        (page) =>
-          Effect.map(
-            Effect.exit(sendInPages(page, batchWriteSize, 1, fail("put"), (pending) =>
-              dynamo.call("BatchWriteItem", { RequestItems: { [tableName]: pending.map((Item) => ({ PutRequest: { Item } })) } }, fail("put")).pipe(
-                Effect.map((out) => (out.UnprocessedItems?.[tableName] ?? []).flatMap((r) => (r.PutRequest === undefined ? [] : [r.PutRequest.Item])))
-              ))),
-            (exit) => page.map(() => exit)
-          ),
+        (page) => Effect.map(Effect.exit(sendInPages(page, batchWriteSize, 1, fail("put"), batchPut)), (exit) => page.map(() => exit)),
         { concurrency: 8 }
       ).pipe(Effect.map((pages) => pages.flat()))
 
@@ -241,41 +240,57 @@ export const make = (options: Options) =>
      * The new notifications, after the stored ones were read: each seller's seqs taken at once, then the
      * puts in waves, the nth new notification of every seller in the nth wave, so that a seller's later
      * notification is written only once its earlier ones are (a failure leaves no later seq stored).
+     * A failed request fails all its page's notifications (some may be stored: a retry finds them).
+     * A seller with n new notifications takes n waves: as many requests one after another as `put`s.
      */
     const putNew = (
       sellers: ReadonlyArray<ReadonlyArray<number>>,
       notifications: ReadonlyArray<Notification>,
       hashes: ReadonlyArray<string | undefined> | undefined,
-      results: Array<Exit.Exit<PutResult, NotificationStoreError> | undefined>
+      skip: ((index: number) => boolean) | undefined,
+      results: Array<Exit.Exit<PutResult, NotificationStoreError> | undefined>,
+      skipped: Set<number>
     ) =>
       Effect.gen(function*() {
-        const seqs = yield* Effect.forEach(sellers, (at) => Effect.exit(takeSeqs(notifications[at[0]!]!.sellerId, at.length)), { concurrency: 8 })
+        const drawn = yield* Effect.forEach(sellers, (at) => Effect.exit(takeSeqs(notifications[at[0]!]!.sellerId, at.length)), {
+          concurrency: 8
+        })
         const now = yield* Clock.currentTimeMillis
-        let writing = sellers.flatMap((at, s) => {
-          const drawn = seqs[s]!
-          if (Exit.isSuccess(drawn)) return [{ at, seqs: drawn.value }]
-          results[at[0]!] = Exit.failCause(drawn.cause)
-          return []
+        let writing: Array<{ readonly at: ReadonlyArray<number>; readonly seqs: ReadonlyArray<number> }> = []
+        sellers.forEach((at, s) => {
+          const seqs = drawn[s]!
+          if (Exit.isSuccess(seqs)) writing.push({ at, seqs: seqs.value })
+          else results[at[0]!] = Exit.failCause(seqs.cause)
         })
         for (let wave = 0; writing.length > 0; wave++) {
-          const stored = writing.map(({ at, seqs }) => StoredNotification.make({ ...notifications[at[wave]!]!, seq: seqs[wave]! }))
-          const items = yield* Effect.forEach(writing, ({ at }, s) => Effect.exit(itemOf(stored[s]!, hashes?.[at[wave]!], now)))
+          // A seller whose turn is skipped (its partition was revoked) stops here, unwritten.
+          const turn = writing.filter(({ at }) => {
+            if (skip?.(at[wave]!) !== true) return true
+            skipped.add(at[wave]!)
+            return false
+          })
+          const stored = turn.map(({ at, seqs }) => StoredNotification.make({ ...notifications[at[wave]!]!, seq: seqs[wave]! }))
+          const items = yield* Effect.forEach(turn, ({ at }, s) => Effect.exit(itemOf(stored[s]!, hashes?.[at[wave]!], now)))
           const exits = yield* writeAll(items.flatMap((item) => (Exit.isSuccess(item) ? [item.value] : [])))
+          const next: typeof writing = []
           let written = 0
-          writing = writing.filter(({ at }, s) => {
+          for (let s = 0; s < turn.length; s++) {
+            const { at } = turn[s]!
             const item = items[s]!
             const exit: Exit.Exit<PutResult, NotificationStoreError> = Exit.isFailure(item)
               ? Exit.failCause(item.cause)
               : Exit.as(exits[written++]!, { notification: stored[s]!, created: true, conflict: false })
             results[at[wave]!] = exit
-            return Exit.isSuccess(exit) && wave + 1 < at.length
-          })
+            if (Exit.isSuccess(exit) && wave + 1 < at.length) next.push(turn[s]!)
+          }
+          writing = next
         }
       })
 
     const putMany = Effect.fn("NotificationStore.putMany")(function*(
       notifications: ReadonlyArray<Notification>,
-      contentHashes?: ReadonlyArray<string | undefined>
+      contentHashes?: ReadonlyArray<string | undefined>,
+      skip?: (index: number) => boolean
     ) {
       const results = new Array<Exit.Exit<PutResult, NotificationStoreError> | undefined>(notifications.length)
       const stored = yield* Effect.exit(getMany(notifications))
@@ -305,18 +320,19 @@ export const make = (options: Options) =>
           else seller.push(i)
         }
       })
-      yield* putNew([...bySeller.values()], notifications, contentHashes, results)
+      const skipped = new Set<number>()
+      yield* putNew([...bySeller.values()], notifications, contentHashes, skip, results, skipped)
       for (const [i, first] of repeats) {
         const put = results[first]
         if (put !== undefined && Exit.isSuccess(put)) {
           results[i] = Exit.succeed({ notification: put.value.notification, created: false, conflict: isConflict(contentHashes?.[first], contentHashes?.[i]) })
         }
       }
-      // After a seller's failure, its later notifications count as unattempted, stored already or not.
-      const failed = new Set<string>()
+      // After a seller's failure or skip, its later notifications count as unattempted, stored already or not.
+      const stopped = new Set<string>()
       notifications.forEach((n, i) => {
-        if (failed.has(n.sellerId)) results[i] = undefined
-        else if (results[i] !== undefined && Exit.isFailure(results[i]!)) failed.add(n.sellerId)
+        if (stopped.has(n.sellerId)) results[i] = undefined
+        else if (skipped.has(i) || (results[i] !== undefined && Exit.isFailure(results[i]!))) stopped.add(n.sellerId)
       })
       return results
     })

@@ -86,9 +86,17 @@ export const make = (options: MemoryOptions = {}) =>
     )
 
     const putMany = Effect.fn("NotificationStore.putMany")(
-      (notifications: ReadonlyArray<Notification>, contentHashes?: ReadonlyArray<string | undefined>) =>
-        Effect.map(Clock.currentTimeMillis, (now) =>
-          notifications.map((notification, i) => Exit.succeed(putAt(notification, contentHashes?.[i], now))))
+      (notifications: ReadonlyArray<Notification>, contentHashes?: ReadonlyArray<string | undefined>, skip?: (index: number) => boolean) =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          const skipped = new Set<string>()
+          return notifications.map((notification, i) => {
+            if (skipped.has(notification.sellerId) || skip?.(i) === true) {
+              skipped.add(notification.sellerId)
+              return undefined
+            }
+            return Exit.succeed(putAt(notification, contentHashes?.[i], now))
+          })
+        })
     )
 
     const get = Effect.fn("NotificationStore.get")((sellerId: string, id: string) =>

@@ -49,10 +49,19 @@ export class NotificationService extends Effect.Service<NotificationService>()("
       const { notification } = put
       yield* pubsub.publish(notificationChannel(notification.sellerId), messageOf(notification, yield* eventContexts, record))
     })
-    const handleChunk = Effect.fn("NotificationService.handleChunk")(function*(items: ReadonlyArray<ChunkItem>) {
+    /**
+     * `dropped` (the item's partition was revoked meanwhile) is asked as each write comes: a dropped
+     * item is neither written nor published (`null`), nor are its seller's later ones; the new owner
+     * of the partition handles them.
+     */
+    const handleChunk = Effect.fn("NotificationService.handleChunk")(function*(
+      items: ReadonlyArray<ChunkItem>,
+      dropped: (item: ChunkItem) => boolean = () => false
+    ) {
       const stored = yield* store.putMany(
         items.map((item) => toNotification(item.event)),
-        items.map((item) => contentHash(item.record))
+        items.map((item) => contentHash(item.record)),
+        (i) => dropped(items[i]!)
       )
       const puts: Array<Exit.Exit<unknown, NotificationStoreError | EventConflict> | undefined> = []
       const messages: Array<ChannelMessage> = []
@@ -70,7 +79,7 @@ export class NotificationService extends Effect.Service<NotificationService>()("
         }
       }
       const published = yield* Effect.exit(pubsub.publishMany(messages))
-      return firstFailurePerSeller(items, puts, published)
+      return firstFailurePerSeller(items, puts, published).map((result, i) => (dropped(items[i]!) ? null : result))
     })
     /** The consumer's partitions moved (assigned or revoked): seqs drawn ahead may be stale for another owner's. */
     const partitionsMoved = store.forgetDrawnSeqs

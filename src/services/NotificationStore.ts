@@ -5,7 +5,7 @@ import { InfraError } from "./InfraError.js"
 /**
  * Stored notifications, per seller, in consumption order. In memory (`layers/NotificationStoreMemory.ts`)
  * and on DynamoDB: one item per notification (key sellerId + id) written with
- * `attribute_not_exists(id)`, a local secondary index on `seq` for ordered queries, and a per-seller
+ * `attribute_not_exists(id)` by `put`, read first and then written in batches by `putMany`, a local secondary index on `seq` for ordered queries, and a per-seller
  * counter item incremented with `UpdateItem ADD` to draw `seq`s, a block at a time.
  *
  * Retention: a notification expires `NOTIFICATION_RETENTION` after it was stored; from then on it is
@@ -73,18 +73,24 @@ export class NotificationStore extends Context.Tag("product-events/NotificationS
      * `put` of each notification, batched: each seller's notifications in the order given (their
      * seqs follow it), different sellers together. A seller's first failure stops its later
      * notifications (`undefined`, and none of them stored); other sellers go on. An id given twice is
-     * stored once, the repeat answered as a later `put` of it.
+     * stored once, the repeat answered as a later `put` of it. `skip`, asked of each notification
+     * when its turn to be written comes, stops it and its seller's later ones (`undefined`, none of them
+     * stored): the caller's partition was revoked meanwhile, and its new owner writes them.
      *
      * Precondition (callers without it use `put`): no other `put` or `putMany` of the same seller runs
      * meanwhile. The live store reads which ids are stored, then writes the new ones with BatchWriteItem,
      * which takes no condition: two concurrent writers of one id would both store it, the last seq
      * winning. notification-service meets it: a seller's events are on one partition, handled by its
-     * owner, chunk after chunk. (A member evicted by the group while still writing breaks it, as it
-     * already breaks seq order by writing from its old block of seqs.)
+     * owner, chunk after chunk, and a chunk whose partition is revoked stops at its next write (`skip`).
+     * What is left is a window of one request: a write already sent when the partition moves may land
+     * after the new owner wrote the same notification (then both published it, clients drop the
+     * repeat by id, and the stored seq is the last written), and a member evicted by the group while
+     * still writing, which already breaks seq order by writing from its old block of seqs.
      */
     readonly putMany: (
       notifications: ReadonlyArray<Notification>,
-      contentHashes?: ReadonlyArray<string | undefined>
+      contentHashes?: ReadonlyArray<string | undefined>,
+      skip?: (index: number) => boolean
     ) => Effect.Effect<PutManyResults>
     readonly get: (
       sellerId: string,

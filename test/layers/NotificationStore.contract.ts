@@ -45,6 +45,29 @@ export const notificationStoreContract = <E>(name: string, layer: Layer.Layer<No
           expect(yield* store.putMany([])).toEqual([])
         }))
 
+      it.effect("putMany: an id given twice is stored once, the repeat answered as a later put; skip stops a seller there, unwritten", () =>
+        Effect.gen(function*() {
+          const store = yield* NotificationStore
+          const a = unique("seller")
+          const b = unique("seller")
+          const batch = [notificationOf(a, 1), notificationOf(b, 1), notificationOf(b, 1), notificationOf(a, 2), notificationOf(a, 3), notificationOf(b, 2)]
+          const results = yield* store.putMany(batch, ["h1", "h1", "h2", "h1", "h1", "h1"], (i) => i === 3)
+          expect(results.map((r) => (r !== undefined && Exit.isSuccess(r) ? [r.value.created, r.value.conflict] : r))).toEqual([
+            [true, false],
+            [true, false],
+            [false, true],
+            undefined,
+            undefined,
+            [true, false]
+          ])
+          expect((yield* store.list(a, { limit: 10, order: "asc" })).map((n) => n.id)).toEqual([notificationOf(a, 1).id])
+          expect((yield* store.list(b, { limit: 10, order: "asc" })).map((n) => n.id)).toEqual([1, 2].map((n) => notificationOf(b, n).id))
+          // What was skipped is written later, after what was stored.
+          const later = yield* store.putMany([notificationOf(a, 2), notificationOf(a, 3)])
+          expect(later.every((r) => r !== undefined && Exit.isSuccess(r) && r.value.created)).toBe(true)
+          expect((yield* store.list(a, { limit: 10, order: "asc" })).map((n) => n.id)).toEqual([1, 2, 3].map((n) => notificationOf(a, n).id))
+        }))
+
       it.effect("after forgetDrawnSeqs a seller's seqs go on increasing in put order, gaps allowed", () =>
         Effect.gen(function*() {
           const store = yield* NotificationStore
