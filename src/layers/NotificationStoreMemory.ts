@@ -90,7 +90,9 @@ export const make = (options: MemoryOptions = {}) =>
         Effect.map(Clock.currentTimeMillis, (now) => {
           const skipped = new Set<string>()
           return notifications.map((notification, i) => {
-            if (skipped.has(notification.sellerId) || skip?.(i) === true) {
+            // As on DynamoDB: `skip` is asked of a notification to be written, not of one stored already.
+            const isNew = sellerAt(notification.sellerId, now)?.byId.has(notification.id) !== true
+            if (skipped.has(notification.sellerId) || (isNew && skip?.(i) === true)) {
               skipped.add(notification.sellerId)
               return undefined
             }

@@ -73,7 +73,7 @@ export class NotificationService extends Effect.Service<NotificationService>()("
           continue
         }
         puts.push(put)
-        if (put !== undefined && Exit.isSuccess(put)) {
+        if (put !== undefined && Exit.isSuccess(put) && !dropped(items[i]!)) {
           const { notification } = put.value
           messages.push({ channel: notificationChannel(notification.sellerId), message: messageOf(notification, contexts, items[i]!.record) })
         }

@@ -73,16 +73,18 @@ export class NotificationStore extends Context.Tag("product-events/NotificationS
      * `put` of each notification, batched: each seller's notifications in the order given (their
      * seqs follow it), different sellers together. A seller's first failure stops its later
      * notifications (`undefined`, and none of them stored); other sellers go on. An id given twice is
-     * stored once, the repeat answered as a later `put` of it. `skip`, asked of each notification
-     * when its turn to be written comes, stops it and its seller's later ones (`undefined`, none of them
-     * stored): the caller's partition was revoked meanwhile, and its new owner writes them.
+     * stored once, the repeat answered as a later `put` of it. `skip`, asked of each notification to be
+     * written (not of one stored already) when its turn comes, stops it and its seller's later ones
+     * (`undefined`, none of them stored): the caller's partition was revoked meanwhile, and its new
+     * owner writes them.
      *
      * Precondition (callers without it use `put`): no other `put` or `putMany` of the same seller runs
      * meanwhile. The live store reads which ids are stored, then writes the new ones with BatchWriteItem,
      * which takes no condition: two concurrent writers of one id would both store it, the last seq
      * winning. notification-service meets it: a seller's events are on one partition, handled by its
-     * owner, chunk after chunk, and a chunk whose partition is revoked stops at its next write (`skip`).
-     * What is left is a window of one request: a write already sent when the partition moves may land
+     * owner, chunk after chunk, and a chunk whose partition is revoked stops at its next wave (`skip`).
+     * What is left is a window of one wave (its requests, and their retries of unprocessed items): a
+     * write already sent when the partition moves may land
      * after the new owner wrote the same notification (then both published it, clients drop the
      * repeat by id, and the stored seq is the last written), and a member evicted by the group while
      * still writing, which already breaks seq order by writing from its old block of seqs.

@@ -68,6 +68,27 @@ export const notificationStoreContract = <E>(name: string, layer: Layer.Layer<No
           expect((yield* store.list(a, { limit: 10, order: "asc" })).map((n) => n.id)).toEqual([1, 2, 3].map((n) => notificationOf(a, n).id))
         }))
 
+      it.effect("putMany: skip is asked of notifications to be written, not stored ones; after a skip the seller stops, stored ones included", () =>
+        Effect.gen(function*() {
+          const store = yield* NotificationStore
+          const a = unique("seller")
+          const b = unique("seller")
+          yield* store.put(notificationOf(a, 1))
+          yield* store.put(notificationOf(b, 2))
+          const asked: Array<number> = []
+          const results = yield* store.putMany(
+            [notificationOf(a, 1), notificationOf(a, 2), notificationOf(b, 1), notificationOf(b, 2), notificationOf(a, 3)],
+            undefined,
+            (i) => {
+              asked.push(i)
+              return i === 2 || i === 4
+            }
+          )
+          expect(results.map((r) => (r !== undefined && Exit.isSuccess(r) ? r.value.created : r))).toEqual([false, true, undefined, undefined, undefined])
+          expect([...new Set(asked)].sort()).toEqual([1, 2, 4])
+          expect((yield* store.list(a, { limit: 10, order: "asc" })).map((n) => n.id)).toEqual([1, 2].map((n) => notificationOf(a, n).id))
+        }))
+
       it.effect("after forgetDrawnSeqs a seller's seqs go on increasing in put order, gaps allowed", () =>
         Effect.gen(function*() {
           const store = yield* NotificationStore
