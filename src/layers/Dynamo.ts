@@ -76,11 +76,28 @@ export const batchWriteSize = 25
 const unprocessedAttempts = 4
 
 /**
- * Sends the items in pages of `size`, `concurrency` pages at once, with `send`, which resolves to what its
- * request left unprocessed (BatchGetItem's UnprocessedKeys, BatchWriteItem's UnprocessedItems): that is sent
- * again after a backoff (50, 100, 200 ms), up to `unprocessedAttempts` requests a page, then the call fails
- * with `onUnprocessed`.
+ * Sends one page of items with `send`, which resolves to what its request left unprocessed (BatchGetItem's
+ * UnprocessedKeys, BatchWriteItem's UnprocessedItems): that is sent again after a backoff (50, 100, 200 ms),
+ * up to `unprocessedAttempts` requests, then the page fails with `onUnprocessed`.
  */
+export const sendPage = <A, E>(
+  page: ReadonlyArray<A>,
+  onUnprocessed: (message: string) => E,
+  send: (page: ReadonlyArray<A>) => Effect.Effect<ReadonlyArray<A>, E>
+): Effect.Effect<void, E> =>
+  Effect.gen(function*() {
+    let pending: ReadonlyArray<A> = page
+    for (let attempt = 1; ; attempt++) {
+      pending = yield* send(pending)
+      if (pending.length === 0) return
+      if (attempt === unprocessedAttempts) {
+        return yield* Effect.fail(onUnprocessed(`${pending.length} of ${page.length} items unprocessed after ${attempt} requests`))
+      }
+      yield* Effect.sleep(Duration.millis(50 * 2 ** (attempt - 1)))
+    }
+  })
+
+/** `sendPage` of the items in pages of `size`, `concurrency` pages at once; the first page to fail fails the call. */
 export const sendInPages = <A, E>(
   items: ReadonlyArray<A>,
   size: number,
@@ -88,22 +105,7 @@ export const sendInPages = <A, E>(
   onUnprocessed: (message: string) => E,
   send: (page: ReadonlyArray<A>) => Effect.Effect<ReadonlyArray<A>, E>
 ): Effect.Effect<void, E> =>
-  Effect.forEach(
-    Arr.chunksOf(items, size),
-    (page) =>
-      Effect.gen(function*() {
-        let pending: ReadonlyArray<A> = page
-        for (let attempt = 1; ; attempt++) {
-          pending = yield* send(pending)
-          if (pending.length === 0) return
-          if (attempt === unprocessedAttempts) {
-            return yield* Effect.fail(onUnprocessed(`${pending.length} of ${page.length} items unprocessed after ${attempt} requests`))
-          }
-          yield* Effect.sleep(Duration.millis(50 * 2 ** (attempt - 1)))
-        }
-      }),
-    { concurrency, discard: true }
-  )
+  Effect.forEach(Arr.chunksOf(items, size), (page) => sendPage(page, onUnprocessed, send), { concurrency, discard: true })
 
 export const isConditionalCheckFailed = (cause: unknown): boolean =>
   errorName(cause) === "ConditionalCheckFailedException"

@@ -23,7 +23,8 @@ import {
   ping as describeTable,
   batchGetSize,
   batchWriteSize,
-  sendInPages
+  sendInPages,
+  sendPage
 } from "./Dynamo.js"
 import { makeItemClient } from "./DynamoItems.js"
 import { SeqBlocks } from "./SeqBlocks.js"
@@ -228,11 +229,11 @@ export const make = (options: Options) =>
         Effect.map((out) => (out.UnprocessedItems?.[tableName] ?? []).flatMap((r) => (r.PutRequest === undefined ? [] : [r.PutRequest.Item])))
       )
 
-    /** Puts the items, 25 a request (`sendInPages` for each, unprocessed ones sent again), 8 requests at once: each item's exit is its request's. */
+    /** Puts the items, 25 a request (unprocessed ones sent again), 8 requests at once: each item's exit is its request's. */
     const writeAll = (items: ReadonlyArray<Record<string, unknown>>) =>
       Effect.forEach(
         Arr.chunksOf(items, batchWriteSize),
-        (page) => Effect.map(Effect.exit(sendInPages(page, batchWriteSize, 1, fail("put"), batchPut)), (exit) => page.map(() => exit)),
+        (page) => Effect.map(Effect.exit(sendPage(page, fail("put"), batchPut)), (exit) => page.map(() => exit)),
         { concurrency: 8 }
       ).pipe(Effect.map((pages) => pages.flat()))
 
@@ -242,16 +243,17 @@ export const make = (options: Options) =>
      * notification is written only once its earlier ones are (a failure leaves no later seq stored).
      * A failed request fails all its page's notifications (some may be stored: a retry finds them).
      * A seller with n new notifications takes n waves: as many requests one after another as `put`s.
+     * Resolves to the indexes skipped (`skip`).
      */
     const putNew = (
       sellers: ReadonlyArray<ReadonlyArray<number>>,
       notifications: ReadonlyArray<Notification>,
       hashes: ReadonlyArray<string | undefined> | undefined,
       skip: ((index: number) => boolean) | undefined,
-      results: Array<Exit.Exit<PutResult, NotificationStoreError> | undefined>,
-      skipped: Set<number>
+      results: Array<Exit.Exit<PutResult, NotificationStoreError> | undefined>
     ) =>
       Effect.gen(function*() {
+        const skipped = new Set<number>()
         const drawn = yield* Effect.forEach(sellers, (at) => Effect.exit(takeSeqs(notifications[at[0]!]!.sellerId, at.length)), {
           concurrency: 8
         })
@@ -285,6 +287,7 @@ export const make = (options: Options) =>
           }
           writing = next
         }
+        return skipped
       })
 
     const putMany = Effect.fn("NotificationStore.putMany")(function*(
@@ -320,8 +323,7 @@ export const make = (options: Options) =>
           else seller.push(i)
         }
       })
-      const skipped = new Set<number>()
-      yield* putNew([...bySeller.values()], notifications, contentHashes, skip, results, skipped)
+      const skipped = yield* putNew([...bySeller.values()], notifications, contentHashes, skip, results)
       for (const [i, first] of repeats) {
         const put = results[first]
         if (put !== undefined && Exit.isSuccess(put)) {

@@ -63,6 +63,8 @@ export class NotificationService extends Effect.Service<NotificationService>()("
         items.map((item) => contentHash(item.record)),
         (i) => dropped(items[i]!)
       )
+      // Asked once more after the writes: a partition revoked meanwhile publishes nothing.
+      const gone = items.map(dropped)
       const puts: Array<Exit.Exit<unknown, NotificationStoreError | EventConflict> | undefined> = []
       const messages: Array<ChannelMessage> = []
       const contexts = yield* eventContexts
@@ -73,13 +75,13 @@ export class NotificationService extends Effect.Service<NotificationService>()("
           continue
         }
         puts.push(put)
-        if (put !== undefined && Exit.isSuccess(put) && !dropped(items[i]!)) {
+        if (put !== undefined && Exit.isSuccess(put) && !gone[i]) {
           const { notification } = put.value
           messages.push({ channel: notificationChannel(notification.sellerId), message: messageOf(notification, contexts, items[i]!.record) })
         }
       }
       const published = yield* Effect.exit(pubsub.publishMany(messages))
-      return firstFailurePerSeller(items, puts, published).map((result, i) => (dropped(items[i]!) ? null : result))
+      return firstFailurePerSeller(items, puts, published).map((result, i) => (gone[i] ? null : result))
     })
     /** The consumer's partitions moved (assigned or revoked): seqs drawn ahead may be stale for another owner's. */
     const partitionsMoved = store.forgetDrawnSeqs

@@ -4,9 +4,9 @@ import { InfraError } from "./InfraError.js"
 
 /**
  * Stored notifications, per seller, in consumption order. In memory (`layers/NotificationStoreMemory.ts`)
- * and on DynamoDB: one item per notification (key sellerId + id) written with
- * `attribute_not_exists(id)` by `put`, read first and then written in batches by `putMany`, a local secondary index on `seq` for ordered queries, and a per-seller
- * counter item incremented with `UpdateItem ADD` to draw `seq`s, a block at a time.
+ * and on DynamoDB: one item per notification (key sellerId + id), written with `attribute_not_exists(id)`
+ * by `put`, read first and then written in batches by `putMany`; a local secondary index on `seq` for
+ * ordered queries, and a per-seller counter item incremented with `UpdateItem ADD` to draw `seq`s, a block at a time.
  *
  * Retention: a notification expires `NOTIFICATION_RETENTION` after it was stored; from then on it is
  * neither served (get, list) nor a duplicate (a later put of its id stores it anew, with a new seq).
@@ -84,10 +84,10 @@ export class NotificationStore extends Context.Tag("product-events/NotificationS
      * winning. notification-service meets it: a seller's events are on one partition, handled by its
      * owner, chunk after chunk, and a chunk whose partition is revoked stops at its next wave (`skip`).
      * What is left is a window of one wave (its requests, and their retries of unprocessed items): a
-     * write already sent when the partition moves may land
-     * after the new owner wrote the same notification (then both published it, clients drop the
-     * repeat by id, and the stored seq is the last written), and a member evicted by the group while
-     * still writing, which already breaks seq order by writing from its old block of seqs.
+     * write already sent when the partition moves may land after the new owner wrote the same
+     * notification (then both published it, clients drop the repeat by id, and the stored seq is the
+     * last written); and a member evicted by the group while still writing, which already breaks seq
+     * order by writing from its old block of seqs.
      */
     readonly putMany: (
       notifications: ReadonlyArray<Notification>,
