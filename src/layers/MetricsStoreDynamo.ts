@@ -16,9 +16,12 @@ import {
   MetricsStoreError,
   type MetricsUpdate,
   watermarkAttribute,
-  checkUpdate
+  checkUpdate,
+  pendingItem,
+  pendingItemPrefix
 } from "../services/MetricsStore.js"
-import type { MetricsItem } from "../domain/SellerMetrics.js"
+import { totalsItem } from "../domain/MetricsDelta.js"
+import type { PendingMetrics, PendingWindow, WatermarkedItem } from "../domain/PendingMetrics.js"
 import { compareKeyBytes } from "../services/KeyOrder.js"
 import { Metrics } from "../services/Metrics.js"
 import * as Dynamo from "./Dynamo.js"
@@ -39,11 +42,24 @@ export interface Options extends Dynamo.DynamoClientOptions {
 
 /** Attribute of a claim item: the source record that claimed the event. */
 const claimSource = "claimedBy"
+/** Attributes of a pending record (`pendingItem(partition)`): its partition, and its windows (a list of maps). */
+const pendingPartition = "partition"
+const pendingWindows = "windows"
 
 /** Batch requests of one `claimMany` in flight at once. */
 const batchesInFlight = 8
 
 const keyOf = (sellerId: string, item: string): string => JSON.stringify([sellerId, item])
+
+const watermarkPrefix = watermarkAttribute(0).slice(0, -1)
+
+const watermarksOf = (item: Record<string, unknown>): Record<number, number> => {
+  const watermarks: Record<number, number> = {}
+  for (const [name, value] of Object.entries(item)) {
+    if (name.startsWith(watermarkPrefix) && typeof value === "number") watermarks[Number(name.slice(watermarkPrefix.length))] = value
+  }
+  return watermarks
+}
 
 const valuesOf = (item: Record<string, unknown>): Record<string, number> => {
   const values: Record<string, number> = {}
@@ -140,13 +156,51 @@ export const make = (options: Options) =>
         ExpressionAttributeValues: values,
         ConsistentRead: true
       }, fail("query"))
-      const found: Array<MetricsItem> = []
+      const found: Array<WatermarkedItem> = []
       for (const stored of items) {
         // A key attribute cannot be filtered server-side: the range query may reach past the prefix.
         const item = String(stored[keyAttributes.sort])
-        if (item.startsWith(itemPrefix) && stored[claimSource] === undefined) found.push({ item, values: valuesOf(stored) })
+        if (item.startsWith(itemPrefix) && stored[claimSource] === undefined && stored[pendingWindows] === undefined) {
+          found.push({ item, values: valuesOf(stored), watermarks: watermarksOf(stored) })
+        }
       }
       return found.sort((a, b) => compareKeyBytes(a.item, b.item))
+    })
+
+    const putPending = Effect.fn("MetricsStore.putPending")(function*(pending: ReadonlyArray<PendingMetrics>) {
+      const records = pending.map(({ partition, sellerId, windows }): Record<string, unknown> => ({
+        sellerId,
+        item: pendingItem(partition),
+        [pendingPartition]: partition,
+        [pendingWindows]: windows.map(({ delta, fromOffset }) => ({ fromOffset, delta }))
+      }))
+      yield* Dynamo.sendInPages(records, Dynamo.batchWriteSize, batchesInFlight, fail("putPending"), (page) =>
+        dynamo.call("BatchWriteItem", { RequestItems: { [tableName]: page.map((Item) => ({ PutRequest: { Item } })) } }, fail("putPending")).pipe(
+          Effect.map((out) =>
+            (out.UnprocessedItems?.[tableName] ?? []).flatMap((request) => (request.PutRequest?.Item === undefined ? [] : [request.PutRequest.Item]))
+          )
+        ))
+    })
+
+    const totalsAndPending = Effect.fn("MetricsStore.totalsAndPending")(function*(sellerId: string) {
+      const items = yield* dynamo.query({
+        TableName: tableName,
+        KeyConditionExpression: "sellerId = :s AND begins_with(#item, :p)",
+        ExpressionAttributeNames: { "#item": keyAttributes.sort },
+        ExpressionAttributeValues: { ":s": sellerId, ":p": totalsItem },
+        ConsistentRead: true
+      }, fail("totalsAndPending"))
+      const totals: Array<WatermarkedItem> = []
+      const pending: Array<PendingMetrics> = []
+      for (const stored of items) {
+        const item = String(stored[keyAttributes.sort])
+        const windows = stored[pendingWindows]
+        if (item === totalsItem) totals.push({ item, values: valuesOf(stored), watermarks: watermarksOf(stored) })
+        else if (item.startsWith(pendingItemPrefix) && Array.isArray(windows)) {
+          pending.push({ sellerId, partition: Number(stored[pendingPartition]), windows: windows as Array<PendingWindow> })
+        }
+      }
+      return { totals, pending }
     })
 
     const ping = Dynamo.ping(client, tableName, fail("ping")).pipe(Effect.withSpan("MetricsStore.ping"))
@@ -221,7 +275,7 @@ export const make = (options: Options) =>
       )
     )
 
-    return MetricsStore.of({ apply, get, watermark, query, claim, claimMany, release, ping })
+    return MetricsStore.of({ apply, get, watermark, query, putPending, totalsAndPending, claim, claimMany, release, ping })
   })
 
 export const layer = (options: Options): Layer.Layer<MetricsStore, MetricsStoreError> =>

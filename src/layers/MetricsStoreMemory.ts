@@ -1,4 +1,6 @@
 import { Clock, type Duration, Effect, Layer, Option } from "effect"
+import { totalsItem } from "../domain/MetricsDelta.js"
+import type { PendingMetrics } from "../domain/PendingMetrics.js"
 import {
   type ApplyResult,
   type Claim,
@@ -11,7 +13,9 @@ import {
   type ItemRange,
   MetricsStore,
   type MetricsUpdate,
-  checkUpdate
+  checkUpdate,
+  pendingItem,
+  pendingItemPrefix
 } from "../services/MetricsStore.js"
 import { compareKeyBytes } from "../services/KeyOrder.js"
 
@@ -23,6 +27,8 @@ interface StoredItem {
   source?: string
   /** A claim's expiry, epoch seconds. */
   expiresAt?: number
+  /** A pending record (`putPending`). */
+  pending?: PendingMetrics
 }
 
 export interface Options {
@@ -71,13 +77,32 @@ export const make = (options: Options = {}) => Effect.sync(() => {
     Effect.sync(() =>
       [...(sellers.get(sellerId)?.values() ?? [])]
         .filter((stored) =>
-          stored.item.startsWith(itemPrefix) && stored.source === undefined &&
+          stored.item.startsWith(itemPrefix) && stored.source === undefined && stored.pending === undefined &&
           (range === undefined ||
             (compareKeyBytes(stored.item, itemPrefix + range.from) >= 0 && compareKeyBytes(stored.item, itemPrefix + range.to) <= 0))
         )
         .sort((a, b) => compareKeyBytes(a.item, b.item))
-        .map((stored) => ({ item: stored.item, values: { ...stored.values } }))
+        .map((stored) => ({ item: stored.item, values: { ...stored.values }, watermarks: Object.fromEntries(stored.watermarks) }))
     )
+  )
+
+  const putPending = Effect.fn("MetricsStore.putPending")((pending: ReadonlyArray<PendingMetrics>) =>
+    Effect.sync(() => {
+      for (const record of pending) {
+        const item = pendingItem(record.partition)
+        partitionOf(record.sellerId).set(item, { item, values: {}, watermarks: new Map(), pending: structuredClone(record) })
+      }
+    })
+  )
+
+  const totalsAndPending = Effect.fn("MetricsStore.totalsAndPending")((sellerId: string) =>
+    Effect.map(query(sellerId, totalsItem), (totals) => ({
+      totals: totals.filter(({ item }) => item === totalsItem),
+      pending: [...(sellers.get(sellerId)?.values() ?? [])]
+        .filter((stored) => stored.item.startsWith(pendingItemPrefix) && stored.pending !== undefined)
+        .sort((a, b) => compareKeyBytes(a.item, b.item))
+        .map((stored) => structuredClone(stored.pending!))
+    }))
   )
 
   /**
@@ -141,6 +166,8 @@ export const make = (options: Options = {}) => Effect.sync(() => {
     get,
     watermark,
     query,
+    putPending,
+    totalsAndPending,
     claim,
     claimMany,
     release,

@@ -1,5 +1,6 @@
 import { Config, Context, Duration, Effect, type Option } from "effect"
-import { deltaItems, type Delta, type MetricsItem } from "../domain/SellerMetrics.js"
+import type { PendingMetrics, WatermarkedItem } from "../domain/PendingMetrics.js"
+import { deltaItems, type Delta } from "../domain/SellerMetrics.js"
 import { InfraError } from "./InfraError.js"
 
 /**
@@ -48,6 +49,12 @@ export interface ItemRange {
 /** Attribute names the store uses itself: keys and watermarks. Metric names must avoid them. */
 export const keyAttributes = { partition: "sellerId", sort: "item" } as const
 export const watermarkAttribute = (partition: number): string => `wm_p${partition}`
+/**
+ * Sort-key prefix of the pending records (see `putPending`): `totals#pending#p<partition>`, next to the
+ * totals item, so that one Query reads both (`totalsAndPending`).
+ */
+export const pendingItemPrefix = "totals#pending#"
+export const pendingItem = (partition: number): string => `${pendingItemPrefix}p${partition}`
 /** Sort-key prefix of the per-event claim items (see `claim` and `claimMany`). */
 export const claimItemPrefix = "event#"
 /** The holder of a released claim (a tombstone, see `release`): no record's source looks like it. */
@@ -73,6 +80,11 @@ export const isReservedAttribute = (name: string): boolean =>
 
 export class MetricsStoreError extends InfraError("MetricsStoreError", "metrics store") {}
 
+export interface TotalsAndPending {
+  readonly totals: ReadonlyArray<WatermarkedItem>
+  readonly pending: ReadonlyArray<PendingMetrics>
+}
+
 /** One claim of `claimMany`: the event and the source record that carries it (`"<partition>:<offset>"`). */
 export interface Claim {
   readonly sellerId: string
@@ -96,12 +108,26 @@ export class MetricsStore extends Context.Tag("product-events/MetricsStore")<
       item: string,
       partition: number
     ) => Effect.Effect<Option.Option<number>, MetricsStoreError>
-    /** The seller's items whose key starts with the prefix (and falls in the range), sorted by key (UTF-8 bytes). */
+    /**
+     * The seller's metric items whose key starts with the prefix (and falls in the range), sorted by key
+     * (UTF-8 bytes), each with its watermarks. Claims and pending records are not metric items.
+     */
     readonly query: (
       sellerId: string,
       itemPrefix: string,
       range?: ItemRange
-    ) => Effect.Effect<ReadonlyArray<MetricsItem>, MetricsStoreError>
+    ) => Effect.Effect<ReadonlyArray<WatermarkedItem>, MetricsStoreError>
+    /**
+     * Replaces each seller's pending record of the partition (`pendingItem(partition)`), unconditionally:
+     * what the hot path has read and not yet folded, for readers to add (`withPending`). On DynamoDB a
+     * BatchWriteItem per 25 records; at most one record per (seller, partition) in a call.
+     */
+    readonly putPending: (pending: ReadonlyArray<PendingMetrics>) => Effect.Effect<void, MetricsStoreError>
+    /**
+     * The seller's totals item (as `query(sellerId, "totals")` answers it) and its pending records, one
+     * per partition that wrote one, in one read: on DynamoDB one Query of the keys that begin with "totals".
+     */
+    readonly totalsAndPending: (sellerId: string) => Effect.Effect<TotalsAndPending, MetricsStoreError>
     /**
      * Claims an event for the source record that carries it (`"<partition>:<offset>"`): true when the
      * event is new or already claimed by that same record (a redelivery), false when another record

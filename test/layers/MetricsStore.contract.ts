@@ -133,10 +133,10 @@ export const metricsStoreContract = <E>(name: string, layer: Layer.Layer<Metrics
           yield* Effect.forEach(items, (item, i) => store.apply(update(sellerId, { item, fromOffset: i, offset: i, add: { n: i } })))
           yield* store.apply(update(unique("seller"), { item: "hour#2026-11-26T20", fromOffset: 0, offset: 0, add: { n: 9 } }))
           expect(yield* store.query(sellerId, "hour#")).toEqual([
-            { item: "hour#2026-11-26T09", values: { n: 2 } },
-            { item: "hour#2026-11-26T20", values: { n: 4 } },
-            { item: "hour#2026-11-26T21", values: { n: 0 } },
-            { item: "hour#2026-11-27T00", values: { n: 3 } }
+            { item: "hour#2026-11-26T09", values: { n: 2 }, watermarks: { 0: 2 } },
+            { item: "hour#2026-11-26T20", values: { n: 4 }, watermarks: { 0: 4 } },
+            { item: "hour#2026-11-26T21", values: { n: 0 }, watermarks: { 0: 0 } },
+            { item: "hour#2026-11-27T00", values: { n: 3 }, watermarks: { 0: 3 } }
           ])
           const range = { from: "2026-11-26T20", to: "2026-11-27T00" }
           expect((yield* store.query(sellerId, "hour#", range)).map((i) => i.item)).toEqual([
@@ -147,6 +147,51 @@ export const metricsStoreContract = <E>(name: string, layer: Layer.Layer<Metrics
           expect((yield* store.query(sellerId, "day#")).map((i) => i.item)).toEqual(["day#2026-11-26"])
           expect(yield* store.query(sellerId, "month#")).toEqual([])
           expect((yield* store.query(sellerId, "")).map((i) => i.item)).toEqual([...items].sort())
+        }))
+
+      it.effect("query answers each item's watermarks, by partition", () =>
+        Effect.gen(function*() {
+          const store = yield* MetricsStore
+          const sellerId = unique("seller")
+          yield* store.apply(update(sellerId, { partition: 3, fromOffset: 0, offset: 7, add: { created: 1 } }))
+          yield* store.apply(update(sellerId, { partition: 11, fromOffset: 40, offset: 41, add: { created: 1 } }))
+          expect(yield* store.query(sellerId, "")).toEqual([{ item: "totals", values: { created: 2 }, watermarks: { 3: 7, 11: 41 } }])
+        }))
+
+      it.effect("putPending replaces a seller's record of a partition; totalsAndPending answers them all, apart from the metric items", () =>
+        Effect.gen(function*() {
+          const store = yield* MetricsStore
+          const [a, b] = [unique("seller"), unique("seller")]
+          const window = (fromOffset: number, created: number) => ({ fromOffset, delta: { totals: { created, "value#EUR#0": 5 }, "day#2026-12-02": { created, "h10#created": created } } })
+          yield* store.apply(update(a, { partition: 1, fromOffset: 0, offset: 9, add: { created: 1 } }))
+          yield* store.putPending([
+            { sellerId: a, partition: 1, windows: [window(10, 2)] },
+            { sellerId: a, partition: 4, windows: [window(3, 1), window(8, 5)] },
+            { sellerId: b, partition: 1, windows: [] }
+          ])
+          yield* store.putPending([{ sellerId: a, partition: 1, windows: [window(10, 3), window(20, 1)] }])
+          const totals = [{ item: "totals", values: { created: 1 }, watermarks: { 1: 9 } }]
+          expect(yield* store.totalsAndPending(a)).toEqual({
+            totals,
+            pending: [
+              { sellerId: a, partition: 1, windows: [window(10, 3), window(20, 1)] },
+              { sellerId: a, partition: 4, windows: [window(3, 1), window(8, 5)] }
+            ]
+          })
+          expect(yield* store.totalsAndPending(b)).toEqual({ totals: [], pending: [{ sellerId: b, partition: 1, windows: [] }] })
+          expect(yield* store.totalsAndPending(unique("seller"))).toEqual({ totals: [], pending: [] })
+          expect(yield* store.query(a, "")).toEqual(totals)
+          expect(yield* store.query(a, "totals")).toEqual(totals)
+          expect(yield* store.query(b, "")).toEqual([])
+        }))
+
+      it.effect("putPending: more records than a batch request takes (25)", () =>
+        Effect.gen(function*() {
+          const store = yield* MetricsStore
+          const sellers = Arr.makeBy(60, () => unique("seller"))
+          yield* store.putPending(sellers.map((sellerId, i) => ({ sellerId, partition: 2, windows: [{ fromOffset: i, delta: { totals: { created: i + 1 } } }] })))
+          const read = yield* Effect.forEach(sellers, (sellerId) => Effect.map(store.totalsAndPending(sellerId), ({ pending }) => pending))
+          expect(read).toEqual(sellers.map((sellerId, i) => [{ sellerId, partition: 2, windows: [{ fromOffset: i, delta: { totals: { created: i + 1 } } }] }]))
         }))
 
       it.effect("claim: an event belongs to the first record that claims it; that record may claim it again", () =>

@@ -1,0 +1,64 @@
+import { type Delta } from "./MetricsDelta.js"
+import { type MetricsItem } from "./SellerMetrics.js"
+
+/**
+ * What the hot path has read of a seller's events and not yet folded into the seller's items: one
+ * record per (seller, source partition), replaced whole at each write. Its windows are the
+ * partition's fold windows not yet applied, oldest first, each with the first offset it folds
+ * (`fromOffset`) and the seller's delta so far. A window's values stand for an item only while the
+ * item's watermark of the partition is before the window (`withPending`): once the window is folded
+ * into the item, its watermark is at or past the window's last offset, and the window's values are
+ * in the item itself.
+ */
+export interface PendingMetrics {
+  readonly sellerId: string
+  readonly partition: number
+  readonly windows: ReadonlyArray<PendingWindow>
+}
+
+export interface PendingWindow {
+  /** The window's first offset in the partition. */
+  readonly fromOffset: number
+  /** The seller's delta of the window's events read so far, by item. */
+  readonly delta: Delta
+}
+
+/** A stored item with its watermarks: the last offset folded into it, by source partition. */
+export interface WatermarkedItem extends MetricsItem {
+  readonly watermarks: Readonly<Record<number, number>>
+}
+
+/**
+ * The items with the pending values that are not in them yet: a window's values for an item are added
+ * where the item has no watermark of the window's partition, or one before the window's first offset.
+ * Pending items the reader did not ask for (`wanted`) are left out; wanted items that exist only in
+ * a pending window come out too, in key order with the rest.
+ *
+ * Never more than the events read: where a window was folded into an item read, the item's watermark
+ * leaves the window out, whatever the order of the reads. Read the pending records first and nothing
+ * is missed either, since a window leaves its record only after its fold landed; read at once (as
+ * `sellerMetrics` does, one round trip), an item read just before a fold and a record written just after
+ * it can miss that window's values, until the next read.
+ */
+export const withPending = (
+  items: ReadonlyArray<WatermarkedItem>,
+  pending: ReadonlyArray<PendingMetrics>,
+  wanted: (item: string) => boolean
+): Array<MetricsItem> => {
+  const merged = new Map<string, { values: Record<string, number>; readonly watermarks: Readonly<Record<number, number>> }>()
+  for (const { item, values, watermarks } of items) merged.set(item, { values: { ...values }, watermarks })
+  for (const { partition, windows } of pending) {
+    for (const { delta, fromOffset } of windows) {
+      for (const item in delta) {
+        if (!wanted(item)) continue
+        let target = merged.get(item)
+        const watermark = target?.watermarks[partition]
+        if (watermark !== undefined && watermark >= fromOffset) continue
+        if (target === undefined) merged.set(item, target = { values: {}, watermarks: {} })
+        const add = delta[item]!
+        for (const name in add) target.values[name] = (target.values[name] ?? 0) + add[name]!
+      }
+    }
+  }
+  return [...merged].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([item, { values }]) => ({ item, values }))
+}
