@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto"
 import kafkajs from "kafkajs"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import { analyticsService, productEventsTopic } from "../../src/domain/Consumers.js"
 import { auditArchive, readArchive } from "../support/archiveAudit.js"
 import { encode } from "../support/events.js"
@@ -10,42 +10,28 @@ import { bearer, eventually, freePort, kafkaAdmin, killAll, lastLogs, type Progr
 import { liveEnv, requireServers } from "../support/servers.js"
 
 /**
- * analytics-service as a process, SIGKILLed at the boundary between its two paths: the hot metrics
- * applied (visible in GET /sellers/{id}/metrics), the archive not uploaded yet, nothing committed. The
- * restarted process re-reads everything: the metrics stay the fold of the events (nothing counted
- * twice) and the archive ends with every event exactly once. A broker of the test's own; the table and
- * the bucket are its own on the shared DynamoDB and S3 servers.
+ * analytics-service as a process, SIGKILLed at a boundary of its paths, the events visible in GET
+ * /sellers/{id}/metrics, the archive not uploaded yet, nothing committed: after the hot apply; or with
+ * the events only in the sellers' pending records, no batch applied. The restarted process re-reads
+ * everything: the metrics never show more than the events and end as their fold (nothing counted
+ * twice), and the archive ends with every event exactly once. Each case has a broker of its own; the
+ * table and the bucket are its own on the shared DynamoDB and S3 servers.
  */
 
 await requireServers(["dynamodb", "s3"])
 
 const run = randomBytes(4).toString("hex")
-const sellers = Array.from({ length: 6 }, (_, i) => `bnd_${run}_${i}`)
-const bucket = `boundary-${run}`
-
-let kafka: PrivateKafka
-let admin: Awaited<ReturnType<typeof kafkaAdmin>>
 const programs: Array<Program> = []
-
-const launch = async (label: string, extra: Record<string, string>) => {
-  const env = { ...process.env, ...liveEnv(), KAFKA_BROKERS: kafka.broker, METRICS_TABLE: `boundary-metrics-${run}`, S3_BUCKET: bucket, ...extra }
-  const program = startProgram("analytics", await freePort(), `boundary-${run}-${label}`, env)
-  programs.push(program)
-  return program
-}
-
-beforeAll(async () => {
-  kafka = await startPrivateKafka()
-  admin = await kafkaAdmin([kafka.broker])
-}, 120_000)
+const brokers: Array<PrivateKafka> = []
+const admins: Array<Awaited<ReturnType<typeof kafkaAdmin>>> = []
 
 afterAll(async () => {
   await killAll(programs)
-  await admin?.disconnect()
-  await kafka?.close()
+  for (const admin of admins) await admin.disconnect()
+  for (const kafka of brokers) await kafka.close()
 })
 
-const metricsMatch = async (program: Program, load: ReturnType<typeof makeLoad>) => {
+const metricsMatch = async (program: Program, load: ReturnType<typeof makeLoad>, sellers: ReadonlyArray<string>) => {
   for (const seller of sellers) {
     const response = await fetch(`${program.baseUrl}/sellers/${seller}/metrics`, { headers: await bearer({ sellerId: seller }) })
     if (!response.ok || !sameJson(await response.json(), load.expectedMetrics(seller))) return undefined
@@ -53,10 +39,38 @@ const metricsMatch = async (program: Program, load: ReturnType<typeof makeLoad>)
   return true
 }
 
-describe("analytics-service killed between its hot and cold paths", () => {
-  it("SIGKILL after the hot apply, before the upload: the restart counts nothing twice and archives everything once", async () => {
+type Counts = { readonly created: number; readonly updated: number; readonly deleted: number }
+
+const cases = [
+  {
+    name: "SIGKILL after the hot apply, before the upload",
     // The archive holds its files for ever (no roll-over within the test): only the hot path completes.
-    const first = await launch("first", { ARCHIVE_IDLE: "1 hour", ARCHIVE_MAX_AGE: "1 hour", ARCHIVE_FIRST_AGE: "1 hour" })
+    first: { ARCHIVE_IDLE: "1 hour", ARCHIVE_MAX_AGE: "1 hour", ARCHIVE_FIRST_AGE: "1 hour" }
+  },
+  {
+    name: "SIGKILL with the events in pending records only, no batch applied",
+    // Nor do the hot batches roll: the events are visible through the sellers' pending records alone.
+    first: { ARCHIVE_IDLE: "1 hour", ARCHIVE_MAX_AGE: "1 hour", ARCHIVE_FIRST_AGE: "1 hour", HOT_MAX_WAIT: "1 hour", HOT_FRESH_AFTER: "100 millis" }
+  }
+] as const
+
+describe("analytics-service killed at a boundary of its paths", () => {
+  it.each(cases)("$name: the restart counts nothing twice and archives everything once", async ({ first: settings, name }) => {
+    const label = `${run}x${cases.findIndex((c) => c.name === name)}`
+    const kafka = await startPrivateKafka()
+    brokers.push(kafka)
+    const admin = await kafkaAdmin([kafka.broker])
+    admins.push(admin)
+    const sellers = Array.from({ length: 6 }, (_, i) => `bnd_${label}_${i}`)
+    const bucket = `boundary-${label}`
+    const launch = async (which: string, extra: Record<string, string>) => {
+      const env = { ...process.env, ...liveEnv(), KAFKA_BROKERS: kafka.broker, METRICS_TABLE: `boundary-metrics-${label}`, S3_BUCKET: bucket, ...extra }
+      const program = startProgram("analytics", await freePort(), `boundary-${label}-${which}`, env)
+      programs.push(program)
+      return program
+    }
+
+    const first = await launch("first", settings)
     await waitReady(first, 90_000)
     const load = makeLoad(sellers, 7)
     const producer = new kafkajs.Kafka({ brokers: [kafka.broker], logLevel: kafkajs.logLevel.NOTHING }).producer({ idempotent: true })
@@ -70,7 +84,7 @@ describe("analytics-service killed between its hot and cold paths", () => {
     load.accept(events)
     await producer.disconnect()
 
-    await eventually("the hot metrics equal the fold of the events", () => metricsMatch(first, load), 60_000, () => lastLogs(first, 20))
+    await eventually("the hot metrics equal the fold of the events", () => metricsMatch(first, load, sellers), 60_000, () => lastLogs(first, 20))
     expect(await readArchive(bucket).catch(() => []), "nothing archived yet").toEqual([])
     const committed = (await admin.offsets(analyticsService.group, productEventsTopic)).filter((o) => o.committed > 0)
     expect(committed, "nothing committed: the archive does not have the events").toEqual([])
@@ -80,17 +94,26 @@ describe("analytics-service killed between its hot and cold paths", () => {
     const second = await launch("second", { ARCHIVE_IDLE: "300 millis", ARCHIVE_TICK: "100 millis" })
     await waitReady(second, 90_000)
     await eventually(
-      "the restarted service commits everything",
+      "the restarted service commits everything, its metrics never more than the events",
       async () => {
+        for (const seller of sellers) {
+          const response = await fetch(`${second.baseUrl}/sellers/${seller}/metrics`, { headers: await bearer({ sellerId: seller }) })
+          if (!response.ok) continue
+          const { counts } = (await response.json()) as { counts: Counts }
+          const expected = (load.expectedMetrics(seller) as { counts: Counts }).counts
+          for (const name of ["created", "updated", "deleted"] as const) {
+            expect(counts[name], `${seller} ${name}: never counted twice`).toBeLessThanOrEqual(expected[name])
+          }
+        }
         const offsets = await admin.offsets(analyticsService.group, productEventsTopic)
         return offsets.every((o) => o.high === 0 || o.committed === o.high) ? true : undefined
       },
       90_000,
       () => lastLogs(second, 20)
     )
-    await eventually("the metrics are still the fold of the events", () => metricsMatch(second, load), 30_000, () => lastLogs(second, 20))
+    await eventually("the metrics are still the fold of the events", () => metricsMatch(second, load, sellers), 30_000, () => lastLogs(second, 20))
     const audit = await auditArchive(bucket, [...load.accepted.values()].flat())
     expect(audit).toMatchObject({ missing: 0, duplicated: 0, unexpected: 0 })
     expect(audit.objects).toBeGreaterThan(0)
-  }, 300_000)
+  }, 400_000)
 })

@@ -5,6 +5,8 @@ import type { HotSettings } from "./Settings.js"
 /** A micro-batch of one partition's events, in offset order, for the hot store. */
 export interface HotBatch extends PartitionUnit, Settles {
   readonly entries: Array<Entry>
+  /** When each entry was appended (`entries[i]` at `appendedAt[i]`). */
+  readonly appendedAt: Array<number>
   readonly openedAt: number
   /** Due as soon as its partition is idle (its age reached, or an archive file waits for it). */
   wanted: boolean
@@ -26,10 +28,11 @@ export class HotBatches {
     let batch = this.open.get(partition)
     const opened = batch === undefined
     if (batch === undefined) {
-      batch = { partition, entries: [], openedAt: now, wanted: false, dropped: false, settled: Deferred.unsafeMake<void>(FiberId.none) }
+      batch = { partition, entries: [], appendedAt: [], openedAt: now, wanted: false, dropped: false, settled: Deferred.unsafeMake<void>(FiberId.none) }
       this.open.set(partition, batch)
     }
     batch.entries.push(entry)
+    batch.appendedAt.push(now)
     entry.batch = batch
     const full = batch.entries.length >= this.settings.maxEvents
     if (full) this.open.delete(partition)

@@ -49,7 +49,7 @@ export const applyHot = (
     yield* Effect.forEach(
       Object.entries(deltas).flatMap(([sellerId, delta]) => toStoreUpdates(sellerId, delta, { partition, fromOffset, offset })),
       (update) => Effect.flatMap(store.apply(update), (result) => (result === "overlap" ? reapply(update) : Effect.void)),
-      { concurrency: 16, discard: true }
+      { concurrency: 4, discard: true }
     )
   }).pipe(Effect.withSpan("HotMetrics.apply", { attributes: { partition, events: entries.length } }))
 

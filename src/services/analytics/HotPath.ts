@@ -1,4 +1,4 @@
-import { Cause, Clock, Deferred, Duration, Effect, Schedule } from "effect"
+import { Cause, Clock, Deferred, Duration, Effect, Queue, Schedule } from "effect"
 import { analyticsService, retrySchedule } from "../../domain/Consumers.js"
 import type { InvalidEvents } from "../../workers/AnalyticsRequests.js"
 import { type AnalyticsWorkerError, AnalyticsWorkers } from "../../workers/AnalyticsWorkers.js"
@@ -10,12 +10,16 @@ import { type Entry, type HotOutcome, pathDone, sourceOf, tracesOf } from "./Ent
 import { type HotBatch, HotBatches } from "./HotBatches.js"
 import { applyHot, touchedAny } from "./HotMetrics.js"
 import { makePartitionQueues } from "./PartitionQueues.js"
+import { PendingWindows } from "./PendingWindows.js"
 import { HotSettings } from "./Settings.js"
 
 /**
  * The hot path: per partition, micro-batches (`HotSettings`) whose events are claimed (an event
  * published twice counts once, under the record that claimed it first), aggregated in a worker thread
  * and applied to the hot store under the partition's watermark (`applyHot`), batch after batch.
+ *
+ * While a batch waits or is applied, its events are in their sellers' pending records (`PendingWindows`,
+ * `MetricsStore.putPending`) from `freshAfter` after they were read: readers add what is not folded yet.
  *
  * Failures: the batch is retried by the analytics policy. Given up on, its events are dead-lettered
  * (and their claims released, so a replay counts them) only when none of its writes can be in the
@@ -28,6 +32,7 @@ export const makeHotPath = Effect.gen(function*() {
   const store = yield* MetricsStore
   const log = yield* EventLog
   const batches = new HotBatches(settings)
+  const pending = new PendingWindows(Duration.toMillis(settings.freshAfter))
   const policy = analyticsService.retry
 
   /**
@@ -100,6 +105,7 @@ export const makeHotPath = Effect.gen(function*() {
       batch.entries.forEach((entry, i) => {
         entry.hot = outcomes[i]!
       })
+      if (pending.settle(batch, outcomes.includes("deadLettered"))) Queue.unsafeOffer(wake, undefined)
       yield* Deferred.succeed(batch.settled, undefined)
       if (batch.dropped) return
       for (const entry of batch.entries) pathDone(entry)
@@ -137,10 +143,33 @@ export const makeHotPath = Effect.gen(function*() {
   const queues = yield* makePartitionQueues(work, rollIfDue)
   const timers = yield* Effect.scope
 
+  /**
+   * Writes the pending records that are due: those with an event appended `freshAfter` ago, or within
+   * the next `freshAfter / 2` (so a seller's record is written at most about twice a `freshAfter`).
+   * Then waits until `freshAfter / 2` after the last write began, or until the next is due, or until an
+   * event comes. Best effort: the batches' writes are what counts, so a failed write is logged and left
+   * to the next one.
+   */
+  const wake = yield* Queue.sliding<void>(1)
+  const pause = Duration.toMillis(settings.freshAfter) / 2
+  yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
+    const due = pending.nextDue()
+    if (due === undefined) return yield* Queue.take(wake)
+    const now = yield* Clock.currentTimeMillis
+    if (due > now + pause) return yield* Effect.sleep(Duration.millis(due - now - pause))
+    const records = pending.take(now + pause)
+    if (records.length === 0) return
+    yield* store.putPending(records).pipe(Effect.catchAllCause((cause) => Effect.logWarning("pending metrics not written", cause)))
+    const elapsed = (yield* Clock.currentTimeMillis) - now
+    if (elapsed < pause) yield* Effect.sleep(Duration.millis(pause - elapsed))
+  })))
+
   /** Adds an event to its partition's batch; waits while the partition has batches enough queued. */
   const append = (entry: Entry, now: number) =>
     Effect.suspend(() => {
       const { batch, full, opened } = batches.append(entry, now)
+      if (opened) pending.open(batch)
+      Queue.unsafeOffer(wake, undefined)
       if (full) return queues.submit(batch)
       if (!opened) return Effect.void
       return Effect.asVoid(Effect.forkIn(Effect.zipRight(Effect.sleep(settings.maxWait), rollIfIdle(batch.partition, batch)), timers))
@@ -152,6 +181,7 @@ export const makeHotPath = Effect.gen(function*() {
 
   const drop = (partition: number) =>
     Effect.suspend(() => {
+      pending.drop(partition)
       const dropped = [batches.drop(partition), ...queues.drop(partition)].filter((b) => b !== undefined)
       return Effect.forEach(dropped, (batch) => Deferred.succeed(batch.settled, undefined), { discard: true })
     })

@@ -37,15 +37,21 @@ export const limitsOf = (settings: ArchiveSettings, n: number): { readonly maxBy
   }
 }
 
-/** The hot path's micro-batches: per partition, at most `maxEvents` events or `maxWait` old, whichever first. */
+/**
+ * The hot path's micro-batches: per partition, at most `maxEvents` events or `maxWait` old, whichever
+ * first (while one is being applied, the next one keeps filling). An event still in a batch not applied
+ * `freshAfter` after it was read is written to its seller's pending record, which readers add.
+ */
 export interface HotSettings {
   readonly maxEvents: number
   readonly maxWait: Duration.Duration
+  readonly freshAfter: Duration.Duration
 }
 
 export const HotSettings = Config.all({
   maxEvents: Config.integer("HOT_MAX_EVENTS").pipe(Config.withDefault(1000)),
-  maxWait: Config.duration("HOT_MAX_WAIT").pipe(Config.withDefault(Duration.seconds(1)))
+  maxWait: Config.duration("HOT_MAX_WAIT").pipe(Config.withDefault(Duration.seconds(1))),
+  freshAfter: Config.duration("HOT_FRESH_AFTER").pipe(Config.withDefault(Duration.millis(250)))
 })
 
 /** Rolled units queued per partition (files, batches) before the lane waits: back-pressure. */

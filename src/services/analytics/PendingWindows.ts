@@ -1,0 +1,106 @@
+import { combine, type Delta, deltaOf, emptyDelta } from "../../domain/MetricsDelta.js"
+import type { PendingMetrics } from "../../domain/PendingMetrics.js"
+import type { HotBatch } from "./HotBatches.js"
+
+interface Window {
+  readonly batch: HotBatch
+  /** Each seller's delta of `batch.entries[0, accumulated)`. */
+  readonly deltas: Map<string, Delta>
+  accumulated: number
+  /** The sellers of `batch.entries[0, written)` had their pending records taken since. */
+  written: number
+}
+
+/**
+ * The hot path's pending view, without I/O: per partition, its hot batches not yet applied (the fold
+ * windows: open, queued, or being applied), with each seller's delta of their events so far. `take`
+ * answers the pending records (`PendingMetrics`) of the sellers whose events have waited `freshAfter`
+ * since they were appended, for the store (`MetricsStore.putPending`): a seller's metrics then show an
+ * event within about `freshAfter` whatever the time its batch takes to be applied.
+ *
+ * A record holds every window of the seller's partition not yet settled, since it replaces the one
+ * before; a window given up on (its events dead-lettered) is left out of its sellers' next records,
+ * written at the next `take`. The counts include events that their batch will find are duplicates
+ * (the same event published twice): the pending view shows them until that batch is applied.
+ */
+export class PendingWindows {
+  private readonly partitions = new Map<number, Array<Window>>()
+  /** Sellers whose record must be written again at the next `take`, by partition. */
+  private readonly dirty = new Map<number, Set<string>>()
+
+  constructor(private readonly freshAfterMillis: number) {}
+
+  /** A batch opened: its events are pending until it settles. */
+  open(batch: HotBatch): void {
+    let windows = this.partitions.get(batch.partition)
+    if (windows === undefined) this.partitions.set(batch.partition, windows = [])
+    windows.push({ batch, deltas: new Map(), accumulated: 0, written: 0 })
+  }
+
+  /**
+   * A batch settled: applied, or `givenUp` (then the records that may hold it are to be written again
+   * without it, at the next `take`: answers whether there are).
+   */
+  settle(batch: HotBatch, givenUp: boolean): boolean {
+    const windows = this.partitions.get(batch.partition)
+    const index = windows?.findIndex((w) => w.batch === batch) ?? -1
+    if (index < 0) return false
+    const [window] = windows!.splice(index, 1)
+    if (!givenUp || window!.accumulated === 0) return false
+    let sellers = this.dirty.get(batch.partition)
+    if (sellers === undefined) this.dirty.set(batch.partition, sellers = new Set())
+    // Any record written since may hold the window: those of its sellers of the events accumulated.
+    for (const entry of window!.batch.entries.slice(0, window!.accumulated)) sellers.add(entry.event.data.sellerId)
+    return true
+  }
+
+  /** A revoked partition: its records are its new owner's to write. */
+  drop(partition: number): void {
+    this.partitions.delete(partition)
+    this.dirty.delete(partition)
+  }
+
+  /** When the next record is due (epoch millis), or undefined while nothing waits to be written. */
+  nextDue(): number | undefined {
+    let due: number | undefined
+    for (const [partition, windows] of this.partitions) {
+      if ((this.dirty.get(partition)?.size ?? 0) > 0) return 0
+      for (const { batch, written } of windows) {
+        if (written < batch.entries.length) due = Math.min(due ?? Infinity, batch.appendedAt[written]! + this.freshAfterMillis)
+      }
+    }
+    return due
+  }
+
+  /** The records of the sellers with an event appended `freshAfter` before `now` or earlier, not taken yet. */
+  take(now: number): Array<PendingMetrics> {
+    const records: Array<PendingMetrics> = []
+    const appendedBy = now - this.freshAfterMillis
+    for (const [partition, windows] of this.partitions) {
+      const sellers = this.dirty.get(partition) ?? new Set<string>()
+      this.dirty.delete(partition)
+      for (const window of windows) {
+        const { appendedAt, entries } = window.batch
+        for (; window.accumulated < entries.length; window.accumulated++) {
+          const { event } = entries[window.accumulated]!
+          const sellerId = event.data.sellerId
+          window.deltas.set(sellerId, combine(window.deltas.get(sellerId) ?? emptyDelta, deltaOf(event)))
+        }
+        for (; window.written < entries.length && appendedAt[window.written]! <= appendedBy; window.written++) {
+          sellers.add(entries[window.written]!.event.data.sellerId)
+        }
+      }
+      for (const sellerId of sellers) {
+        records.push({
+          sellerId,
+          partition,
+          windows: windows.flatMap(({ batch, deltas }) => {
+            const delta = deltas.get(sellerId)
+            return delta === undefined ? [] : [{ fromOffset: batch.entries[0]!.record.offset, delta }]
+          })
+        })
+      }
+    }
+    return records
+  }
+}
