@@ -216,7 +216,7 @@ try {
   const drainStart = Date.now()
   while (Date.now() - drainStart < 120_000 && (await lags()).some((l) => l > 0)) await new Promise((r) => setTimeout(r, 1_000))
   console.log(`drained in ${((Date.now() - drainStart) / 1000).toFixed(0)} s`)
-  // analytics-service makes metrics visible per micro-batch (HOT_MAX_WAIT); the last ones need a moment after the drain.
+  // analytics-service shows events in its pending records (HOT_FRESH_AFTER) or applied; the last ones need a moment after the drain.
   await new Promise((resolve) => setTimeout(resolve, 8_000))
   stopped = true
   await poller
