@@ -7,11 +7,11 @@ import type { SellerId } from "../../src/domain/Ids.js"
 import { combineAll, deltaOf, type LifecycleEvent } from "../../src/domain/MetricsDelta.js"
 import { deltaItems, fromStoreItems } from "../../src/domain/SellerMetrics.js"
 import { EventLog, EventLogError } from "../../src/services/EventLog.js"
-import { MetricsStore, MetricsStoreError } from "../../src/services/MetricsStore.js"
+import { MetricsStore } from "../../src/services/MetricsStore.js"
 import { ObjectStore } from "../../src/services/ObjectStore.js"
 import { AnalyticsWorkers } from "../../src/workers/AnalyticsWorkers.js"
 import { baseMillis, created } from "../support/events.js"
-import { pipelineOver, recordOf, Stores } from "./pipelineSupport.js"
+import { pipelineOver, recordOf, Stores, throttledUntilHealed } from "./pipelineSupport.js"
 
 /**
  * The dead-letter topic out of reach just when the pipeline gives up on a hot batch or an archive
@@ -114,23 +114,16 @@ describe("analytics pipeline with the dead-letter topic out of reach", () => {
     it.scoped(`a hot batch given up on (${outage}): dead-lettered once it is back, later batches counted and archived`, () =>
       Effect.gen(function*() {
         const stores = yield* Layer.build(Stores)
-        const store = Context.get(stores, MetricsStore)
-        let healthyFrom = Infinity
         // Throttled past the analytics policy (11 attempts, about 25 minutes), nothing written: the batch is given up on.
-        const throttled = MetricsStore.of({
-          ...store,
-          apply: (update) =>
-            Effect.flatMap(TestClock.currentTimeMillis, (now) =>
-              now >= healthyFrom ? store.apply(update) : Effect.fail(new MetricsStoreError({ operation: "apply", cause: "throttled" })))
-        })
+        const throttled = throttledUntilHealed(Context.get(stores, MetricsStore))
         const { failed, log } = deadLettersFailing(Context.get(stores, EventLog), 3, fail)
-        const { archive } = yield* pipelineOver(Context.add(Context.add(stores, MetricsStore, throttled), EventLog, log), settings("30 seconds"))
+        const { archive } = yield* pipelineOver(Context.add(Context.add(stores, MetricsStore, throttled.store), EventLog, log), settings("30 seconds"))
         const all = events("dl_hot", 0, 4)
         const finished: Array<number> = []
         const append = (from: number, to: number) =>
           Effect.forEach(all.slice(from, to), (event, i) => archive.append(recordOf(event, 8, from + i), event, () => finished.push(from + i)), { discard: true })
 
-        healthyFrom = (yield* TestClock.currentTimeMillis) + 40 * 60_000
+        throttled.healAt((yield* TestClock.currentTimeMillis) + 40 * 60_000)
         yield* append(0, 2)
         for (let i = 0; i < 8; i++) yield* TestClock.adjust("5 minutes")
         // Given up on, its dead letters out after their retries; nothing of it to archive.

@@ -4,10 +4,10 @@ import type { SellerId } from "../../src/domain/Ids.js"
 import { withPending } from "../../src/domain/PendingMetrics.js"
 import { combineAll, deltaOf, type LifecycleEvent } from "../../src/domain/MetricsDelta.js"
 import { deltaItems, fromStoreItems } from "../../src/domain/SellerMetrics.js"
-import { MetricsStore, MetricsStoreError } from "../../src/services/MetricsStore.js"
+import { MetricsStore } from "../../src/services/MetricsStore.js"
 import { sellerMetrics } from "../../src/services/MetricsView.js"
 import { baseMillis, created, product, updated } from "../support/events.js"
-import { pipelineOver, recordOf, Stores } from "./pipelineSupport.js"
+import { pipelineOver, recordOf, Stores, throttledUntilHealed } from "./pipelineSupport.js"
 
 /**
  * The pending view: an event whose micro-batch is not applied yet shows in its seller's metrics (as
@@ -90,20 +90,13 @@ describe("pending metrics", () => {
   it.scoped("a batch given up on leaves its sellers' pending records", () =>
     Effect.gen(function*() {
       const stores = yield* Layer.build(Stores)
-      const store = Context.get(stores, MetricsStore)
-      let healthyFrom = Infinity
-      const throttled = MetricsStore.of({
-        ...store,
-        apply: (update) =>
-          Effect.flatMap(TestClock.currentTimeMillis, (now) =>
-            now >= healthyFrom ? store.apply(update) : Effect.fail(new MetricsStoreError({ operation: "apply", cause: "throttled" })))
-      })
-      const { archive } = yield* pipelineOver(Context.add(stores, MetricsStore, throttled), settings("30 seconds"))
+      const throttled = throttledUntilHealed(Context.get(stores, MetricsStore))
+      const { archive } = yield* pipelineOver(Context.add(stores, MetricsStore, throttled.store), settings("30 seconds"))
       const events = lives(["pend_c"], 3)
       yield* appendAll(archive, events, 1)
       yield* TestClock.adjust("1 second")
       expect(yield* viewOf(stores, "pend_c")).toEqual(foldOf("pend_c", events))
-      healthyFrom = (yield* TestClock.currentTimeMillis) + 40 * 60_000
+      throttled.healAt((yield* TestClock.currentTimeMillis) + 40 * 60_000)
       // Past the analytics policy (11 attempts, about 25 minutes): dead-lettered, for a replay to count.
       for (let i = 0; i < 7; i++) yield* TestClock.adjust("5 minutes")
       expect(yield* viewOf(stores, "pend_c")).toEqual(foldOf("pend_c", []))

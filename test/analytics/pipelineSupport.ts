@@ -1,4 +1,4 @@
-import { Context, Effect, Exit, Layer, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Scope, TestClock } from "effect"
 import { deadLetterTopic } from "../../src/domain/Consumers.js"
 import type { LifecycleEvent } from "../../src/domain/MetricsDelta.js"
 import * as EventLogMemory from "../../src/layers/EventLogMemory.js"
@@ -6,6 +6,7 @@ import * as MetricsStoreMemory from "../../src/layers/MetricsStoreMemory.js"
 import * as ObjectStoreMemory from "../../src/layers/ObjectStoreMemory.js"
 import { AnalyticsArchive } from "../../src/services/AnalyticsArchive.js"
 import type { LogRecord } from "../../src/services/EventLog.js"
+import { MetricsStore, MetricsStoreError } from "../../src/services/MetricsStore.js"
 import * as AnalyticsWorkersInline from "../../src/workers/AnalyticsWorkersInline.js"
 import { baseMillis, encode } from "../support/events.js"
 
@@ -41,3 +42,22 @@ export const recordOf = (event: LifecycleEvent, partition: number, offset: numbe
   headers: { eventType: event.eventType },
   timestamp: baseMillis
 })
+
+/**
+ * A real store whose metric writes are throttled (fail, writing nothing) until the test clock reaches
+ * the time given to `healAt` (never, until it is called).
+ */
+export const throttledUntilHealed = (store: MetricsStore["Type"]) => {
+  let healthyFrom = Infinity
+  return {
+    store: MetricsStore.of({
+      ...store,
+      apply: (update) =>
+        Effect.flatMap(TestClock.currentTimeMillis, (now) =>
+          now >= healthyFrom ? store.apply(update) : Effect.fail(new MetricsStoreError({ operation: "apply", cause: "throttled" })))
+    }),
+    healAt: (millis: number) => {
+      healthyFrom = millis
+    }
+  }
+}
