@@ -1,4 +1,5 @@
-import { type Delta } from "./MetricsDelta.js"
+import { Schema } from "effect"
+import { Delta } from "./MetricsDelta.js"
 import { type MetricsItem } from "./SellerMetrics.js"
 
 /**
@@ -6,9 +7,9 @@ import { type MetricsItem } from "./SellerMetrics.js"
  * record per (seller, source partition), replaced whole at each write. Its windows are the
  * partition's fold windows not yet applied, oldest first, each with the first offset it folds
  * (`fromOffset`) and the seller's delta so far. A window's values stand for an item only while the
- * item's watermark of the partition is before the window (`withPending`): once the window is folded
- * into the item, its watermark is at or past the window's last offset, and the window's values are
- * in the item itself.
+ * item's watermark of the partition is before the window (`withPending`): once the window is applied,
+ * the watermark of every item it changes is at or past its first offset (the items that only its
+ * duplicates change get the watermark alone), and its counted values are in the items themselves.
  */
 export interface PendingMetrics {
   readonly sellerId: string
@@ -16,12 +17,9 @@ export interface PendingMetrics {
   readonly windows: ReadonlyArray<PendingWindow>
 }
 
-export interface PendingWindow {
-  /** The window's first offset in the partition. */
-  readonly fromOffset: number
-  /** The seller's delta of the window's events read so far, by item. */
-  readonly delta: Delta
-}
+/** A window of a pending record: its first offset in the partition, and the seller's delta of its events read so far. */
+export const PendingWindow = Schema.Struct({ fromOffset: Schema.NonNegativeInt, delta: Delta })
+export type PendingWindow = typeof PendingWindow.Type
 
 /** A stored item with its watermarks: the last offset folded into it, by source partition. */
 export interface WatermarkedItem extends MetricsItem {
@@ -34,11 +32,11 @@ export interface WatermarkedItem extends MetricsItem {
  * Pending items the reader did not ask for (`wanted`) are left out; wanted items that exist only in
  * a pending window come out too, in key order with the rest.
  *
- * Never more than the events read: where a window was folded into an item read, the item's watermark
- * leaves the window out, whatever the order of the reads. Read the pending records first and nothing
- * is missed either, since a window leaves its record only after its fold landed; read at once (as
- * `sellerMetrics` does, one round trip), an item read just before a fold and a record written just after
- * it can miss that window's values, until the next read.
+ * Where a window was applied to an item read, the item's watermark leaves the window out, whatever the
+ * order of the reads and writes: no event shows twice, but for an event published twice, until the
+ * batch of its second record is applied. A read can show less than was read: an item read just before
+ * a window is applied and a record written just after; after a crash, the restarted process's windows
+ * until it applies them, where an item was already applied past their first offset.
  */
 export const withPending = (
   items: ReadonlyArray<WatermarkedItem>,

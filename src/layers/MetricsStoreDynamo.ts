@@ -1,4 +1,4 @@
-import { Clock, Config, type Duration, Effect, Layer, Option } from "effect"
+import { Clock, Config, type Duration, Effect, Layer, Option, Schema } from "effect"
 import {
   type ApplyResult,
   type Claim,
@@ -21,7 +21,7 @@ import {
   pendingItemPrefix
 } from "../services/MetricsStore.js"
 import { totalsItem } from "../domain/MetricsDelta.js"
-import type { PendingMetrics, PendingWindow, WatermarkedItem } from "../domain/PendingMetrics.js"
+import { type PendingMetrics, PendingWindow, type WatermarkedItem } from "../domain/PendingMetrics.js"
 import { compareKeyBytes } from "../services/KeyOrder.js"
 import { Metrics } from "../services/Metrics.js"
 import * as Dynamo from "./Dynamo.js"
@@ -52,6 +52,7 @@ const batchesInFlight = 8
 const keyOf = (sellerId: string, item: string): string => JSON.stringify([sellerId, item])
 
 const watermarkPrefix = watermarkAttribute(0).slice(0, -1)
+const decodeWindows = Schema.decodeUnknownOption(Schema.Array(PendingWindow))
 
 const watermarksOf = (item: Record<string, unknown>): Record<number, number> => {
   const watermarks: Record<number, number> = {}
@@ -160,7 +161,7 @@ export const make = (options: Options) =>
       for (const stored of items) {
         // A key attribute cannot be filtered server-side: the range query may reach past the prefix.
         const item = String(stored[keyAttributes.sort])
-        if (item.startsWith(itemPrefix) && stored[claimSource] === undefined && stored[pendingWindows] === undefined) {
+        if (item.startsWith(itemPrefix) && stored[claimSource] === undefined && !item.startsWith(pendingItemPrefix)) {
           found.push({ item, values: valuesOf(stored), watermarks: watermarksOf(stored) })
         }
       }
@@ -196,8 +197,11 @@ export const make = (options: Options) =>
         const item = String(stored[keyAttributes.sort])
         const windows = stored[pendingWindows]
         if (item === totalsItem) totals.push({ item, values: valuesOf(stored), watermarks: watermarksOf(stored) })
-        else if (item.startsWith(pendingItemPrefix) && Array.isArray(windows)) {
-          pending.push({ sellerId, partition: Number(stored[pendingPartition]), windows: windows as Array<PendingWindow> })
+        else if (item.startsWith(pendingItemPrefix)) {
+          // A record this version cannot read (written by another) is left out: the items still hold what was applied.
+          const decoded = decodeWindows(windows)
+          if (Option.isSome(decoded)) pending.push({ sellerId, partition: Number(stored[pendingPartition]), windows: decoded.value })
+          else yield* Effect.logWarning(`pending record ${item} of seller ${sellerId} unreadable: left out`)
         }
       }
       return { totals, pending }

@@ -77,7 +77,7 @@ export const make = (options: Options = {}) => Effect.sync(() => {
     Effect.sync(() =>
       [...(sellers.get(sellerId)?.values() ?? [])]
         .filter((stored) =>
-          stored.item.startsWith(itemPrefix) && stored.source === undefined && stored.pending === undefined &&
+          stored.item.startsWith(itemPrefix) && stored.source === undefined && !stored.item.startsWith(pendingItemPrefix) &&
           (range === undefined ||
             (compareKeyBytes(stored.item, itemPrefix + range.from) >= 0 && compareKeyBytes(stored.item, itemPrefix + range.to) <= 0))
         )

@@ -4,7 +4,7 @@ import type { SellerId } from "../../src/domain/Ids.js"
 import { withPending } from "../../src/domain/PendingMetrics.js"
 import { combineAll, deltaOf, type LifecycleEvent } from "../../src/domain/MetricsDelta.js"
 import { deltaItems, fromStoreItems } from "../../src/domain/SellerMetrics.js"
-import { MetricsStore } from "../../src/services/MetricsStore.js"
+import { MetricsStore, MetricsStoreError } from "../../src/services/MetricsStore.js"
 import { sellerMetrics } from "../../src/services/MetricsView.js"
 import { baseMillis, created, product, updated } from "../support/events.js"
 import { pipelineOver, recordOf, Stores, throttledUntilHealed } from "./pipelineSupport.js"
@@ -85,6 +85,64 @@ describe("pending metrics", () => {
         expect(yield* foldedOf(stores, seller)).toEqual(foldOf(seller, all))
         expect(yield* viewOf(stores, seller)).toEqual(foldOf(seller, all))
       }
+    }))
+
+  it.scoped("an event published twice shows twice only until the batch of its second record is applied", () =>
+    Effect.gen(function*() {
+      const stores = yield* Layer.build(Stores)
+      let gate: Deferred.Deferred<void> | undefined
+      const store = Context.get(stores, MetricsStore)
+      const held = MetricsStore.of({ ...store, apply: (update) => Effect.zipRight(gate === undefined ? Effect.void : Deferred.await(gate), store.apply(update)) })
+      const { archive } = yield* pipelineOver(Context.add(stores, MetricsStore, held), settings())
+      const [event] = lives(["pend_dup"], 1)
+      yield* appendAll(archive, [event!], 5)
+      yield* TestClock.adjust("1 second")
+      expect(yield* viewOf(stores, "pend_dup")).toEqual(foldOf("pend_dup", [event!]))
+      gate = yield* Deferred.make<void>()
+      yield* appendAll(archive, [event!], 5, 1) // the same event again, alone in its batch: a duplicate
+      yield* TestClock.adjust("2 seconds")
+      expect(yield* viewOf(stores, "pend_dup")).toEqual(foldOf("pend_dup", [event!, event!]))
+      yield* Deferred.succeed(gate, undefined)
+      yield* archive.flushAll
+      expect(yield* viewOf(stores, "pend_dup")).toEqual(foldOf("pend_dup", [event!]))
+      expect(yield* foldedOf(stores, "pend_dup")).toEqual(foldOf("pend_dup", [event!]))
+    }))
+
+  it.scoped("records the store failed to write are written again", () =>
+    Effect.gen(function*() {
+      const stores = yield* Layer.build(Stores)
+      const gate = yield* Deferred.make<void>()
+      const store = gated(Context.get(stores, MetricsStore), gate)
+      let failures = 3
+      const flaky = MetricsStore.of({
+        ...store,
+        putPending: (records) =>
+          failures-- > 0 ? Effect.fail(new MetricsStoreError({ operation: "putPending", cause: "throttled" })) : store.putPending(records)
+      })
+      const { archive } = yield* pipelineOver(Context.add(stores, MetricsStore, flaky), settings())
+      const events = lives(["pend_f"], 3)
+      yield* appendAll(archive, events, 6)
+      yield* TestClock.adjust("1 second") // the first write fails
+      expect(yield* viewOf(stores, "pend_f")).toEqual(foldOf("pend_f", []))
+      yield* TestClock.adjust("2 seconds") // two more fail, the fourth is written
+      expect(failures).toBe(-1)
+      expect(yield* viewOf(stores, "pend_f")).toEqual(foldOf("pend_f", events))
+    }))
+
+  it.scoped("a bounded read adds the pending days within its bounds, and all of the totals", () =>
+    Effect.gen(function*() {
+      const stores = yield* Layer.build(Stores)
+      const gate = yield* Deferred.make<void>()
+      const { archive } = yield* pipelineOver(Context.add(stores, MetricsStore, gated(Context.get(stores, MetricsStore), gate)), settings())
+      const day = 24 * 3_600_000
+      const events = [created("pend_g", "lamp"), created("pend_g", "desk", baseMillis + 2 * day)] as Array<LifecycleEvent>
+      yield* appendAll(archive, events, 7)
+      yield* TestClock.adjust("1 second")
+      const all = foldOf("pend_g", events)
+      const first = all.daily[0]!.day
+      const bounded = yield* sellerMetrics(Context.get(stores, MetricsStore), "pend_g" as SellerId, { from: first, to: first })
+      expect(all.daily).toHaveLength(2)
+      expect(bounded).toEqual({ ...all, daily: [all.daily[0]], hourly: all.hourly.filter(({ hour }) => hour.startsWith(first)) })
     }))
 
   it.scoped("a batch given up on leaves its sellers' pending records", () =>

@@ -54,6 +54,34 @@ export const applyHot = (
   }).pipe(Effect.withSpan("HotMetrics.apply", { attributes: { partition, events: entries.length } }))
 
 /**
+ * Moves, adding nothing, the watermark of each item that only the run's duplicates change (events
+ * published twice, counted under their first record): the pending view, which showed them with the
+ * run's window, then leaves them out, as it leaves out the run's counted events once they are applied.
+ */
+export const markDuplicates = (
+  store: typeof MetricsStore.Service,
+  partition: number,
+  entries: ReadonlyArray<HotEntry>,
+  counted: ReadonlyArray<boolean>
+): Effect.Effect<void, MetricsStoreError> => {
+  const range = { partition, fromOffset: entries[0]!.record.offset, offset: entries[entries.length - 1]!.record.offset }
+  const withDuplicates = new Set(entries.filter((_, i) => !counted[i]).map((e) => e.event.data.sellerId))
+  const written = new Set<string>()
+  const marks = new Map<string, MetricsUpdate>()
+  entries.forEach(({ event }, i) => {
+    const sellerId = event.data.sellerId
+    if (!withDuplicates.has(sellerId)) return
+    for (const item of Object.keys(deltaOf(event))) {
+      const key = JSON.stringify([sellerId, item])
+      if (counted[i]) written.add(key)
+      else marks.set(key, { sellerId, item, ...range, add: {} })
+    }
+  })
+  const updates = [...marks].filter(([key]) => !written.has(key)).map(([, update]) => update)
+  return Effect.forEach(updates, (update) => store.apply(update), { concurrency: 4, discard: true })
+}
+
+/**
  * Whether any write of a run may be in the hot store: some item the run changes holds a watermark of
  * the partition at or past the run's first offset. The partition's runs are applied one after another,
  * so a watermark there can only come from this run (before a crash, or in a failed attempt). Fails

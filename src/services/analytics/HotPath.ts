@@ -1,4 +1,4 @@
-import { Cause, Clock, Deferred, Duration, Effect, Queue, Schedule } from "effect"
+import { Cause, Clock, Deferred, Duration, Effect, Schedule } from "effect"
 import { analyticsService, retrySchedule } from "../../domain/Consumers.js"
 import type { InvalidEvents } from "../../workers/AnalyticsRequests.js"
 import { type AnalyticsWorkerError, AnalyticsWorkers } from "../../workers/AnalyticsWorkers.js"
@@ -8,9 +8,9 @@ import { MetricsStore, type MetricsStoreError } from "../MetricsStore.js"
 import { withBatchSpan } from "../SpanExport.js"
 import { type Entry, type HotOutcome, pathDone, sourceOf, tracesOf } from "./Entry.js"
 import { type HotBatch, HotBatches } from "./HotBatches.js"
-import { applyHot, touchedAny } from "./HotMetrics.js"
+import { applyHot, markDuplicates, touchedAny } from "./HotMetrics.js"
 import { makePartitionQueues } from "./PartitionQueues.js"
-import { PendingWindows } from "./PendingWindows.js"
+import { makePendingWriter } from "./PendingWriter.js"
 import { HotSettings } from "./Settings.js"
 
 /**
@@ -32,7 +32,7 @@ export const makeHotPath = Effect.gen(function*() {
   const store = yield* MetricsStore
   const log = yield* EventLog
   const batches = new HotBatches(settings)
-  const pending = new PendingWindows(Duration.toMillis(settings.freshAfter))
+  const pending = yield* makePendingWriter
   const policy = analyticsService.retry
 
   /**
@@ -47,6 +47,7 @@ export const makeHotPath = Effect.gen(function*() {
       )
       const firstSeen = batch.entries.filter((_, i) => claimed[i])
       if (firstSeen.length > 0) yield* applyHot(workers, store, batch.partition, firstSeen)
+      if (firstSeen.length < claimed.length) yield* markDuplicates(store, batch.partition, batch.entries, claimed)
       return claimed.map((c): HotOutcome => (c ? "counted" : "duplicate"))
     })
 
@@ -105,7 +106,7 @@ export const makeHotPath = Effect.gen(function*() {
       batch.entries.forEach((entry, i) => {
         entry.hot = outcomes[i]!
       })
-      if (pending.settle(batch, outcomes.includes("deadLettered"))) Queue.unsafeOffer(wake, undefined)
+      yield* pending.settle(batch, outcomes.includes("deadLettered"))
       yield* Deferred.succeed(batch.settled, undefined)
       if (batch.dropped) return
       for (const entry of batch.entries) pathDone(entry)
@@ -143,33 +144,12 @@ export const makeHotPath = Effect.gen(function*() {
   const queues = yield* makePartitionQueues(work, rollIfDue)
   const timers = yield* Effect.scope
 
-  /**
-   * Writes the pending records that are due: those with an event appended `freshAfter` ago, or within
-   * the next `freshAfter / 2` (so a seller's record is written at most about twice a `freshAfter`).
-   * Then waits until `freshAfter / 2` after the last write began, or until the next is due, or until an
-   * event comes. Best effort: the batches' writes are what counts, so a failed write is logged and left
-   * to the next one.
-   */
-  const wake = yield* Queue.sliding<void>(1)
-  const pause = Duration.toMillis(settings.freshAfter) / 2
-  yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
-    const due = pending.nextDue()
-    if (due === undefined) return yield* Queue.take(wake)
-    const now = yield* Clock.currentTimeMillis
-    if (due > now + pause) return yield* Effect.sleep(Duration.millis(due - now - pause))
-    const records = pending.take(now + pause)
-    if (records.length === 0) return
-    yield* store.putPending(records).pipe(Effect.catchAllCause((cause) => Effect.logWarning("pending metrics not written", cause)))
-    const elapsed = (yield* Clock.currentTimeMillis) - now
-    if (elapsed < pause) yield* Effect.sleep(Duration.millis(pause - elapsed))
-  })))
-
   /** Adds an event to its partition's batch; waits while the partition has batches enough queued. */
   const append = (entry: Entry, now: number) =>
     Effect.suspend(() => {
       const { batch, full, opened } = batches.append(entry, now)
-      if (opened) pending.open(batch)
-      Queue.unsafeOffer(wake, undefined)
+      if (opened) pending.opened(batch)
+      pending.appended()
       if (full) return queues.submit(batch)
       if (!opened) return Effect.void
       return Effect.asVoid(Effect.forkIn(Effect.zipRight(Effect.sleep(settings.maxWait), rollIfIdle(batch.partition, batch)), timers))

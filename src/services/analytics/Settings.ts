@@ -51,7 +51,13 @@ export interface HotSettings {
 export const HotSettings = Config.all({
   maxEvents: Config.integer("HOT_MAX_EVENTS").pipe(Config.withDefault(1000)),
   maxWait: Config.duration("HOT_MAX_WAIT").pipe(Config.withDefault(Duration.seconds(1))),
-  freshAfter: Config.duration("HOT_FRESH_AFTER").pipe(Config.withDefault(Duration.millis(250)))
+  freshAfter: Config.duration("HOT_FRESH_AFTER").pipe(
+    Config.validate({
+      message: "HOT_FRESH_AFTER must be a positive, finite duration",
+      validation: (d) => Duration.isFinite(d) && Duration.toMillis(d) > 0
+    }),
+    Config.withDefault(Duration.millis(250))
+  )
 })
 
 /** Rolled units queued per partition (files, batches) before the lane waits: back-pressure. */

@@ -1,0 +1,68 @@
+import { Clock, Deferred, Duration, Effect, Exit, Queue } from "effect"
+import { MetricsStore } from "../MetricsStore.js"
+import type { HotBatch } from "./HotBatches.js"
+import { PendingWindows } from "./PendingWindows.js"
+import { HotSettings } from "./Settings.js"
+
+/**
+ * The hot path's pending records (`PendingWindows`), written by one loop, so that a seller's writes
+ * never overtake each other: the records that are due (an event appended `freshAfter` ago, or within
+ * the next `freshAfter / 2`, so a seller's record is written at most about twice a `freshAfter`), then
+ * a pause until `freshAfter / 2` after the write began. A failed write hands its records back for the
+ * next one. The loop sleeps while nothing waits, until an event comes or a batch is given up on.
+ */
+export const makePendingWriter = Effect.gen(function*() {
+  const settings = yield* HotSettings
+  const store = yield* MetricsStore
+  const windows = new PendingWindows(Duration.toMillis(settings.freshAfter))
+  const pause = Duration.toMillis(settings.freshAfter) / 2
+  const wake = yield* Queue.sliding<void>(1)
+  /** The loop waits for an event: the next one wakes it (and only then, not every one). */
+  let idle = false
+
+  const writeDue = Effect.gen(function*() {
+    const due = windows.nextDue()
+    if (due === undefined) {
+      idle = true
+      return yield* Queue.take(wake)
+    }
+    const now = yield* Clock.currentTimeMillis
+    if (due > now + pause) return yield* Effect.raceFirst(Effect.sleep(Duration.millis(due - now - pause)), Queue.take(wake))
+    const taken = windows.take(now + pause)
+    const written = taken.records.length === 0 ? Exit.void : yield* Effect.exit(store.putPending(taken.records))
+    if (Exit.isSuccess(written)) for (const { done } of taken.rewritten) Deferred.unsafeDone(done, Exit.void)
+    else {
+      windows.retry(taken)
+      yield* Effect.logWarning("pending metrics not written; they will be written again", written.cause)
+    }
+    const elapsed = (yield* Clock.currentTimeMillis) - now
+    if (elapsed < pause) yield* Effect.sleep(Duration.millis(pause - elapsed))
+  })
+  yield* Effect.forkScoped(Effect.forever(
+    writeDue.pipe(Effect.catchAllCause((cause) => Effect.logError("pending metrics writer", cause)))
+  ))
+
+  return {
+    /** A batch opened: its events are pending until it settles. */
+    opened: (batch: HotBatch): void => windows.open(batch),
+    /** An event was appended to an open batch. */
+    appended: (): void => {
+      if (!idle) return
+      idle = false
+      Queue.unsafeOffer(wake, undefined)
+    },
+    /**
+     * A batch settled (applied, or `givenUp`): given up on, it waits until the records that may hold it
+     * are written again without it, so that its events are committed only once the view leaves them out.
+     */
+    settle: (batch: HotBatch, givenUp: boolean): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const rewritten = windows.settle(batch, givenUp)
+        if (rewritten === undefined) return Effect.void
+        Queue.unsafeOffer(wake, undefined)
+        return Deferred.await(rewritten)
+      }),
+    /** A revoked partition: its records are its new owner's to write. */
+    drop: (partition: number): void => windows.drop(partition)
+  } as const
+})
