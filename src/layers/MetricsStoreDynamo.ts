@@ -42,7 +42,10 @@ export interface Options extends Dynamo.DynamoClientOptions {
 
 /** Attribute of a claim item: the source record that claimed the event. */
 const claimSource = "claimedBy"
-/** Attributes of a pending record (`pendingItem(partition)`): its partition, and its windows (a list of maps). */
+/**
+ * Attributes of a pending record (`pendingItem(partition)`): its partition, and its windows as one JSON
+ * string (`PendingWindow`s): nested maps cost the store and the client more to convert, per attribute.
+ */
 const pendingPartition = "partition"
 const pendingWindows = "windows"
 
@@ -52,7 +55,7 @@ const batchesInFlight = 8
 const keyOf = (sellerId: string, item: string): string => JSON.stringify([sellerId, item])
 
 const watermarkPrefix = watermarkAttribute(0).slice(0, -1)
-const decodeWindows = Schema.decodeUnknownOption(Schema.Array(PendingWindow))
+const decodeWindows = Schema.decodeUnknownOption(Schema.parseJson(Schema.Array(PendingWindow)))
 
 const watermarksOf = (item: Record<string, unknown>): Record<number, number> => {
   const watermarks: Record<number, number> = {}
@@ -173,7 +176,7 @@ export const make = (options: Options) =>
         sellerId,
         item: pendingItem(partition),
         [pendingPartition]: partition,
-        [pendingWindows]: windows.map(({ delta, fromOffset }) => ({ fromOffset, delta }))
+        [pendingWindows]: JSON.stringify(windows)
       }))
       yield* Dynamo.sendInPages(records, Dynamo.batchWriteSize, batchesInFlight, fail("putPending"), (page) =>
         dynamo.call("BatchWriteItem", { RequestItems: { [tableName]: page.map((Item) => ({ PutRequest: { Item } })) } }, fail("putPending")).pipe(
