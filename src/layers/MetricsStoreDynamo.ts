@@ -203,8 +203,10 @@ export const make = (options: Options) =>
         else if (item.startsWith(pendingItemPrefix)) {
           // A record this version cannot read (written by another) is left out: the items still hold what was applied.
           const decoded = decodeWindows(windows)
-          if (Option.isSome(decoded)) pending.push({ sellerId, partition: Number(stored[pendingPartition]), windows: decoded.value })
-          else yield* Effect.logWarning(`pending record ${item} of seller ${sellerId} unreadable: left out`)
+          const partition = stored[pendingPartition]
+          if (Option.isSome(decoded) && item === pendingItem(Number(partition)) && Number.isSafeInteger(partition)) {
+            pending.push({ sellerId, partition: partition as number, windows: decoded.value })
+          } else yield* Effect.logDebug(`pending record ${item} of seller ${sellerId} unreadable: left out`)
         }
       }
       return { totals, pending }

@@ -108,7 +108,7 @@ describe("pending metrics", () => {
       expect(yield* foldedOf(stores, "pend_dup")).toEqual(foldOf("pend_dup", [event!]))
     }))
 
-  it.scoped("records the store failed to write are written again", () =>
+  it.scoped("records the store failed to write are written again, backing off while it fails", () =>
     Effect.gen(function*() {
       const stores = yield* Layer.build(Stores)
       const gate = yield* Deferred.make<void>()
@@ -124,7 +124,10 @@ describe("pending metrics", () => {
       yield* appendAll(archive, events, 6)
       yield* TestClock.adjust("1 second") // the first write fails
       expect(yield* viewOf(stores, "pend_f")).toEqual(foldOf("pend_f", []))
-      yield* TestClock.adjust("2 seconds") // two more fail, the fourth is written
+      yield* TestClock.adjust("6 seconds") // two more fail, 1 s and 2 s later (backing off)
+      expect(failures).toBe(0)
+      expect(yield* viewOf(stores, "pend_f")).toEqual(foldOf("pend_f", []))
+      yield* TestClock.adjust("4 seconds") // the fourth, 4 s later, is written
       expect(failures).toBe(-1)
       expect(yield* viewOf(stores, "pend_f")).toEqual(foldOf("pend_f", events))
     }))

@@ -18,8 +18,10 @@ import { HotSettings } from "./Settings.js"
  * published twice counts once, under the record that claimed it first), aggregated in a worker thread
  * and applied to the hot store under the partition's watermark (`applyHot`), batch after batch.
  *
- * While a batch waits or is applied, its events are in their sellers' pending records (`PendingWindows`,
+ * While a batch waits or is applied, its events are in their sellers' pending records (`PendingWriter`,
  * `MetricsStore.putPending`) from `freshAfter` after they were read: readers add what is not folded yet.
+ * A batch given up on settles once its sellers' records are written without it (however long the
+ * store takes), so that its events are never committed while the view still counts them.
  *
  * Failures: the batch is retried by the analytics policy. Given up on, its events are dead-lettered
  * (and their claims released, so a replay counts them) only when none of its writes can be in the

@@ -50,7 +50,7 @@ export class PendingWindows {
 
   /**
    * A batch settled: applied, or `givenUp`. The records that may hold a batch given up on are written
-   * again without it at the next `take`: the answer completes once they are (at once when none do).
+   * again without it at the next `take`: the answer completes once they are (undefined when none may).
    */
   settle(batch: HotBatch, givenUp: boolean): Deferred.Deferred<void> | undefined {
     const windows = this.partitions.get(batch.partition)
