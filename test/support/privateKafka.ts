@@ -83,8 +83,10 @@ export const startPrivateKafka = async (timeoutMs = 90_000): Promise<PrivateKafk
     "-cp",
     `${libs}/*`
   ]
-  // A cluster id is 16 random bytes, base64url without padding.
-  const clusterId = randomBytes(16).toString("base64url")
+  // A cluster id is 16 random bytes, base64url without padding, and, as Kafka's own, never starts with "-"
+  // (the storage tool would read it as an option: one start in 64 failed so).
+  let clusterId = randomBytes(16).toString("base64url")
+  while (clusterId.startsWith("-")) clusterId = randomBytes(16).toString("base64url")
   execFileSync("java", [...jvm, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", config, "--standalone"], {
     stdio: ["ignore", "ignore", "pipe"]
   })
