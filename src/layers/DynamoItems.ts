@@ -46,6 +46,12 @@ export interface ItemClient {
   readonly query: <E>(input: Record<string, unknown>, onError: (cause: unknown) => E, limit?: number) => Effect.Effect<Array<Item>, E>
 }
 
+/** One BatchWriteItem putting `items` into the table; resolves to those it left unprocessed (for `Dynamo.sendPage`). */
+export const batchPut = <E>(dynamo: ItemClient, tableName: string, items: ReadonlyArray<Item>, onError: (cause: unknown) => E) =>
+  dynamo.call("BatchWriteItem", { RequestItems: { [tableName]: items.map((Item) => ({ PutRequest: { Item } })) } }, onError).pipe(
+    Effect.map((out) => (out.UnprocessedItems?.[tableName] ?? []).flatMap((request) => (request.PutRequest === undefined ? [] : [request.PutRequest.Item])))
+  )
+
 /** DynamoDB's answer to a failed request: `name` is its error type, e.g. `ConditionalCheckFailedException`. */
 export class DynamoRequestError extends Error {
   constructor(

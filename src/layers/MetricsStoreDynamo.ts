@@ -25,7 +25,7 @@ import { type PendingMetrics, PendingWindow, type WatermarkedItem } from "../dom
 import { compareKeyBytes } from "../services/KeyOrder.js"
 import { Metrics } from "../services/Metrics.js"
 import * as Dynamo from "./Dynamo.js"
-import { makeItemClient } from "./DynamoItems.js"
+import { batchPut, makeItemClient } from "./DynamoItems.js"
 
 /**
  * MetricsStore on DynamoDB: table `tableName` keyed by sellerId (S) + item (S). Each apply is one
@@ -179,11 +179,7 @@ export const make = (options: Options) =>
         [pendingWindows]: JSON.stringify(windows)
       }))
       yield* Dynamo.sendInPages(records, Dynamo.batchWriteSize, batchesInFlight, fail("putPending"), (page) =>
-        dynamo.call("BatchWriteItem", { RequestItems: { [tableName]: page.map((Item) => ({ PutRequest: { Item } })) } }, fail("putPending")).pipe(
-          Effect.map((out) =>
-            (out.UnprocessedItems?.[tableName] ?? []).flatMap((request) => (request.PutRequest?.Item === undefined ? [] : [request.PutRequest.Item]))
-          )
-        ))
+        batchPut(dynamo, tableName, page, fail("putPending")))
     })
 
     const totalsAndPending = Effect.fn("MetricsStore.totalsAndPending")(function*(sellerId: string) {
@@ -198,11 +194,10 @@ export const make = (options: Options) =>
       const pending: Array<PendingMetrics> = []
       for (const stored of items) {
         const item = String(stored[keyAttributes.sort])
-        const windows = stored[pendingWindows]
         if (item === totalsItem) totals.push({ item, values: valuesOf(stored), watermarks: watermarksOf(stored) })
         else if (item.startsWith(pendingItemPrefix)) {
           // A record this version cannot read (written by another) is left out: the items still hold what was applied.
-          const decoded = decodeWindows(windows)
+          const decoded = decodeWindows(stored[pendingWindows])
           const partition = stored[pendingPartition]
           if (Option.isSome(decoded) && item === pendingItem(Number(partition)) && Number.isSafeInteger(partition)) {
             pending.push({ sellerId, partition: partition as number, windows: decoded.value })
@@ -262,9 +257,7 @@ export const make = (options: Options) =>
         return true
       })
       yield* Dynamo.sendInPages(puts, Dynamo.batchWriteSize, batchesInFlight, fail("claimMany"), (page) =>
-        dynamo.call("BatchWriteItem", { RequestItems: { [tableName]: page.map((Item) => ({ PutRequest: { Item } })) } }, fail("claimMany")).pipe(Effect.map((out) =>
-          (out.UnprocessedItems?.[tableName] ?? []).flatMap((request) => (request.PutRequest?.Item === undefined ? [] : [request.PutRequest.Item]))
-        )))
+        batchPut(dynamo, tableName, page, fail("claimMany")))
       for (const i of released) answers[i] = yield* claim(claims[i]!.sellerId, claims[i]!.eventId, claims[i]!.source)
       return answers
     })

@@ -26,7 +26,7 @@ import {
   sendInPages,
   sendPage
 } from "./Dynamo.js"
-import { makeItemClient } from "./DynamoItems.js"
+import { batchPut, makeItemClient } from "./DynamoItems.js"
 import { SeqBlocks } from "./SeqBlocks.js"
 
 /**
@@ -223,17 +223,12 @@ export const make = (options: Options) =>
         return found
       })
 
-    /** One BatchWriteItem of these items; resolves to those left unprocessed. */
-    const batchPut = (items: ReadonlyArray<Record<string, unknown>>) =>
-      dynamo.call("BatchWriteItem", { RequestItems: { [tableName]: items.map((Item) => ({ PutRequest: { Item } })) } }, fail("put")).pipe(
-        Effect.map((out) => (out.UnprocessedItems?.[tableName] ?? []).flatMap((r) => (r.PutRequest === undefined ? [] : [r.PutRequest.Item])))
-      )
-
     /** Puts the items, 25 a request (unprocessed ones sent again), 8 requests at once: each item's exit is its request's. */
     const writeAll = (items: ReadonlyArray<Record<string, unknown>>) =>
       Effect.forEach(
         Arr.chunksOf(items, batchWriteSize),
-        (page) => Effect.map(Effect.exit(sendPage(page, fail("put"), batchPut)), (exit) => page.map(() => exit)),
+        (page) =>
+          Effect.map(Effect.exit(sendPage(page, fail("put"), (items) => batchPut(dynamo, tableName, items, fail("put")))), (exit) => page.map(() => exit)),
         { concurrency: 8 }
       ).pipe(Effect.map((pages) => pages.flat()))
 

@@ -25,22 +25,19 @@ export const sellerMetrics = (
 ): Effect.Effect<SellerMetrics, MetricsStoreError> =>
   Effect.gen(function*() {
     const bounded = from !== undefined || to !== undefined
-    const rangeOf = (length: number): ItemRange => ({ from: (from ?? "0000").slice(0, length), to: (to ?? "9999").slice(0, length) + "\uffff" })
-    /** As `query` would find it: a pending item is added only where its stored item would be read. */
-    const inRange = (prefix: string, length: number) => (item: string): boolean => {
-      if (!item.startsWith(prefix)) return false
-      if (!bounded) return true
-      const range = rangeOf(length)
-      return compareKeyBytes(item, prefix + range.from) >= 0 && compareKeyBytes(item, prefix + range.to) <= 0
-    }
-    const query = (prefix: string, length: number) => bounded ? store.query(sellerId, prefix, rangeOf(length)) : store.query(sellerId, prefix)
+    const rangeOf = (length: number): ItemRange | undefined =>
+      bounded ? { from: (from ?? "0000").slice(0, length), to: (to ?? "9999").slice(0, length) + "\uffff" } : undefined
+    const [hours, days] = [rangeOf(13), rangeOf(10)]
     // The day items hold their hours' counts too; hour items are those written before they did.
-    const [{ pending, totals }, hourItems, days] = yield* Effect.all(
-      [store.totalsAndPending(sellerId), query(hourItemPrefix, 13), query(dayItemPrefix, 10)],
+    const [{ pending, totals }, hourItems, dayItems] = yield* Effect.all(
+      [store.totalsAndPending(sellerId), store.query(sellerId, hourItemPrefix, hours), store.query(sellerId, dayItemPrefix, days)],
       { concurrency: 3 }
     )
-    const dayInRange = inRange(dayItemPrefix, 10)
-    const items = withPending([...totals, ...hourItems, ...days], pending, (item) => item === totalsItem || dayInRange(item))
+    // A pending day is added only where its stored item would have been read.
+    const dayWanted = (item: string) =>
+      item.startsWith(dayItemPrefix) &&
+      (days === undefined || (compareKeyBytes(item, dayItemPrefix + days.from) >= 0 && compareKeyBytes(item, dayItemPrefix + days.to) <= 0))
+    const items = withPending([...totals, ...hourItems, ...dayItems], pending, (item) => item === totalsItem || dayWanted(item))
     const metrics = fromStoreItems(sellerId, items)
     if (!bounded) return metrics
     // A day in range brings all its hours: keep those in range (to the hour, when from or to names one).

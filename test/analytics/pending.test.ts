@@ -52,9 +52,16 @@ const viewOf = (stores: Context.Context<any>, seller: string) => sellerMetrics(C
 const foldedOf = (stores: Context.Context<any>, seller: string) =>
   Effect.map(Context.get(stores, MetricsStore).query(seller, ""), (items) => fromStoreItems(seller as SellerId, items))
 
-/** A real store whose metric writes wait until `gate` opens. */
-const gated = (store: MetricsStore["Type"], gate: Deferred.Deferred<void>) =>
-  MetricsStore.of({ ...store, apply: (update) => Effect.zipRight(Deferred.await(gate), store.apply(update)) })
+/** A real store whose metric writes wait until `gate` opens (the gate of the moment, when given as a function: none, no wait). */
+const gated = (store: MetricsStore["Type"], gate: Deferred.Deferred<void> | (() => Deferred.Deferred<void> | undefined)) =>
+  MetricsStore.of({
+    ...store,
+    apply: (update) =>
+      Effect.suspend(() => {
+        const now = typeof gate === "function" ? gate() : gate
+        return Effect.zipRight(now === undefined ? Effect.void : Deferred.await(now), store.apply(update))
+      })
+  })
 
 type Archive = Effect.Effect.Success<ReturnType<typeof pipelineOver>>["archive"]
 
@@ -91,8 +98,7 @@ describe("pending metrics", () => {
     Effect.gen(function*() {
       const stores = yield* Layer.build(Stores)
       let gate: Deferred.Deferred<void> | undefined
-      const store = Context.get(stores, MetricsStore)
-      const held = MetricsStore.of({ ...store, apply: (update) => Effect.zipRight(gate === undefined ? Effect.void : Deferred.await(gate), store.apply(update)) })
+      const held = gated(Context.get(stores, MetricsStore), () => gate)
       const { archive } = yield* pipelineOver(Context.add(stores, MetricsStore, held), settings())
       const [event] = lives(["pend_dup"], 1)
       yield* appendAll(archive, [event!], 5)

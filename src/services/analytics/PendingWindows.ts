@@ -1,5 +1,5 @@
 import { Deferred, Exit, FiberId } from "effect"
-import { combine, type Delta, deltaOf, emptyDelta } from "../../domain/MetricsDelta.js"
+import { combine, type Delta, deltasBySeller, emptyDelta } from "../../domain/MetricsDelta.js"
 import type { PendingMetrics } from "../../domain/PendingMetrics.js"
 import type { HotBatch } from "./HotBatches.js"
 
@@ -116,10 +116,10 @@ export class PendingWindows {
       this.rewrites.delete(partition)
       for (const window of windows) {
         const { appendedAt, entries } = window.batch
-        for (; window.accumulated < entries.length; window.accumulated++) {
-          const { event } = entries[window.accumulated]!
-          const sellerId = event.data.sellerId
-          window.deltas.set(sellerId, combine(window.deltas.get(sellerId) ?? emptyDelta, deltaOf(event)))
+        if (window.accumulated < entries.length) {
+          const added = deltasBySeller(entries.slice(window.accumulated).map((e) => e.event))
+          for (const sellerId in added) window.deltas.set(sellerId, combine(window.deltas.get(sellerId) ?? emptyDelta, added[sellerId]!))
+          window.accumulated = entries.length
         }
         for (; window.written < entries.length && appendedAt[window.written]! <= appendedBy; window.written++) {
           sellers.add(entries[window.written]!.event.data.sellerId)
