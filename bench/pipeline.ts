@@ -192,11 +192,13 @@ try {
       }
     }, (e) => closing || console.error(`SSE ${s}: ${String(e)}`)))
   }
+  // The metrics are polled from the warm-up on, as the SSE streams are open from it: an event of the warm-up
+  // is booked when a poll first sees it, not as the time from its POST to the first poll of the main phase.
+  let stopped = false
+  const poller = pollMetrics(() => stopped)
   await offer(100, 5_000) // warm-up: consumers joined, connections open, JIT
   sseLatencies = []
   visibleLatencies = []
-  let stopped = false
-  const poller = pollMetrics(() => stopped)
   const main = await offer(rate, seconds * 1000)
   const lines = [
     `pipeline: ${sellerCount} sellers, ${sseSample} with an SSE client, topic ${topic}`,
