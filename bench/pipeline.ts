@@ -30,7 +30,7 @@ const sseSample = num("BENCH_SSE_SELLERS", 50)
 const steps = (process.env["BENCH_STEPS"] ?? "2000,3000,4000").split(",").filter((s) => s !== "").map(Number)
 const stepSeconds = num("BENCH_STEP_SECONDS", 30)
 /** Sellers whose metrics are polled, and how often: each poll is a GET per seller on analytics-service, part of its load. */
-const metricsSample = num("BENCH_METRICS_SELLERS", 20)
+const metricsSample = num("BENCH_METRICS_SELLERS", 10)
 const pollMs = num("BENCH_POLL_MS", 100)
 const brokers = (process.env["KAFKA_BROKERS"] ?? "127.0.0.1:9092").split(",")
 const run = randomUUID().slice(0, 8)
