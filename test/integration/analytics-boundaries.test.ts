@@ -1,7 +1,10 @@
 import { randomBytes } from "node:crypto"
+import { Effect } from "effect"
 import kafkajs from "kafkajs"
 import { afterAll, describe, expect, it } from "vitest"
 import { analyticsService, productEventsTopic } from "../../src/domain/Consumers.js"
+import * as MetricsStoreDynamo from "../../src/layers/MetricsStoreDynamo.js"
+import { MetricsStore } from "../../src/services/MetricsStore.js"
 import { auditArchive, readArchive } from "../support/archiveAudit.js"
 import { encode } from "../support/events.js"
 import { makeLoad, sameJson } from "../support/groundTruth.js"
@@ -39,23 +42,47 @@ const metricsMatch = async (program: Program, load: ReturnType<typeof makeLoad>,
   return true
 }
 
+/** What the table holds for the sellers: metric items that a batch was applied to (they carry a watermark), and pending records. */
+const storeState = (tableName: string, sellers: ReadonlyArray<string>) => {
+  const env = liveEnv()
+  const aws = { region: env.AWS_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } }
+  return Effect.runPromise(
+    Effect.gen(function*() {
+      const store = yield* MetricsStore
+      let applied = 0
+      let pending = 0
+      for (const seller of sellers) {
+        applied += (yield* store.query(seller, "")).filter((item) => Object.keys(item.watermarks).length > 0).length
+        pending += (yield* store.totalsAndPending(seller)).pending.length
+      }
+      return { applied, pending }
+    }).pipe(Effect.provide(MetricsStoreDynamo.layer({ ...aws, endpoint: env.DYNAMODB_ENDPOINT, tableName })))
+  )
+}
+
 type Counts = { readonly created: number; readonly updated: number; readonly deleted: number }
 
 const cases = [
   {
     name: "SIGKILL after the hot apply, before the upload",
     // The archive holds its files for ever (no roll-over within the test): only the hot path completes.
-    first: { ARCHIVE_IDLE: "1 hour", ARCHIVE_MAX_AGE: "1 hour", ARCHIVE_FIRST_AGE: "1 hour" }
+    // No pending record is written either: the metrics match once the batches are applied, not before.
+    first: { ARCHIVE_IDLE: "1 hour", ARCHIVE_MAX_AGE: "1 hour", ARCHIVE_FIRST_AGE: "1 hour", HOT_FRESH_AFTER: "1 hour" },
+    atKill: (state: { applied: number; pending: number }) => {
+      expect(state.pending, "no pending record").toBe(0)
+      expect(state.applied, "items applied").toBeGreaterThan(0)
+    }
   },
   {
     name: "SIGKILL with the events in pending records only, no batch applied",
     // Nor do the hot batches roll: the events are visible through the sellers' pending records alone.
-    first: { ARCHIVE_IDLE: "1 hour", ARCHIVE_MAX_AGE: "1 hour", ARCHIVE_FIRST_AGE: "1 hour", HOT_MAX_WAIT: "1 hour", HOT_FRESH_AFTER: "100 millis" }
+    first: { ARCHIVE_IDLE: "1 hour", ARCHIVE_MAX_AGE: "1 hour", ARCHIVE_FIRST_AGE: "1 hour", HOT_MAX_WAIT: "1 hour", HOT_FRESH_AFTER: "100 millis" },
+    atKill: (state: { applied: number; pending: number }) => expect(state, "no item applied, pending records written").toMatchObject({ applied: 0, pending: 6 })
   }
 ] as const
 
 describe("analytics-service killed at a boundary of its paths", () => {
-  it.each(cases)("$name: the restart counts nothing twice and archives everything once", async ({ first: settings, name }) => {
+  it.each(cases)("$name: the restart counts nothing twice and archives everything once", async ({ atKill, first: settings, name }) => {
     const label = `${run}x${cases.findIndex((c) => c.name === name)}`
     const kafka = await startPrivateKafka()
     brokers.push(kafka)
@@ -63,8 +90,9 @@ describe("analytics-service killed at a boundary of its paths", () => {
     admins.push(admin)
     const sellers = Array.from({ length: 6 }, (_, i) => `bnd_${label}_${i}`)
     const bucket = `boundary-${label}`
+    const table = `boundary-metrics-${label}`
     const launch = async (which: string, extra: Record<string, string>) => {
-      const env = { ...process.env, ...liveEnv(), KAFKA_BROKERS: kafka.broker, METRICS_TABLE: `boundary-metrics-${label}`, S3_BUCKET: bucket, ...extra }
+      const env = { ...process.env, ...liveEnv(), KAFKA_BROKERS: kafka.broker, METRICS_TABLE: table, S3_BUCKET: bucket, ...extra }
       const program = startProgram("analytics", await freePort(), `boundary-${label}-${which}`, env)
       programs.push(program)
       return program
@@ -88,6 +116,7 @@ describe("analytics-service killed at a boundary of its paths", () => {
     expect(await readArchive(bucket).catch(() => []), "nothing archived yet").toEqual([])
     const committed = (await admin.offsets(analyticsService.group, productEventsTopic)).filter((o) => o.committed > 0)
     expect(committed, "nothing committed: the archive does not have the events").toEqual([])
+    atKill(await storeState(table, sellers))
     first.child.kill("SIGKILL")
     await first.exited
 
