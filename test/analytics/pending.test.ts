@@ -104,6 +104,7 @@ describe("pending metrics", () => {
       yield* appendAll(archive, [event!], 5)
       yield* TestClock.adjust("1 second")
       expect(yield* viewOf(stores, "pend_dup")).toEqual(foldOf("pend_dup", [event!]))
+      expect(yield* foldedOf(stores, "pend_dup"), "the first record's batch applied").toEqual(foldOf("pend_dup", [event!]))
       gate = yield* Deferred.make<void>()
       yield* appendAll(archive, [event!], 5, 1) // the same event again, alone in its batch: a duplicate
       yield* TestClock.adjust("2 seconds")
