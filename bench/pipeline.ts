@@ -15,6 +15,7 @@ import { randomUUID } from "node:crypto"
 import { Duration, Effect, Redacted } from "effect"
 import { makeEventId } from "../src/domain/ProductEvent.js"
 import { devJwtSecret, signToken } from "../src/services/Tokens.js"
+import { machineSeconds } from "./support/cpu.js"
 import { cpuSeconds, startIsolatedPrograms, stopChild, waitUp } from "./support/children.js"
 import { measureCeiling } from "./support/ceiling.js"
 import { send, steadyLoad } from "./support/load.js"
@@ -102,7 +103,8 @@ let peakWrites = 0
 const offer = async (perSecond: number, ms: number) => {
   const writesBefore = await storeWrites()
   const startedAt = Date.now()
-  const cpuBefore = Object.fromEntries(Object.entries({ ...childPids(), ...stores }).map(([n, pid]) => [n, cpuSeconds(pid)]))
+  const cpuBefore = Object.fromEntries(Object.entries(measuredPids()).map(([n, pid]) => [n, cpuSeconds(pid)]))
+  const machineBefore = machineSeconds()
   const acceptedBefore = accepted
   const lagSamples: Array<Array<number>> = []
   await steadyLoad(perSecond, ms, makeEvent, postBatch, (tick) => {
@@ -111,13 +113,18 @@ const offer = async (perSecond: number, ms: number) => {
   const elapsed = (Date.now() - startedAt) / 1000
   const endLag = await lags()
   lagSamples.push(endLag)
-  const cpu = Object.fromEntries(Object.entries({ ...childPids(), ...stores }).map(([n, pid]) => [n, (cpuSeconds(pid) - cpuBefore[n]!) / elapsed]))
+  const cpu = Object.fromEntries(Object.entries(measuredPids()).map(([n, pid]) => [n, (cpuSeconds(pid) - cpuBefore[n]!) / elapsed]))
+  const machineAfter = machineSeconds()
+  const machine = machineBefore === undefined || machineAfter === undefined
+    ? undefined
+    : { busy: (machineAfter.busy - machineBefore.busy) / elapsed, cores: (machineAfter.total - machineBefore.total) / elapsed }
   const writesAfter = await storeWrites()
   const writesPerSecond = writesBefore === undefined || writesAfter === undefined ? undefined : Math.round((writesAfter - writesBefore) / elapsed)
   peakWrites = Math.max(peakWrites, writesPerSecond ?? 0)
-  return { acceptedPerSecond: Math.round((accepted - acceptedBefore) / elapsed), lagSamples, endLag, cpu, writesPerSecond }
+  return { acceptedPerSecond: Math.round((accepted - acceptedBefore) / elapsed), lagSamples, endLag, cpu, machine, writesPerSecond }
 }
-const childPids = () => Object.fromEntries(Object.entries(children).map(([n, c]) => [n, c.process.pid!]))
+/** The programs, the stand-in servers, and this process (load, SSE clients, metrics polls): it shares the machine. */
+const measuredPids = () => ({ ...Object.fromEntries(Object.entries(children).map(([n, c]) => [n, c.process.pid!])), ...stores, bench: process.pid })
 
 const pollMetrics = async (stop: () => boolean) => {
   const tokens = new Map(await Promise.all(metricsSampled.map(async (s) => [s, await sign({ sellerId: s, role: "seller" })] as const)))
@@ -137,7 +144,10 @@ const pollMetrics = async (stop: () => boolean) => {
 
 const describe = (name: string, perSecond: number, r: Awaited<ReturnType<typeof offer>>) => {
   const lagLine = groups.map((g, i) => `${g.slice(prefix.length)} max ${Math.max(...r.lagSamples.map((l) => l[i]!))} end ${r.endLag[i]}`).join("; ")
-  const cpuLine = Object.entries(r.cpu).map(([n, share]) => `${n} ${(share * 100).toFixed(0)}%`).join(", ")
+  const machine = r.machine === undefined
+    ? ""
+    : `; machine busy ${(r.machine.busy * 100).toFixed(0)}% of ${(r.machine.cores * 100).toFixed(0)}% (${Math.round(r.machine.cores)} cores)`
+  const cpuLine = Object.entries(r.cpu).map(([n, share]) => `${n} ${(share * 100).toFixed(0)}%`).join(", ") + machine
   return [
     `${name}: offered ${perSecond} ev/s, accepted ${r.acceptedPerSecond} ev/s (${failedPosts} failed POSTs so far)`,
     `  lag: ${lagLine}`,
