@@ -234,6 +234,7 @@ describe("fault suite", () => {
     // commits a record only once it is in both, so its caught-up group (markers included) means archived.
     await eventually("analytics-service committed the markers", async () =>
       (await lagOf(analyticsService.group)) === 0 ? true : undefined, 60_000).catch(() => note("analytics still has lag"))
+    const analyticsLag = await lagOf(analyticsService.group)
     // Compared once everything is committed: each batch applied (the markers' too, which the served metrics
     // showed through pending records before), so the figures are those of the store.
     let mismatchingSellers = 0
@@ -253,6 +254,7 @@ describe("fault suite", () => {
       duplicated,
       "out of order": outOfOrder,
       "mismatching sellers": mismatchingSellers,
+      "analytics lag at the end": analyticsLag,
       "archive: missing": archive.missing,
       "archive: in several objects": archive.duplicated,
       "archive: unexpected lines": archive.unexpected
@@ -265,10 +267,11 @@ describe("fault suite", () => {
       duplicated,
       outOfOrder,
       mismatchingSellers,
+      analyticsLag,
       archiveMissing: archive.missing,
       archiveDuplicated: archive.duplicated,
       archiveUnexpected: archive.unexpected
-    }).toEqual({ lost: 0, duplicated: 0, outOfOrder: 0, mismatchingSellers: 0, archiveMissing: 0, archiveDuplicated: 0, archiveUnexpected: 0 })
+    }).toEqual({ lost: 0, duplicated: 0, outOfOrder: 0, mismatchingSellers: 0, analyticsLag: 0, archiveMissing: 0, archiveDuplicated: 0, archiveUnexpected: 0 })
     expect(table["events accepted"]).toBeGreaterThan(1_000)
     expect(archive.objects).toBeGreaterThan(0)
   }, 900_000)

@@ -60,6 +60,8 @@ const storeState = (tableName: string, sellers: ReadonlyArray<string>) => {
   )
 }
 
+type StoreState = Awaited<ReturnType<typeof storeState>>
+
 type Counts = { readonly created: number; readonly updated: number; readonly deleted: number }
 
 const cases = [
@@ -68,7 +70,7 @@ const cases = [
     // The archive holds its files for ever (no roll-over within the test): only the hot path completes.
     // No pending record is written either: the metrics match once the batches are applied, not before.
     first: { ARCHIVE_IDLE: "1 hour", ARCHIVE_MAX_AGE: "1 hour", ARCHIVE_FIRST_AGE: "1 hour", HOT_FRESH_AFTER: "1 hour" },
-    atKill: (state: { applied: number; pending: number }) => {
+    atKill: (state: StoreState) => {
       expect(state.pending, "no pending record").toBe(0)
       expect(state.applied, "items applied").toBeGreaterThan(0)
     }
@@ -77,7 +79,7 @@ const cases = [
     name: "SIGKILL with the events in pending records only, no batch applied",
     // Nor do the hot batches roll: the events are visible through the sellers' pending records alone.
     first: { ARCHIVE_IDLE: "1 hour", ARCHIVE_MAX_AGE: "1 hour", ARCHIVE_FIRST_AGE: "1 hour", HOT_MAX_WAIT: "1 hour", HOT_FRESH_AFTER: "100 millis" },
-    atKill: (state: { applied: number; pending: number }) => expect(state, "no item applied, pending records written").toMatchObject({ applied: 0, pending: 6 })
+    atKill: (state: StoreState) => expect(state, "no item applied, pending records written").toMatchObject({ applied: 0, pending: 6 })
   }
 ] as const
 
