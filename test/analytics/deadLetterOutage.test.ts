@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, ConfigProvider, Context, Effect, Layer, Option, Stream, TestClock } from "effect"
+import { Chunk, Context, Effect, Layer, Option, Stream, TestClock } from "effect"
 import { decodeArchive } from "../../src/domain/ArchiveEncoding.js"
 import { deadLetterTopic } from "../../src/domain/Consumers.js"
 import { deadLetterHeaders } from "../../src/domain/DeadLetter.js"
@@ -11,7 +11,7 @@ import { MetricsStore } from "../../src/services/MetricsStore.js"
 import { ObjectStore } from "../../src/services/ObjectStore.js"
 import { AnalyticsWorkers } from "../../src/workers/AnalyticsWorkers.js"
 import { baseMillis, created } from "../support/events.js"
-import { pipelineOver, recordOf, Stores, throttledUntilHealed } from "./pipelineSupport.js"
+import { pipelineOver, pipelineSettings, recordOf, Stores, throttledUntilHealed } from "./pipelineSupport.js"
 
 /**
  * The dead-letter topic out of reach just when the pipeline gives up on a hot batch or an archive
@@ -20,15 +20,7 @@ import { pipelineOver, recordOf, Stores, throttledUntilHealed } from "./pipeline
  */
 
 /** `tick`: how often the archive looks for idle files (30 s for an hour of test time without thousands of wake-ups). */
-const settings = (tick: string) => Layer.setConfigProvider(ConfigProvider.fromMap(new Map([
-  ["ARCHIVE_MAX_BYTES", String(1 << 20)],
-  ["ARCHIVE_MAX_AGE", "60 seconds"],
-  ["ARCHIVE_IDLE", "5 seconds"],
-  ["ARCHIVE_TICK", tick],
-  ["ARCHIVE_FIRST_BYTES", String(1 << 20)],
-  ["ARCHIVE_FIRST_AGE", "60 seconds"],
-  ["HOT_MAX_WAIT", "500 millis"]
-])))
+const settings = (tick: string) => pipelineSettings({ ARCHIVE_TICK: tick, HOT_MAX_WAIT: "500 millis" })
 
 const dlq = deadLetterTopic("analytics-service")
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Context, Deferred, Effect, Layer, TestClock } from "effect"
+import { Context, Deferred, Effect, Layer, TestClock } from "effect"
 import type { SellerId } from "../../src/domain/Ids.js"
 import { withPending } from "../../src/domain/PendingMetrics.js"
 import { combineAll, deltaOf, type LifecycleEvent } from "../../src/domain/MetricsDelta.js"
@@ -7,7 +7,7 @@ import { deltaItems, fromStoreItems } from "../../src/domain/SellerMetrics.js"
 import { MetricsStore, MetricsStoreError } from "../../src/services/MetricsStore.js"
 import { sellerMetrics } from "../../src/services/MetricsView.js"
 import { baseMillis, created, product, updated } from "../support/events.js"
-import { pipelineOver, recordOf, Stores, throttledUntilHealed } from "./pipelineSupport.js"
+import { pipelineOver, pipelineSettings, recordOf, Stores, throttledUntilHealed } from "./pipelineSupport.js"
 
 /**
  * The pending view: an event whose micro-batch is not applied yet shows in its seller's metrics (as
@@ -16,17 +16,7 @@ import { pipelineOver, recordOf, Stores, throttledUntilHealed } from "./pipeline
  */
 
 const settings = (archiveTick = "1 second") =>
-  Layer.setConfigProvider(ConfigProvider.fromMap(new Map([
-    ["ARCHIVE_MAX_BYTES", String(1 << 20)],
-    ["ARCHIVE_MAX_AGE", "60 seconds"],
-    ["ARCHIVE_IDLE", "5 seconds"],
-    ["ARCHIVE_TICK", archiveTick],
-    ["ARCHIVE_FIRST_BYTES", String(1 << 20)],
-    ["ARCHIVE_FIRST_AGE", "60 seconds"],
-    ["HOT_MAX_EVENTS", "500"],
-    ["HOT_MAX_WAIT", "500 millis"],
-    ["HOT_FRESH_AFTER", "1 second"]
-  ])))
+  pipelineSettings({ ARCHIVE_TICK: archiveTick, HOT_MAX_EVENTS: "500", HOT_MAX_WAIT: "500 millis", HOT_FRESH_AFTER: "1 second" })
 
 /** Sellers' product lives, interleaved: created, then price and stock changes; `from` numbers the first update. */
 const lives = (sellers: ReadonlyArray<string>, n: number, from = 0): Array<LifecycleEvent> => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Context, Effect, Layer, Option, TestClock } from "effect"
+import { Context, Effect, Layer, Option, TestClock } from "effect"
 import { decodeArchive } from "../../src/domain/ArchiveEncoding.js"
 import { deadLetterTopic } from "../../src/domain/Consumers.js"
 import type { SellerId } from "../../src/domain/Ids.js"
@@ -9,7 +9,7 @@ import { EventLog } from "../../src/services/EventLog.js"
 import { MetricsStore, MetricsStoreError } from "../../src/services/MetricsStore.js"
 import { ObjectStore } from "../../src/services/ObjectStore.js"
 import { baseMillis, created, product, updated } from "../support/events.js"
-import { pipelineOver as freshPipeline, recordOf, Stores } from "./pipelineSupport.js"
+import { pipelineOver as freshPipeline, pipelineSettings, recordOf, Stores } from "./pipelineSupport.js"
 
 /**
  * The two paths of the analytics pipeline and the boundaries between them: hot metrics fresh after a
@@ -18,16 +18,7 @@ import { pipelineOver as freshPipeline, recordOf, Stores } from "./pipelineSuppo
  */
 
 const settings = (hot: { readonly maxEvents?: number; readonly archiveTick?: string } = {}) =>
-  Layer.setConfigProvider(ConfigProvider.fromMap(new Map([
-    ["ARCHIVE_MAX_BYTES", String(1 << 20)],
-    ["ARCHIVE_MAX_AGE", "60 seconds"],
-    ["ARCHIVE_IDLE", "5 seconds"],
-    ["ARCHIVE_TICK", hot.archiveTick ?? "1 second"],
-    ["ARCHIVE_FIRST_BYTES", String(1 << 20)],
-    ["ARCHIVE_FIRST_AGE", "60 seconds"],
-    ["HOT_MAX_EVENTS", String(hot.maxEvents ?? 500)],
-    ["HOT_MAX_WAIT", "500 millis"]
-  ])))
+  pipelineSettings({ ARCHIVE_TICK: hot.archiveTick ?? "1 second", HOT_MAX_EVENTS: String(hot.maxEvents ?? 500), HOT_MAX_WAIT: "500 millis" })
 
 
 /** A fresh pipeline (as after a process start) over the stores; `crash` stops it without flushing anything. */

@@ -1,4 +1,4 @@
-import { Context, Effect, Exit, Layer, Scope, TestClock } from "effect"
+import { ConfigProvider, Context, Effect, Exit, Layer, Scope, TestClock } from "effect"
 import { deadLetterTopic } from "../../src/domain/Consumers.js"
 import type { LifecycleEvent } from "../../src/domain/MetricsDelta.js"
 import * as EventLogMemory from "../../src/layers/EventLogMemory.js"
@@ -17,6 +17,21 @@ export const Stores = Layer.mergeAll(
   EventLogMemory.layerMemory({ topics: { [deadLetterTopic("analytics-service")]: 1 } }),
   AnalyticsWorkersInline.layerInline
 )
+
+/**
+ * The pipeline's configuration in these tests: archive files roll at 1 MiB, 60 s of age or 5 s idle (the first
+ * files too), looked for every second; `overrides` (other settings, `HOT_*`) on top.
+ */
+export const pipelineSettings = (overrides: Readonly<Record<string, string>> = {}): Layer.Layer<never> =>
+  Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({
+    ARCHIVE_MAX_BYTES: String(1 << 20),
+    ARCHIVE_MAX_AGE: "60 seconds",
+    ARCHIVE_IDLE: "5 seconds",
+    ARCHIVE_TICK: "1 second",
+    ARCHIVE_FIRST_BYTES: String(1 << 20),
+    ARCHIVE_FIRST_AGE: "60 seconds",
+    ...overrides
+  }))))
 
 /**
  * A fresh analytics pipeline (as after a process start) over `stores`, with `settings` (a config
