@@ -1,11 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Deferred, Effect, Layer, TestClock } from "effect"
+import { ConfigProvider, Context, Deferred, Duration, Effect, Exit, Layer, TestClock } from "effect"
 import type { SellerId } from "../../src/domain/Ids.js"
 import { withPending } from "../../src/domain/PendingMetrics.js"
 import { combineAll, deltaOf, type LifecycleEvent } from "../../src/domain/MetricsDelta.js"
 import { deltaItems, fromStoreItems } from "../../src/domain/SellerMetrics.js"
 import { MetricsStore, MetricsStoreError } from "../../src/services/MetricsStore.js"
 import { sellerMetrics } from "../../src/services/MetricsView.js"
+import { HotSettings } from "../../src/services/analytics/Settings.js"
 import { baseMillis, created, product, updated } from "../support/events.js"
 import { pipelineOver, pipelineSettings, recordOf, Stores, throttledUntilHealed } from "./pipelineSupport.js"
 
@@ -224,5 +225,23 @@ describe("withPending", () => {
       { item: "day#2026-12-01", values: { created: 11 } },
       { item: "totals", values: { created: 11, activeProducts: 3 } }
     ])
+  })
+})
+
+describe("HOT_FRESH_AFTER", () => {
+  const freshAfter = (value: string | undefined) =>
+    Effect.runSyncExit(Effect.map(HotSettings, (s) => Duration.toMillis(s.freshAfter)).pipe(
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(value === undefined ? [] : [["HOT_FRESH_AFTER", value]])))
+    ))
+
+  it("is 250 ms by default, and any positive finite duration", () => {
+    expect(freshAfter(undefined)).toEqual(Exit.succeed(250))
+    expect(freshAfter("2 seconds")).toEqual(Exit.succeed(2000))
+  })
+
+  it.each(["0 millis", "Infinity", "soon"])("refuses %s with a reason", (value) => {
+    const exit = freshAfter(value)
+    expect(Exit.isFailure(exit)).toBe(true)
+    expect(String(Exit.isFailure(exit) ? exit.cause : "")).toContain("HOT_FRESH_AFTER")
   })
 })
