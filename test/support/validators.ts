@@ -22,6 +22,7 @@ export const ajvAt = (pointer = "") => ajv.compile({ $ref: `${contractId}#${poin
 export const ajvValidate = ajvAt()
 
 export const decodeEither = Schema.decodeUnknownEither(ProductEvent, { errors: "all", onExcessProperty: "ignore" })
+const encode = Schema.encodeSync(ProductEvent)
 
 /** The decoder's issues as `{ path, message }`; empty when the input decodes. */
 export const decoderIssues = (input: unknown) =>
@@ -32,8 +33,9 @@ export const decoderIssues = (input: unknown) =>
 
 /**
  * On a parsed JSON value, the hand-written check and the schema agree exactly: the check accepts
- * what the schema decodes, returning the same value with the same key order, and nothing else; and
- * `decodeProductEventFast` gives the schema's answer either way.
+ * what the schema decodes, returning the same value with the same key order, and nothing else; that
+ * value is also what the schema encodes it to (the gateway and analytics-service use it as the encoded
+ * form); and `decodeProductEventFast` gives the schema's answer either way.
  */
 export const agree = (input: unknown) => {
   const fast = validProductEvent(input)
@@ -42,6 +44,9 @@ export const agree = (input: unknown) => {
   if (Either.isRight(schema)) {
     expect(fast).toStrictEqual(schema.right)
     expect(JSON.stringify(fast)).toBe(JSON.stringify(schema.right))
+    const encoded = encode(schema.right)
+    expect(fast).toStrictEqual(encoded)
+    expect(JSON.stringify(fast)).toBe(JSON.stringify(encoded))
   }
   const combined = decodeProductEventFast(input)
   expect(Either.isRight(combined)).toBe(Either.isRight(schema))
