@@ -7,6 +7,10 @@
  *
  *   npm run bench:consumer            BENCH_EVENTS=50000 npm run bench:consumer
  *
+ * Each of (a) and (b) first reads the whole topic once untimed, in a group of its own (BENCH_WARMUP=0
+ * skips this): the timed passes then run on warm code, so the one run first does not also pay the JIT's
+ * warm-up of the kafkajs code both share.
+ *
  * It then reads the topic without the engine, through the same subscription (BENCH_BREAKDOWN=0 skips
  * this): (c) its records alone (kafkajs messages converted to records: key, offset, headers, timestamp)
  * and (d) those records decoded and checked as the engine does (UTF-8, JSON, the contract's fast check).
@@ -33,6 +37,8 @@ const run = randomUUID().slice(0, 8)
 const topic = `bench_consumer_${run}`
 const engineGroup = `bench_engine_${run}` as ConsumerGroup
 const bareGroup = `bench_bare_${run}`
+const warmUp = process.env["BENCH_WARMUP"] !== "0"
+const warmGroup = (group: string) => `${group}_warmup`
 
 const message = (i: number) => benchMessage(i, sellers)
 
@@ -65,13 +71,13 @@ const produceAll = Effect.gen(function*() {
   yield* Effect.log(`produced ${produced} events to ${topic} in ${Date.now() - started} ms`)
 })
 
-const engine = Effect.gen(function*() {
+const engine = (group: ConsumerGroup) => Effect.gen(function*() {
   let handled = 0
   const done = yield* Deferred.make<number>()
   const started = Date.now()
   const cpuStarted = cpuMillis()
   const fiber = yield* ConsumerEngine.run({
-    contract: { ...notificationService, group: engineGroup },
+    contract: { ...notificationService, group },
     // A synchronous no-op, as the bare loop's: it returns a completed effect, so the engine's dispatcher
     // finishes each record in plain code, without a lane or a fiber step per record.
     handle: () => {
@@ -105,9 +111,9 @@ const subscriptionOnly = (decode: boolean) =>
     return { consumed, ms: Date.now() - started, cpu: cpuMillis() - cpuStarted }
   }).pipe(Effect.scoped)
 
-const bare = Effect.promise(async () => {
+const bare = (groupId: string) => Effect.promise(async () => {
   const kafka = new Kafka({ clientId: "bench-bare", brokers, logLevel: logLevel.WARN })
-  const consumer = kafka.consumer({ groupId: bareGroup, maxWaitTimeInMs: 500 })
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 })
   let consumed = 0
   let finished = 0
   let cpu = 0
@@ -139,24 +145,31 @@ const cleanUp = Effect.promise(async () => {
   const admin = new Kafka({ clientId: "bench-admin", brokers, logLevel: logLevel.NOTHING }).admin()
   await admin.connect()
   await admin.deleteTopics({ topics: [topic, deadLetterTopic(engineGroup)] }).catch(() => undefined)
-  await admin.deleteGroups([engineGroup, bareGroup, `${engineGroup}_records`, `${engineGroup}_decoded`]).catch(() => undefined)
+  const groups = [engineGroup, bareGroup, `${engineGroup}_records`, `${engineGroup}_decoded`]
+  await admin.deleteGroups(warmUp ? [...groups, warmGroup(engineGroup), warmGroup(bareGroup)] : groups).catch(() => undefined)
   await admin.disconnect()
 })
 
 const main = Effect.gen(function*() {
   yield* produceAll
-  const a = yield* engine
-  yield* Effect.log(`engine done`)
   // BENCH_ONLY=engine: the engine alone (for a profile).
-  const b = process.env["BENCH_ONLY"] === "engine" ? { consumed: total, ms: 1, cpu: 1 } : yield* bare
+  const withBare = process.env["BENCH_ONLY"] !== "engine"
+  if (warmUp) {
+    const w = yield* engine(warmGroup(engineGroup) as ConsumerGroup)
+    const v = withBare ? yield* bare(warmGroup(bareGroup)) : undefined
+    yield* Effect.log(`warm-up: engine ${w.ms} ms${v === undefined ? "" : `, bare ${v.ms} ms`}`)
+  }
+  const a = yield* engine(engineGroup)
+  yield* Effect.log(`engine done`)
+  const b = withBare ? yield* bare(bareGroup) : { consumed: total, ms: 1, cpu: 1 }
   const lines = [
-    `events: ${total} (${sellers} sellers, ${partitions} partitions, topic ${topic})`,
+    `events: ${total} (${sellers} sellers, ${partitions} partitions, topic ${topic}; ${warmUp ? "after a warm-up pass of each" : "no warm-up"})`,
     `(a) consumer engine: ${a.consumed} consumed in ${a.ms} ms = ${rate(a.consumed, a.ms)} events/s (${Math.round(a.cpu)} ms CPU)`,
     `(b) bare eachBatch : ${b.consumed} consumed in ${b.ms} ms = ${rate(b.consumed, b.ms)} events/s (${Math.round(b.cpu)} ms CPU)`,
     `ratio engine/bare: ${(rate(a.consumed, a.ms) / rate(b.consumed, b.ms)).toFixed(2)} (by CPU time: ${(b.cpu / a.cpu).toFixed(2)})`
   ]
   const counts: Record<string, number> = { engine: a.consumed, bare: b.consumed }
-  if (process.env["BENCH_BREAKDOWN"] !== "0" && process.env["BENCH_ONLY"] !== "engine") {
+  if (process.env["BENCH_BREAKDOWN"] !== "0" && withBare) {
     const c = yield* subscriptionOnly(false)
     const d = yield* subscriptionOnly(true)
     counts["records alone"] = c.consumed
