@@ -6,7 +6,8 @@
  * accepted/s, each group's lag over time (max, end), POST -> SSE frame and POST -> visible in
  * `GET /sellers/{id}/metrics` latencies (of the main phase and what follows; the streams are open and the
  * metrics polled from the warm-up on), and the CPU of every process, this one and the whole machine. Then steps the load up
- * (`BENCH_STEPS`) and reports the highest load with lag bounded, each service's DynamoDB write requests
+ * (`BENCH_STEPS`) and reports the highest load with lag bounded, what saturated first (the machine's
+ * cores, or one process at a whole core) in the first phase whose lag was not bounded, each service's DynamoDB write requests
  * per event, and the stores' own ceiling (dynalite conditional puts/s with the services' client) for comparison.
  *
  *   npm run bench:pipeline
@@ -107,6 +108,20 @@ const storeWrites = async () => {
 /** The highest phase average of DynamoDB write requests/s, to compare with the store's own ceiling. */
 let peakWrites = 0
 
+/** The least-squares slope of ys over xs (0 for fewer than two points). */
+const slope = (xs: ReadonlyArray<number>, ys: ReadonlyArray<number>): number => {
+  if (xs.length < 2) return 0
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length
+  let num = 0
+  let den = 0
+  xs.forEach((x, k) => {
+    num += (x - mx) * (ys[k]! - my)
+    den += (x - mx) ** 2
+  })
+  return den === 0 ? 0 : num / den
+}
+
 /** Offers `perSecond` events for `ms`, in 100 ms ticks of 100-event POSTs; samples lag every second. */
 const offer = async (perSecond: number, ms: number) => {
   const writesBefore = await storeWrites()
@@ -115,8 +130,14 @@ const offer = async (perSecond: number, ms: number) => {
   const machineBefore = machineSeconds()
   const acceptedBefore = accepted
   const lagSamples: Array<Array<number>> = []
+  /** Seconds from the phase's start at which each lag sample was read. */
+  const lagAt: Array<number> = []
+  const sampled = (l: Array<number>) => {
+    lagSamples.push(l)
+    lagAt.push((Date.now() - startedAt) / 1000)
+  }
   await steadyLoad(perSecond, ms, makeEvent, postBatch, (tick) => {
-    if (tick % 10 === 0) void lags().then((l) => lagSamples.push(l), () => undefined)
+    if (tick % 10 === 0) void lags().then(sampled, () => undefined)
   })
   // CPU read at the same moment as the phase's length.
   const elapsed = (Date.now() - startedAt) / 1000
@@ -126,11 +147,14 @@ const offer = async (perSecond: number, ms: number) => {
     ? undefined
     : { busy: (machineAfter.busy - machineBefore.busy) / elapsed, cores: (machineAfter.total - machineBefore.total) / elapsed }
   const endLag = await lags()
-  lagSamples.push(endLag)
+  sampled(endLag)
   const writesAfter = await storeWrites()
   const writesPerSecond = writesBefore === undefined || writesAfter === undefined ? undefined : Math.round((writesAfter - writesBefore) / elapsed)
   peakWrites = Math.max(peakWrites, writesPerSecond ?? 0)
-  return { acceptedPerSecond: Math.round((accepted - acceptedBefore) / elapsed), lagSamples, endLag, cpu, machine, writesPerSecond }
+  const half = Math.floor(lagSamples.length / 2)
+  /** Each group's lag growth over the phase's second half, events/s: offered minus consumed, once past the start. */
+  const lagGrowth = groups.map((_, i) => slope(lagAt.slice(half), lagSamples.slice(half).map((l) => l[i]!)))
+  return { acceptedPerSecond: Math.round((accepted - acceptedBefore) / elapsed), lagSamples, endLag, lagGrowth, cpu, machine, writesPerSecond }
 }
 /** The programs, the stand-in servers, and this process (load, SSE clients, metrics polls): it shares the machine. */
 const measuredPids = () => ({ ...Object.fromEntries(Object.entries(children).map(([n, c]) => [n, c.process.pid!])), ...stores, bench: process.pid })
@@ -153,7 +177,9 @@ const pollMetrics = async (stop: () => boolean) => {
 }
 
 const describe = (name: string, perSecond: number, r: Awaited<ReturnType<typeof offer>>) => {
-  const lagLine = groups.map((g, i) => `${g.slice(prefix.length)} max ${Math.max(...r.lagSamples.map((l) => l[i]!))} end ${r.endLag[i]}`).join("; ")
+  const lagLine = groups.map((g, i) =>
+    `${g.slice(prefix.length)} max ${Math.max(...r.lagSamples.map((l) => l[i]!))} end ${r.endLag[i]}, growing ${Math.round(r.lagGrowth[i]!)}/s over the second half`
+  ).join("; ")
   const machine = r.machine === undefined
     ? ""
     : `; machine busy ${(r.machine.busy * 100).toFixed(0)}% of ${(r.machine.cores * 100).toFixed(0)}% (${Math.round(r.machine.cores)} cores)`
@@ -172,12 +198,31 @@ const describe = (name: string, perSecond: number, r: Awaited<ReturnType<typeof 
  */
 const archiveAge = Duration.toSeconds(Duration.decode((process.env["ARCHIVE_MAX_AGE"] ?? "15 seconds") as Duration.DurationInput))
 const allowedSeconds = [2, archiveAge + 2]
-/** Lag bounded: at the end within the group's allowance, or no more than a quarter above its mid-phase value (not growing). */
+/** Lag growth, as a share of the offered load, below which a group keeps up: its lag's noise, not a backlog building. */
+const growthAllowed = 0.05
+/**
+ * Lag bounded: at the end within the group's allowance, or not growing over the phase's second half (a
+ * least-squares fit of its samples) by more than `growthAllowed` of the offered load. A lag that moves
+ * up and down around a level (batches, commits) is bounded; one that builds at a steady rate is not.
+ */
 const bounded = (r: Awaited<ReturnType<typeof offer>>, perSecond: number) =>
-  r.endLag.every((end, i) => {
-    const mid = r.lagSamples[Math.floor(r.lagSamples.length / 2)]?.[i] ?? 0
-    return end <= Math.max(allowedSeconds[i]! * perSecond, 1.25 * mid)
-  })
+  r.endLag.every((end, i) => end <= allowedSeconds[i]! * perSecond || r.lagGrowth[i]! <= growthAllowed * perSecond)
+/** A process at this share of one core is taken as saturated: the programs and dynalite run their work on one thread. */
+const oneCoreLimit = 0.9
+/** The machine at this share of its cores is taken as saturated: every process then competes for the CPU. */
+const machineLimit = 0.95
+
+/** What saturated first in a phase whose lag grew: a process at its one core, the machine's cores, or neither (waits, not CPU). */
+const saturation = (r: Awaited<ReturnType<typeof offer>>): string => {
+  const byShare = Object.entries(r.cpu).sort((a, b) => b[1] - a[1])
+  const busiest = byShare.slice(0, 3).map(([n, share]) => `${n} ${(share * 100).toFixed(0)}%`).join(", ")
+  const atCore = byShare.filter(([, share]) => share >= oneCoreLimit).map(([n]) => n)
+  if (atCore.length > 0) return `${atCore.join(", ")} (at ${oneCoreLimit * 100}% or more of one core; busiest: ${busiest})`
+  if (r.machine !== undefined && r.machine.busy >= machineLimit * r.machine.cores) {
+    return `the machine's cores (busy ${(r.machine.busy * 100).toFixed(0)}% of ${(r.machine.cores * 100).toFixed(0)}%), with no process at a whole core: they share it (busiest: ${busiest})`
+  }
+  return `no process nor the machine (busiest: ${busiest}): the lag grew on waits, not CPU`
+}
 const ms = (values: ReadonlyArray<number>, p: number) => `${percentile(values, p).toFixed(1)} ms`
 
 /**
@@ -231,14 +276,22 @@ try {
   ]
   console.log(lines.join("\n"))
   let sustained = bounded(main, rate) ? rate : 0
-  for (const step of steps) {
+  // The first phase whose lag was not bounded: the main one, or the step that ended the stepping.
+  let saturated = sustained === 0 ? { load: rate, r: main } : undefined
+  for (const step of sustained === 0 ? [] : steps) {
     const r = await offer(step, stepSeconds * 1000)
     const ok = bounded(r, step)
     console.log(describe(`step ${stepSeconds} s`, step, r) + `\n  lag bounded (not growing): ${ok}`)
-    if (!ok) break
+    if (!ok) {
+      saturated = { load: step, r }
+      break
+    }
     sustained = step
   }
   console.log(`sustained (highest offered load with lag bounded): ${sustained} ev/s`)
+  console.log(saturated === undefined
+    ? `saturated first: nothing up to ${sustained} ev/s (add BENCH_STEPS)`
+    : `saturated first, at ${saturated.load} ev/s: ${saturation(saturated.r)}`)
   const drainStart = Date.now()
   while (Date.now() - drainStart < 120_000 && (await lags()).some((l) => l > 0)) await new Promise((r) => setTimeout(r, 1_000))
   console.log(`drained in ${((Date.now() - drainStart) / 1000).toFixed(0)} s`)
