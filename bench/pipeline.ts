@@ -195,6 +195,8 @@ const describe = (name: string, perSecond: number, r: Awaited<ReturnType<typeof 
 /**
  * Seconds of load a group's committed offset may trail by design: analytics-service commits a record once
  * its archive file is uploaded, so up to a file's age (`ARCHIVE_MAX_AGE`, 15 s) behind what it has counted.
+ * Under load it trails by more (a hot batch fills while the previous one is applied, up to `HOT_MAX_EVENTS`),
+ * so past this allowance a group's lag is judged by its growth, not its level.
  */
 const archiveAge = Duration.toSeconds(Duration.decode((process.env["ARCHIVE_MAX_AGE"] ?? "15 seconds") as Duration.DurationInput))
 const allowedSeconds = [2, archiveAge + 2]
