@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process"
-import { readFileSync } from "node:fs"
+import { readdirSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { Kafka, logLevel } from "kafkajs"
 import { defaultLiveEnv } from "../../test/support/servers.js"
@@ -65,13 +65,30 @@ export const stopChild = async (child: Child) => {
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
-export const cpuSeconds = (pid: number): number => {
+export const cpuSeconds = (pid: number): number => statSeconds(`/proc/${pid}/stat`)
+
+/** The user + system CPU seconds of a /proc `stat` file (a process's or a thread's); NaN if it is gone. */
+const statSeconds = (statPath: string): number => {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+    const fields = readFileSync(statPath, "utf8").split(") ")[1]!.split(" ")
     return (Number(fields[11]) + Number(fields[12])) / 100
   } catch {
     return NaN
   }
+}
+
+/** CPU seconds (user + system) each thread of a process has used so far, by thread id, from /proc; empty if it is gone. */
+export const threadCpuSeconds = (pid: number): Map<number, number> => {
+  const threads = new Map<number, number>()
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const seconds = statSeconds(`/proc/${pid}/task/${tid}/stat`)
+      if (!Number.isNaN(seconds)) threads.set(Number(tid), seconds)
+    }
+  } catch {
+    // The process is gone.
+  }
+  return threads
 }
 
 /** CPU seconds of a process and its descendants that are still alive (tsx's loader runs in the same process). */
