@@ -13,9 +13,9 @@ import { canonicalMillis, digits } from "./Timestamp.js"
  * value (the same fields, in the same order, unknown properties dropped); for anything else it
  * returns `undefined` and `decodeProductEventFast` asks the schema, which rejects it with its
  * issues or, for an input this check does not cover, decodes it. So the schema stays the one
- * definition of validity: property tests (test/domain/fastDecode.test.ts) check on generated
- * valid events, the invalid corpus and mutations of both that this never accepts what the schema
- * rejects and always returns what the schema returns.
+ * definition of validity: tests (test/long/fastDecode.test.ts on generated valid events and their
+ * mutations, test/domain/fastDecode.test.ts on the invalid corpus) check that this never accepts what
+ * the schema rejects and always returns what the schema returns, which is also what it encodes to.
  */
 
 type Json = { readonly [key: string]: unknown }
