@@ -234,7 +234,13 @@ export type ProductEvent = typeof ProductEvent.Type
 export const eventSchemas = { ProductCreated, ProductUpdated, ProductDeleted, LowStockWarning } as const
 
 export const decodeProductEvent = Schema.decodeUnknown(ProductEvent, { errors: "all", onExcessProperty: "ignore" })
-export const encodeProductEvent = Schema.encodeSync(ProductEvent)
+/**
+ * An event's encoded form, which is the event itself: the schema refines and brands but transforms nothing
+ * (no renamed key, no converted value, no default), so encoding a decoded event gives back its fields, in
+ * their order. `agree` (test/support/validators.ts) checks this on every generated event; a transformation
+ * added to the schema fails it.
+ */
+export const encodedProductEvent = (event: ProductEvent): typeof ProductEvent.Encoded => event
 
 /** `decodeProductEvent` as a plain function returning an Either: the same decoding, for per-record hot paths. */
 export const decodeProductEventEither = Schema.decodeUnknownEither(ProductEvent, { errors: "all", onExcessProperty: "ignore" })

@@ -15,7 +15,8 @@ import { canonicalMillis, digits } from "./Timestamp.js"
  * issues or, for an input this check does not cover, decodes it. So the schema stays the one
  * definition of validity: tests (test/long/fastDecode.test.ts on generated valid events and their
  * mutations, test/domain/fastDecode.test.ts on the invalid corpus) check that this never accepts what
- * the schema rejects and always returns what the schema returns, which is also what it encodes to.
+ * the schema rejects and always returns what the schema returns (which is also what it encodes to:
+ * `encodedProductEvent`).
  */
 
 type Json = { readonly [key: string]: unknown }

@@ -34,8 +34,8 @@ export const decoderIssues = (input: unknown) =>
 /**
  * On a parsed JSON value, the hand-written check and the schema agree exactly: the check accepts
  * what the schema decodes, returning the same value with the same key order, and nothing else; that
- * value is also what the schema encodes it to (the gateway and analytics-service use it as the encoded
- * form); and `decodeProductEventFast` gives the schema's answer either way.
+ * value is also what the schema encodes it to (`encodedProductEvent`, which the gateway and
+ * analytics-service use); and `decodeProductEventFast` gives the schema's answer either way.
  */
 export const agree = (input: unknown) => {
   const fast = validProductEvent(input)

@@ -1,7 +1,6 @@
 import type { Deferred, Tracer } from "effect"
 import { type LifecycleEvent } from "../../domain/MetricsDelta.js"
-import { encodeProductEvent } from "../../domain/ProductEvent.js"
-import { validProductEvent } from "../../domain/ProductEventFast.js"
+import { encodedProductEvent } from "../../domain/ProductEvent.js"
 import type { LifecycleEventJson } from "../../workers/AnalyticsRequests.js"
 import type { LogRecord } from "../EventLog.js"
 
@@ -46,9 +45,7 @@ export interface Entry {
 }
 
 export const makeEntry = (record: LogRecord, event: LifecycleEvent, finish: () => void, trace?: Tracer.AnySpan): Entry => {
-  // The fast check's value is the event's encoded form, field for field and in order (`agree` in
-  // test/support/validators.ts), for a fraction of the schema encoder's cost on the hot path.
-  const json = (validProductEvent(event) ?? encodeProductEvent(event)) as LifecycleEventJson
+  const json = encodedProductEvent(event) as LifecycleEventJson
   return { record, event, json, line: JSON.stringify(json), hot: "pending", batch: undefined, pathsLeft: 2, finish, trace }
 }
 
